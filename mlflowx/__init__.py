@@ -1,0 +1,110 @@
+"""mlflowx: an MLflow-compatible ML lifecycle platform built natively on Prefect 3.
+
+``import mlflowx as mlflow`` runs MLflow-style tracking code unchanged.
+"""
+
+from mlflowx import data
+from mlflowx.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mlflowx.exceptions import MlflowxError
+from mlflowx.tracking import MlflowxClient, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from mlflowx.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush_async_logging,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_run,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    restore_run,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_experiment_tag,
+    set_tag,
+    set_tags,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+#: MLflow's name for the client, so ``from mlflow import MlflowClient`` code ports unchanged.
+MlflowClient = MlflowxClient
+MlflowException = MlflowxError
+
+__all__ = [
+    "ActiveRun",
+    "Experiment",
+    "LifecycleStage",
+    "Metric",
+    "MlflowClient",
+    "MlflowException",
+    "MlflowxClient",
+    "MlflowxError",
+    "Param",
+    "Run",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "data",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush_async_logging",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "restore_run",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

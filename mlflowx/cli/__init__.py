@@ -1,0 +1,48 @@
+"""The ``mlflowx`` command: a Typer root with one sub-app per command group."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mlflowx.cli import db, experiments, runs
+from mlflowx.exceptions import MlflowxError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mlflowx",
+    help="mlflowx: MLflow-compatible tracking, models and pipelines on Prefect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(runs.app, name="runs")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the mlflowx version."""
+    from mlflowx import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except MlflowxError as exc:
+        typer.echo(f"Error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

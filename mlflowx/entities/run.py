@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlflowx.entities.common import LifecycleStage, RunStatus
+
+
+@dataclass(slots=True)
+class Metric:
+    """One point of a metric's history."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+
+
+@dataclass(slots=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A dataset a run consumed, identified by name and content digest."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(slots=True)
+class DatasetInput:
+    dataset: Dataset
+    tags: list[InputTag] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RunInputs:
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str | None = None
+    user_id: str | None = None
+    status: RunStatus = RunStatus.RUNNING
+    start_time: int | None = None
+    end_time: int | None = None
+    artifact_uri: str | None = None
+    lifecycle_stage: LifecycleStage = LifecycleStage.ACTIVE
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's deprecated alias of :attr:`run_id`."""
+        return self.run_id
+
+
+@dataclass(slots=True)
+class RunData:
+    """A run's latest metric values, params and tags, each as a plain dict."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Run:
+    info: RunInfo
+    data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)

@@ -1,0 +1,117 @@
+"""The relational schema, declared once with SQLModel.
+
+These classes are the source of truth for the Alembic migrations (a test checks that a migrated
+database matches them exactly). The runtime store does not import them: its statements are plain
+SQL so that the embedded SQLite path needs neither SQLAlchemy nor SQLModel at import time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, PrimaryKeyConstraint, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+metadata = SQLModel.metadata
+
+
+class ExperimentRow(SQLModel, table=True):
+    __tablename__ = "experiments"
+    experiment_id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=500, unique=True)
+    artifact_location: str | None = Field(default=None, max_length=2000)
+    lifecycle_stage: str = Field(max_length=32)
+    creation_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_update_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class ExperimentTagRow(SQLModel, table=True):
+    __tablename__ = "experiment_tags"
+    experiment_id: int = Field(foreign_key="experiments.experiment_id", primary_key=True)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str | None = Field(default=None, max_length=5000)
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage",
+                            "start_time"),)
+    run_uuid: str = Field(max_length=32, primary_key=True)
+    name: str | None = Field(default=None, max_length=250)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id")
+    user_id: str | None = Field(default=None, max_length=256)
+    status: str = Field(max_length=20)
+    start_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+    end_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+    deleted_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+    lifecycle_stage: str = Field(max_length=20)
+    artifact_uri: str | None = Field(default=None, max_length=2000)
+
+
+class ParamRow(SQLModel, table=True):
+    __tablename__ = "params"
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str = Field(max_length=6000)
+
+
+class TagRow(SQLModel, table=True):
+    __tablename__ = "tags"
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str | None = Field(default=None, max_length=8000)
+
+
+class MetricRow(SQLModel, table=True):
+    """Every logged point. NaN is stored as value 0 with ``is_nan`` set (portable across SQL)."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (
+        PrimaryKeyConstraint("run_uuid", "key", "step", "timestamp", "value", "is_nan"),
+    )
+    run_uuid: str = Field(foreign_key="runs.run_uuid", max_length=32)
+    key: str = Field(max_length=250)
+    value: float = Field(sa_column=Column(Float(precision=53), nullable=False))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+    step: int = Field(sa_column=Column(BigInteger, nullable=False))
+    is_nan: bool = Field(default=False)
+
+
+class LatestMetricRow(SQLModel, table=True):
+    """The latest point per (run, key): what search filters and sorts on."""
+
+    __tablename__ = "latest_metrics"
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    key: str = Field(max_length=250, primary_key=True)
+    value: float = Field(sa_column=Column(Float(precision=53), nullable=False))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+    step: int = Field(sa_column=Column(BigInteger, nullable=False))
+    is_nan: bool = Field(default=False)
+
+
+class DatasetRow(SQLModel, table=True):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("experiment_id", "name", "digest",
+                                       name="uq_datasets_experiment_name_digest"),)
+    dataset_uuid: str = Field(max_length=36, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id")
+    name: str = Field(max_length=500)
+    digest: str = Field(max_length=36)
+    dataset_source_type: str = Field(max_length=36)
+    dataset_source: str = Field(sa_column=Column(Text, nullable=False))
+    dataset_schema: str | None = Field(default=None, sa_column=Column(Text))
+    dataset_profile: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class InputRow(SQLModel, table=True):
+    __tablename__ = "inputs"
+    __table_args__ = (UniqueConstraint("run_uuid", "dataset_uuid", name="uq_inputs_run_dataset"),)
+    input_uuid: str = Field(max_length=36, primary_key=True)
+    run_uuid: str = Field(foreign_key="runs.run_uuid", max_length=32, index=True)
+    dataset_uuid: str = Field(foreign_key="datasets.dataset_uuid", max_length=36)
+
+
+class InputTagRow(SQLModel, table=True):
+    __tablename__ = "input_tags"
+    input_uuid: str = Field(foreign_key="inputs.input_uuid", primary_key=True, max_length=36)
+    key: str = Field(max_length=255, primary_key=True)
+    value: str = Field(max_length=500)

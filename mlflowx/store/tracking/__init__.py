@@ -1,0 +1,44 @@
+"""Tracking stores chosen by URI scheme; one store object per URI per process."""
+
+from __future__ import annotations
+
+import threading
+
+from mlflowx.store.registry import SchemeRegistry
+from mlflowx.store.tracking.base import TrackingStore
+
+__all__ = ["TrackingStore", "get_tracking_store", "reset_store_cache", "tracking_stores"]
+
+tracking_stores: SchemeRegistry[TrackingStore] = SchemeRegistry(
+    "tracking store", "mlflowx.tracking_stores"
+)
+
+
+@tracking_stores.register("sqlite", "postgresql", "postgres", "mysql", "mssql")
+def _sql(uri: str) -> TrackingStore:
+    from mlflowx.store.tracking.sql import SqlTrackingStore  # lazy: REST users skip SQL
+
+    return SqlTrackingStore(uri)
+
+
+_cache: dict[str, TrackingStore] = {}
+_lock = threading.Lock()
+
+
+def get_tracking_store(uri: str) -> TrackingStore:
+    """The process-wide store for ``uri`` (created on first use, then reused)."""
+    store = _cache.get(uri)
+    if store is None:
+        with _lock:
+            store = _cache.get(uri)
+            if store is None:
+                store = _cache[uri] = tracking_stores.resolve(uri)
+    return store
+
+
+def reset_store_cache() -> None:
+    """Close and forget every cached store (tests, and after a fork)."""
+    with _lock:
+        for store in _cache.values():
+            store.close()
+        _cache.clear()

@@ -1,0 +1,850 @@
+"""The SQL tracking store: SQLite (embedded default) and PostgreSQL through the same statements."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mlflowx import settings
+from mlflowx.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+    now_ms,
+)
+from mlflowx.exceptions import (
+    AlreadyExists,
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+    SchemaOutOfDate,
+)
+from mlflowx.store.search import (
+    compile_experiments_search,
+    compile_runs_search,
+    decode_page_token,
+    encode_page_token,
+    parse_order_by,
+    parse_search_filter,
+)
+from mlflowx.store.sql.db import Connection, Database, open_database
+from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
+from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mlflowx.utils import validation as v
+from mlflowx.utils.names import generate_run_name, new_run_id
+
+__all__ = ["DEFAULT_EXPERIMENT_ID", "SqlTrackingStore"]
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+RUN_NAME_TAG = "mlflow.runName"
+USER_TAG = "mlflow.user"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+_CHUNK = 500  # ids per IN (...) list when loading many runs
+
+_RUN_COLUMNS = (
+    "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, "
+    "lifecycle_stage"
+)
+_EXPERIMENT_COLUMNS = (
+    "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+)
+
+_INSERT_METRIC = (
+    "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
+    "VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) ON CONFLICT DO NOTHING"
+)
+# The latest point is the greatest (step, timestamp, value), as in MLflow.
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+    "VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) "
+    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
+    "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
+    "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)"
+)
+_UPSERT_TAG = (
+    "INSERT INTO tags (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
+    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
+)
+_INSERT_PARAM = (
+    "INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _join_uri(root: str, *parts: str) -> str:
+    return "/".join([root.rstrip("/"), *parts])
+
+
+def _default_artifact_root(uri: str) -> str:
+    """``$MLFLOWX_DEFAULT_ARTIFACT_ROOT``; else ``mlartifacts`` beside a SQLite file; else
+    ``$MLFLOWX_HOME/mlartifacts``."""
+    import os
+    from pathlib import Path
+
+    from mlflowx.store.sql.db import sqlite_path
+
+    configured = os.environ.get("MLFLOWX_DEFAULT_ARTIFACT_ROOT")
+    if configured:
+        return configured
+    if uri.startswith("sqlite:"):
+        path = sqlite_path(uri)
+        if path != ":memory:":
+            return str(Path(path).resolve().parent / "mlartifacts")
+    return settings.default_artifact_root()
+
+
+def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
+    nan = math.isnan(m.value)
+    return {
+        "run_uuid": run_id,
+        "key": m.key,
+        "value": 0.0 if nan else m.value,
+        "timestamp": m.timestamp,
+        "step": m.step,
+        "is_nan": nan,
+    }
+
+
+def _float(value: float, is_nan: Any) -> float:
+    return math.nan if is_nan else float(value)
+
+
+class SqlTrackingStore(TrackingStore):
+    """Tracking data in a SQL database.
+
+    Args:
+        uri: ``sqlite:///path.db`` or a SQLAlchemy URL such as ``postgresql://user@host/db``.
+        default_artifact_root: where experiments without an explicit location keep artifacts.
+    """
+
+    def __init__(self, uri: str, default_artifact_root: str | None = None) -> None:
+        self.uri = uri
+        self.db: Database = open_database(uri)
+        self.default_artifact_root = default_artifact_root or _default_artifact_root(uri)
+        self._ensure_schema()
+        self._ensure_default_experiment()
+
+    # ------------------------------------------------------------------ schema
+    def _tables(self, conn: Connection) -> set[str]:
+        if self.db.dialect == "sqlite":
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            rows = conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        return {str(r[0]) for r in rows}
+
+    def _revision(self) -> str | None:
+        with self.db.read() as conn:
+            tables = self._tables(conn)
+            if "alembic_version" not in tables:
+                if tables & {"experiments", "runs"}:
+                    raise InvalidState(
+                        f"The database {self._safe_uri()} has tracking tables but no schema "
+                        "version; it was not created by mlflowx"
+                    )
+                return None
+            rows = conn.execute("SELECT version_num FROM alembic_version")
+        return str(rows[0][0]) if rows else None
+
+    def _safe_uri(self) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.uri)
+        if parts.password:
+            return self.uri.replace(f":{parts.password}@", ":***@")
+        return self.uri
+
+    def _ensure_schema(self) -> None:
+        revision = self._revision()
+        if revision is None:
+            from mlflowx.store.sql.schema import migrate
+
+            try:
+                migrate(self.uri)
+            except Exception:
+                # Another process may have created it at the same moment: check again.
+                if self._revision() != HEAD_REVISION:
+                    raise
+            return
+        if revision == HEAD_REVISION:
+            return
+        if revision in KNOWN_REVISIONS:
+            raise SchemaOutOfDate(
+                f"The database {self._safe_uri()} is at schema revision {revision!r}; this "
+                f"mlflowx needs {HEAD_REVISION!r}. Back it up, then run: "
+                f"mlflowx db upgrade {self._safe_uri()}"
+            )
+        raise InvalidState(
+            f"The database {self._safe_uri()} is at schema revision {revision!r}, which this "
+            "mlflowx does not know (a newer mlflowx, or an MLflow database?)"
+        )
+
+    def _ensure_default_experiment(self) -> None:
+        with self.db.read() as conn:
+            found = conn.execute("SELECT 1 FROM experiments WHERE experiment_id = 0")
+        if found:
+            return
+        t = now_ms()
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                "lifecycle_stage, creation_time, last_update_time) "
+                "VALUES (0, :name, :loc, 'active', :t, :t) ON CONFLICT DO NOTHING",
+                {
+                    "name": DEFAULT_EXPERIMENT_NAME,
+                    "loc": _join_uri(self.default_artifact_root, DEFAULT_EXPERIMENT_ID),
+                    "t": t,
+                },
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ experiments
+    def _experiment_int(self, experiment_id: str | int) -> int:
+        experiment_id = v.validate_experiment_id(experiment_id)
+        try:
+            return int(experiment_id)
+        except ValueError:
+            raise NotFound(f"No Experiment with id={experiment_id} exists") from None
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
+    ) -> str:
+        name = v.validate_experiment_name(name)
+        checked_tags = [v.validate_experiment_tag(t.key, t.value) for t in tags]
+        t = now_ms()
+        with self.db.write() as conn:
+            existing = conn.execute(
+                "SELECT lifecycle_stage FROM experiments WHERE name = :name", {"name": name}
+            )
+            if existing:
+                hint = (
+                    " in deleted state; restore it or choose another name"
+                    if existing[0][0] == LifecycleStage.DELETED
+                    else ""
+                )
+                raise AlreadyExists(f"Experiment(name={name}) already exists{hint}")
+            try:
+                rows = conn.execute(
+                    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                    "creation_time, last_update_time) VALUES (:name, :loc, 'active', :t, :t) "
+                    "RETURNING experiment_id",
+                    {"name": name, "loc": artifact_location, "t": t},
+                )
+            except self.db.integrity_errors:
+                raise AlreadyExists(f"Experiment(name={name}) already exists") from None
+            experiment_id = str(rows[0][0])
+            if not artifact_location:
+                conn.execute(
+                    "UPDATE experiments SET artifact_location = :loc WHERE experiment_id = :id",
+                    {"loc": _join_uri(self.default_artifact_root, experiment_id),
+                     "id": int(experiment_id)},
+                )
+            if checked_tags:
+                conn.executemany(
+                    "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (:id, :k, :v)",
+                    [{"id": int(experiment_id), "k": k, "v": val} for k, val in dict(checked_tags).items()],
+                )
+        return experiment_id
+
+    def _load_experiments(self, conn: Connection, where: str, params: dict[str, Any]) -> list[Experiment]:
+        rows = conn.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments e WHERE {where}", params)
+        return self._experiments_from_rows(conn, rows)
+
+    def _experiments_from_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Experiment]:
+        if not rows:
+            return []
+        ids = [int(r[0]) for r in rows]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for chunk_start in range(0, len(ids), _CHUNK):
+            chunk = ids[chunk_start : chunk_start + _CHUNK]
+            marks = ", ".join(f":i{i}" for i in range(len(chunk)))
+            for eid, key, value in conn.execute(
+                f"SELECT experiment_id, key, value FROM experiment_tags "
+                f"WHERE experiment_id IN ({marks})",
+                {f"i{i}": e for i, e in enumerate(chunk)},
+            ):
+                tags[int(eid)][key] = value
+        return [
+            Experiment(
+                experiment_id=str(r[0]),
+                name=r[1],
+                artifact_location=r[2] or "",
+                lifecycle_stage=LifecycleStage(r[3]),
+                tags=tags.get(int(r[0]), {}),
+                creation_time=r[4],
+                last_update_time=r[5],
+            )
+            for r in rows
+        ]
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        eid = self._experiment_int(experiment_id)
+        with self.db.read() as conn:
+            found = self._load_experiments(conn, "experiment_id = :id", {"id": eid})
+        if not found:
+            raise NotFound(f"No Experiment with id={experiment_id} exists")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.db.read() as conn:
+            found = self._load_experiments(conn, "name = :name", {"name": name})
+        return found[0] if found else None
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        view_type = ViewType.parse(view_type)
+        max_results = v.validate_max_results(max_results, v.MAX_RESULTS_SEARCH_EXPERIMENTS)
+        offset = decode_page_token(page_token)
+        frag = compile_experiments_search(filter_string, order_by, self.db.dialect)
+        stages = view_type.stages()
+        params: dict[str, Any] = dict(frag.params)
+        params.update({f"ls{i}": s.value for i, s in enumerate(stages)})
+        params.update({"limit": max_results + 1, "offset": offset})
+        stage_marks = ", ".join(f":ls{i}" for i in range(len(stages)))
+        sql = (
+            f"SELECT {', '.join('e.' + c.strip() for c in _EXPERIMENT_COLUMNS.split(','))} "
+            f"FROM experiments e {frag.joins} WHERE e.lifecycle_stage IN ({stage_marks}) "
+            f"AND ({frag.where}) ORDER BY {frag.order_by} LIMIT :limit OFFSET :offset"
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(sql, params)
+            experiments = self._experiments_from_rows(conn, rows[:max_results])
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return PagedList(experiments, token)
+
+    def _require_experiment(self, conn: Connection, eid: int) -> str:
+        rows = conn.execute(
+            "SELECT lifecycle_stage FROM experiments WHERE experiment_id = :id", {"id": eid}
+        )
+        if not rows:
+            raise NotFound(f"No Experiment with id={eid} exists")
+        return str(rows[0][0])
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        if str(eid) == DEFAULT_EXPERIMENT_ID:
+            raise InvalidParameter("Cannot delete the default experiment '0'")
+        with self.db.write() as conn:
+            if self._require_experiment(conn, eid) == LifecycleStage.DELETED:
+                raise InvalidParameter(f"Experiment {eid} is already deleted")
+            # The deletion time marks the runs deleted with the experiment, so it must differ
+            # from the time of any run deleted on its own before.
+            latest = conn.execute(
+                "SELECT MAX(deleted_time) FROM runs WHERE experiment_id = :id", {"id": eid}
+            )[0][0]
+            t = max(now_ms(), (latest or 0) + 1)
+            conn.execute(
+                "UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = :t "
+                "WHERE experiment_id = :id",
+                {"t": t, "id": eid},
+            )
+            # Its runs go with it; restore brings back exactly the ones deleted here (same time).
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = :t "
+                "WHERE experiment_id = :id AND lifecycle_stage = 'active'",
+                {"t": t, "id": eid},
+            )
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        with self.db.write() as conn:
+            if self._require_experiment(conn, eid) != LifecycleStage.DELETED:
+                raise InvalidParameter(f"Cannot restore experiment {eid}: it is not deleted")
+            rows = conn.execute(
+                "SELECT last_update_time FROM experiments WHERE experiment_id = :id", {"id": eid}
+            )
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+                "WHERE experiment_id = :id AND lifecycle_stage = 'deleted' AND deleted_time = :t",
+                {"id": eid, "t": rows[0][0]},
+            )
+            conn.execute(
+                "UPDATE experiments SET lifecycle_stage = 'active', last_update_time = :t "
+                "WHERE experiment_id = :id",
+                {"t": now_ms(), "id": eid},
+            )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        new_name = v.validate_experiment_name(new_name)
+        with self.db.write() as conn:
+            if self._require_experiment(conn, eid) != LifecycleStage.ACTIVE:
+                raise InvalidParameter(f"Cannot rename experiment {eid}: it is deleted")
+            clash = conn.execute(
+                "SELECT experiment_id FROM experiments WHERE name = :n", {"n": new_name}
+            )
+            if clash and int(clash[0][0]) != eid:
+                raise AlreadyExists(f"Experiment(name={new_name}) already exists")
+            conn.execute(
+                "UPDATE experiments SET name = :n, last_update_time = :t WHERE experiment_id = :id",
+                {"n": new_name, "t": now_ms(), "id": eid},
+            )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        key, value = v.validate_experiment_tag(key, value)
+        with self.db.write() as conn:
+            if self._require_experiment(conn, eid) != LifecycleStage.ACTIVE:
+                raise InvalidParameter(f"Cannot set a tag on experiment {eid}: it is deleted")
+            conn.execute(
+                "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (:id, :k, :v) "
+                "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                {"id": eid, "k": key, "v": value},
+            )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        eid = self._experiment_int(experiment_id)
+        with self.db.write() as conn:
+            self._require_experiment(conn, eid)
+            n = conn.execute_rowcount(
+                "DELETE FROM experiment_tags WHERE experiment_id = :id AND key = :k",
+                {"id": eid, "k": key},
+            )
+        if n == 0:
+            raise NotFound(f"No tag with name: {key} in experiment with id {eid}")
+
+    # ------------------------------------------------------------------ runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None,
+        start_time: int | None,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        eid = self._experiment_int(experiment_id)
+        tag_map = dict(v.validate_tag(t.key, t.value) for t in tags)
+        tag_name = tag_map.get(RUN_NAME_TAG)
+        if run_name is not None and tag_name is not None and run_name != tag_name:
+            raise InvalidParameter(
+                f"Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
+            )
+        name = v.validate_run_name(run_name or tag_name or generate_run_name())
+        tag_map[RUN_NAME_TAG] = name
+        if user_id is not None:
+            tag_map.setdefault(USER_TAG, user_id)
+        run_id = new_run_id()
+        start = now_ms() if start_time is None else int(start_time)
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "SELECT lifecycle_stage, artifact_location FROM experiments "
+                "WHERE experiment_id = :id",
+                {"id": eid},
+            )
+            if not rows:
+                raise NotFound(f"No Experiment with id={experiment_id} exists")
+            if rows[0][0] != LifecycleStage.ACTIVE:
+                raise InvalidParameter(
+                    f"The experiment {experiment_id} must be in the 'active' state. "
+                    f"Current state is {rows[0][0]}."
+                )
+            artifact_uri = _join_uri(rows[0][1] or "", run_id, "artifacts")
+            conn.execute(
+                "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
+                "end_time, lifecycle_stage, artifact_uri) VALUES (:id, :name, :eid, :user, "
+                "'RUNNING', :start, NULL, 'active', :uri)",
+                {"id": run_id, "name": name, "eid": eid, "user": user_id, "start": start,
+                 "uri": artifact_uri},
+            )
+            conn.executemany(
+                "INSERT INTO tags (run_uuid, key, value) VALUES (:r, :k, :v)",
+                [{"r": run_id, "k": k, "v": val} for k, val in tag_map.items()],
+            )
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=str(eid),
+            run_name=name,
+            user_id=user_id,
+            status=RunStatus.RUNNING,
+            start_time=start,
+            end_time=None,
+            artifact_uri=artifact_uri,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+        )
+        return Run(info=info, data=RunData(tags=tag_map), inputs=RunInputs())
+
+    def _load_runs(self, conn: Connection, run_ids: Sequence[str]) -> dict[str, Run]:
+        """Load complete runs by id with one query per table per chunk."""
+        runs: dict[str, Run] = {}
+        for start in range(0, len(run_ids), _CHUNK):
+            chunk = list(run_ids[start : start + _CHUNK])
+            params = {f"i{i}": rid for i, rid in enumerate(chunk)}
+            marks = ", ".join(f":i{i}" for i in range(len(chunk)))
+            for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid IN ({marks})", params):
+                runs[r[0]] = Run(
+                    info=RunInfo(
+                        run_id=r[0],
+                        experiment_id=str(r[1]),
+                        run_name=r[2],
+                        user_id=r[3],
+                        status=RunStatus(r[4]),
+                        start_time=r[5],
+                        end_time=r[6],
+                        artifact_uri=r[7],
+                        lifecycle_stage=LifecycleStage(r[8]),
+                    ),
+                    data=RunData(),
+                    inputs=RunInputs(),
+                )
+            for rid, key, value in conn.execute(
+                f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({marks})", params
+            ):
+                runs[rid].data.params[key] = value
+            for rid, key, value in conn.execute(
+                f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({marks})", params
+            ):
+                runs[rid].data.tags[key] = value
+            for rid, key, value, is_nan in conn.execute(
+                f"SELECT run_uuid, key, value, is_nan FROM latest_metrics "
+                f"WHERE run_uuid IN ({marks})",
+                params,
+            ):
+                runs[rid].data.metrics[key] = _float(value, is_nan)
+            inputs = conn.execute(
+                "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
+                "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
+                f"JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid IN ({marks}) "
+                "ORDER BY i.input_uuid",
+                params,
+            )
+            if inputs:
+                by_input: dict[str, DatasetInput] = {}
+                for rid, input_uuid, name, digest, stype, source, schema, profile in inputs:
+                    di = DatasetInput(
+                        dataset=Dataset(name, digest, stype, source, schema, profile), tags=[]
+                    )
+                    by_input[input_uuid] = di
+                    runs[rid].inputs.dataset_inputs.append(di)
+                input_ids = list(by_input)
+                imarks = ", ".join(f":j{i}" for i in range(len(input_ids)))
+                for input_uuid, key, value in conn.execute(
+                    f"SELECT input_uuid, key, value FROM input_tags WHERE input_uuid IN ({imarks}) "
+                    "ORDER BY key",
+                    {f"j{i}": x for i, x in enumerate(input_ids)},
+                ):
+                    by_input[input_uuid].tags.append(InputTag(key, value))
+        return runs
+
+    def get_run(self, run_id: str) -> Run:
+        run_id = v.validate_run_id(run_id)
+        with self.db.read() as conn:
+            runs = self._load_runs(conn, [run_id])
+        if run_id not in runs:
+            raise NotFound(f"Run with id={run_id} not found")
+        return runs[run_id]
+
+    def _run_state(self, conn: Connection, run_id: str) -> tuple[str, str, int]:
+        rows = conn.execute(
+            "SELECT lifecycle_stage, status, experiment_id FROM runs WHERE run_uuid = :id",
+            {"id": run_id},
+        )
+        if not rows:
+            raise NotFound(f"Run with id={run_id} not found")
+        return rows[0][0], rows[0][1], int(rows[0][2])
+
+    def _require_active_run(self, conn: Connection, run_id: str) -> int:
+        stage, _, eid = self._run_state(conn, run_id)
+        if stage != LifecycleStage.ACTIVE:
+            raise InvalidParameter(
+                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+            )
+        return eid
+
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: RunStatus | None,
+        end_time: int | None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        run_id = v.validate_run_id(run_id)
+        status = RunStatus.parse(run_status) if run_status is not None else None
+        name = v.validate_run_name(run_name) if run_name else None
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            sets, params = [], {"id": run_id}
+            if status is not None:
+                sets.append("status = :status")
+                params["status"] = status.value
+            if end_time is not None:
+                sets.append("end_time = :end")
+                params["end"] = int(end_time)
+            if name is not None:
+                sets.append("name = :name")
+                params["name"] = name
+                conn.execute(_UPSERT_TAG, {"run_uuid": run_id, "key": RUN_NAME_TAG, "value": name})
+            if sets:
+                conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE run_uuid = :id", params)
+            runs = self._load_runs(conn, [run_id])
+        return runs[run_id].info
+
+    def _set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
+        run_id = v.validate_run_id(run_id)
+        with self.db.write() as conn:
+            self._run_state(conn, run_id)
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = :s, deleted_time = :t WHERE run_uuid = :id",
+                {
+                    "s": stage.value,
+                    "t": now_ms() if stage == LifecycleStage.DELETED else None,
+                    "id": run_id,
+                },
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    # ------------------------------------------------------------------ logging
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        # The hot path: one short write transaction, no list building, no ORM.
+        key, value, timestamp, step = v.validate_metric(
+            metric.key, metric.value, metric.timestamp, metric.step
+        )
+        row = _metric_row(run_id, Metric(key, value, timestamp, step))
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            conn.execute(_INSERT_METRIC, row)
+            conn.execute(_UPSERT_LATEST, row)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        run_id = v.validate_run_id(run_id)
+        v.validate_batch_sizes(metrics, params, tags)
+        # Validate everything before writing anything: a batch lands whole or not at all.
+        metric_rows = []
+        for i, m in enumerate(metrics):
+            try:
+                key, value, ts, step = v.validate_metric(m.key, m.value, m.timestamp, m.step)
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
+            metric_rows.append(_metric_row(run_id, Metric(key, value, ts, step)))
+        param_map: dict[str, str] = {}
+        for i, p in enumerate(params):
+            try:
+                key, value = v.validate_param(p.key, p.value)
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"params[{i}]: {exc.message}") from None
+            if key in param_map and param_map[key] != value:
+                raise InvalidParameter(
+                    f"Duplicate parameter keys have been submitted: key {key!r} appears with "
+                    f"values {param_map[key]!r} and {value!r}"
+                )
+            param_map[key] = value
+        tag_map: dict[str, str] = {}
+        for i, t in enumerate(tags):
+            try:
+                key, value = v.validate_tag(t.key, t.value)
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
+            tag_map[key] = value
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            if param_map:
+                self._log_params(conn, run_id, param_map)
+            if tag_map:
+                conn.executemany(
+                    _UPSERT_TAG,
+                    [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
+                )
+                if RUN_NAME_TAG in tag_map:
+                    conn.execute(
+                        "UPDATE runs SET name = :n WHERE run_uuid = :id",
+                        {"n": v.validate_run_name(tag_map[RUN_NAME_TAG]), "id": run_id},
+                    )
+            if metric_rows:
+                conn.executemany(_INSERT_METRIC, metric_rows)
+                conn.executemany(_UPSERT_LATEST, list(_latest_per_key(metric_rows)))
+
+    def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
+        keys = list(param_map)
+        marks = ", ".join(f":k{i}" for i in range(len(keys)))
+        existing = conn.execute(
+            f"SELECT key, value FROM params WHERE run_uuid = :r AND key IN ({marks})",
+            {"r": run_id, **{f"k{i}": k for i, k in enumerate(keys)}},
+        )
+        for key, old in existing:
+            if old != param_map[key]:
+                raise InvalidParameter(
+                    f"Changing param values is not allowed. Param with key='{key}' was already "
+                    f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
+                    f"value '{param_map[key]}'."
+                )
+        conn.executemany(
+            _INSERT_PARAM, [{"run_uuid": run_id, "key": k, "value": val} for k, val in param_map.items()]
+        )
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        run_id = v.validate_run_id(run_id)
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            n = conn.execute_rowcount(
+                "DELETE FROM tags WHERE run_uuid = :r AND key = :k", {"r": run_id, "k": key}
+            )
+        if n == 0:
+            raise NotFound(f"No tag with name: {key} in run with id {run_id}")
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        run_id = v.validate_run_id(run_id)
+        for di in datasets:
+            d = di.dataset
+            v.validate_dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
+            for tag in di.tags:
+                v.validate_input_tag(tag.key, tag.value)
+        with self.db.write() as conn:
+            eid = self._require_active_run(conn, run_id)
+            for di in datasets:
+                d = di.dataset
+                found = conn.execute(
+                    "SELECT dataset_uuid FROM datasets WHERE experiment_id = :e AND name = :n "
+                    "AND digest = :d",
+                    {"e": eid, "n": d.name, "d": d.digest},
+                )
+                if found:
+                    dataset_uuid = found[0][0]
+                else:
+                    dataset_uuid = uuid.uuid4().hex
+                    conn.execute(
+                        "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                        "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
+                        "VALUES (:u, :e, :n, :d, :st, :s, :sc, :p)",
+                        {"u": dataset_uuid, "e": eid, "n": d.name, "d": d.digest,
+                         "st": d.source_type, "s": d.source, "sc": d.schema, "p": d.profile},
+                    )
+                linked = conn.execute(
+                    "SELECT input_uuid FROM inputs WHERE run_uuid = :r AND dataset_uuid = :u",
+                    {"r": run_id, "u": dataset_uuid},
+                )
+                if linked:
+                    input_uuid = linked[0][0]
+                else:
+                    input_uuid = uuid.uuid4().hex
+                    conn.execute(
+                        "INSERT INTO inputs (input_uuid, run_uuid, dataset_uuid) "
+                        "VALUES (:i, :r, :u)",
+                        {"i": input_uuid, "r": run_id, "u": dataset_uuid},
+                    )
+                if di.tags:
+                    conn.executemany(
+                        "INSERT INTO input_tags (input_uuid, key, value) VALUES (:i, :k, :v) "
+                        "ON CONFLICT (input_uuid, key) DO UPDATE SET value = excluded.value",
+                        [{"i": input_uuid, "k": t.key, "v": t.value} for t in di.tags],
+                    )
+
+    # ------------------------------------------------------------------ reading
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        run_id = v.validate_run_id(run_id)
+        offset = decode_page_token(page_token)
+        limit = -1 if max_results is None else v.validate_max_results(max_results, 1_000_000)
+        with self.db.read() as conn:
+            self._run_state(conn, run_id)
+            rows = conn.execute(
+                "SELECT key, value, timestamp, step, is_nan FROM metrics "
+                "WHERE run_uuid = :r AND key = :k ORDER BY step, timestamp, value "
+                + ("LIMIT :limit OFFSET :offset" if limit > 0 else ""),
+                {"r": run_id, "k": metric_key, "limit": limit + 1, "offset": offset}
+                if limit > 0
+                else {"r": run_id, "k": metric_key},
+            )
+        more = limit > 0 and len(rows) > limit
+        items = [
+            Metric(key, _float(value, is_nan), ts, step, run_id)
+            for key, value, ts, step, is_nan in (rows[:limit] if more else rows)
+        ]
+        return PagedList(items, encode_page_token(offset + limit) if more else None)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        eids = [self._experiment_int(e) for e in experiment_ids]
+        view_type = ViewType.parse(run_view_type)
+        max_results = v.validate_max_results(max_results, v.MAX_RESULTS_SEARCH_RUNS)
+        offset = decode_page_token(page_token)
+        frag = compile_runs_search(
+            parse_search_filter(filter_string), parse_order_by(order_by), self.db.dialect
+        )
+        if not eids:
+            return PagedList([], None)
+        stages = view_type.stages()
+        params: dict[str, Any] = dict(frag.params)
+        params.update({f"e{i}": e for i, e in enumerate(eids)})
+        params.update({f"ls{i}": s.value for i, s in enumerate(stages)})
+        params.update({"limit": max_results + 1, "offset": offset})
+        sql = (
+            f"SELECT r.run_uuid FROM runs r {frag.joins} "
+            f"WHERE r.experiment_id IN ({', '.join(f':e{i}' for i in range(len(eids)))}) "
+            f"AND r.lifecycle_stage IN ({', '.join(f':ls{i}' for i in range(len(stages)))}) "
+            f"AND ({frag.where}) ORDER BY {frag.order_by} LIMIT :limit OFFSET :offset"
+        )
+        with self.db.read() as conn:
+            ids = [r[0] for r in conn.execute(sql, params)]
+            page = ids[:max_results]
+            loaded = self._load_runs(conn, page)
+        token = encode_page_token(offset + max_results) if len(ids) > max_results else None
+        return PagedList([loaded[i] for i in page], token)
+
+
+def _latest_per_key(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cur = best.get(row["key"])
+        if cur is None or (row["step"], row["timestamp"], row["value"]) > (
+            cur["step"], cur["timestamp"], cur["value"]
+        ):
+            best[row["key"]] = row
+    return best.values()

@@ -1,0 +1,33 @@
+"""Where the fluent API keeps its state: context variables, not thread-locals or globals.
+
+The active-run stack lives in a ``ContextVar`` so that it follows ``contextvars.copy_context()``
+into worker threads and tasks (Prefect does this), instead of silently losing the parent.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+
+from mlflowx.entities import Run
+
+#: The stack of active runs, innermost last.
+active_runs: ContextVar[tuple[Run, ...]] = ContextVar("mlflowx_active_runs", default=())
+#: The run most recently ended in this context.
+last_run: ContextVar[Run | None] = ContextVar("mlflowx_last_run", default=None)
+#: The experiment chosen with set_experiment.
+active_experiment_id: ContextVar[str | None] = ContextVar(
+    "mlflowx_active_experiment_id", default=None
+)
+
+
+def env_run_id() -> str | None:
+    """A run handed down by a parent process (MLflow's ``MLFLOW_RUN_ID``)."""
+    return os.environ.get("MLFLOWX_RUN_ID") or os.environ.get("MLFLOW_RUN_ID") or None
+
+
+def env_experiment() -> tuple[str | None, str | None]:
+    """(experiment id, experiment name) from the environment, MLflow's names as fallback."""
+    eid = os.environ.get("MLFLOWX_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
+    name = os.environ.get("MLFLOWX_EXPERIMENT_NAME") or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    return eid or None, name or None

@@ -1,0 +1,44 @@
+"""Which tracking URI is in force: explicit, then the environment, then the embedded default."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from mlflowx import settings
+
+_lock = threading.Lock()
+_tracking_uri: str | None = None
+
+
+def _normalize(uri: str | Path) -> str:
+    text = str(uri)
+    # A bare path or file: URI names a folder; keep MLflow's meaning of "store in this folder"
+    # by putting the embedded database there.
+    if "://" not in text and not text.startswith("sqlite:"):
+        folder = Path(text).expanduser().resolve()
+        return f"sqlite:///{folder / 'mlflowx.db'}"
+    if text.startswith("file://"):
+        folder = Path(text[len("file://") :]).expanduser().resolve()
+        return f"sqlite:///{folder / 'mlflowx.db'}"
+    return text
+
+
+def set_tracking_uri(uri: str | Path | None) -> None:
+    """Set the tracking URI for this process (``None`` returns to the default)."""
+    global _tracking_uri
+    with _lock:
+        _tracking_uri = None if uri is None else _normalize(uri)
+
+
+def get_tracking_uri() -> str:
+    """The tracking URI in force: set_tracking_uri, then MLFLOWX_/MLFLOW_TRACKING_URI, then the
+    embedded SQLite file under ``$MLFLOWX_HOME`` (or the working directory)."""
+    if _tracking_uri is not None:
+        return _tracking_uri
+    env = settings.tracking_uri_from_env()
+    return _normalize(env) if env else settings.default_tracking_uri()
+
+
+def is_tracking_uri_set() -> bool:
+    return _tracking_uri is not None or settings.tracking_uri_from_env() is not None

@@ -1,0 +1,1 @@
+"""Small pure helpers shared by every layer: validation, names, URIs."""
