@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
 KNOWN_REVISIONS = ("0001_initial",)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Alembic keeps its running context in module globals: one migration at a time per process.
+_migrate_lock = threading.Lock()
 
 
 def sqlalchemy_url(uri: str) -> str:
@@ -32,11 +35,17 @@ def _alembic_config(connection: Connection) -> Any:
 
 def migrate(uri: str, revision: str = "head") -> tuple[str | None, str]:
     """Upgrade the database at ``uri`` to ``revision``; returns (before, after)."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
     engine = create_engine(sqlalchemy_url(uri))
+    with _migrate_lock:
+        return _migrate(engine, revision)
+
+
+def _migrate(engine: Any, revision: str) -> tuple[str | None, str]:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.begin() as connection:
             before = MigrationContext.configure(connection).get_current_revision()

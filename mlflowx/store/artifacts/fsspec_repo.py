@@ -1,0 +1,235 @@
+"""Artifacts on any fsspec filesystem: S3, GCS, Azure, HDFS, (S)FTP, in-memory.
+
+Paths go through :func:`safe_artifact_path`; names read back from the store (listings, directory
+downloads) are checked again, so an object key such as ``run/../../x`` planted by someone else
+cannot make a download write outside its destination. Files are streamed with
+``put_file``/``get_file``, never read whole, except by :meth:`read_bytes`.
+
+Only single-path fsspec calls are used on artifact paths (no ``rm(path, recursive=True)``,
+``put``/``get`` of trees): those expand glob patterns, so a name with ``*``, ``?`` or ``[`` could
+match, and delete, other runs' files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from fsspec.core import url_to_fs
+
+from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo, safe_artifact_path
+from mlflowx.store.artifacts.local import walk_local_dir
+from mlflowx.store.registry import scheme_of
+
+__all__ = ["FsspecArtifactRepository", "default_storage_options"]
+
+# Stores where directories are implicit (key prefixes): no mkdir/rmdir, requests are remote.
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"})
+_EXTRAS = {"s3": "s3", "s3a": "s3"}
+_GLOB_CHARS = frozenset("*?[")
+_TRANSFER_THREADS = 8
+
+
+def default_storage_options(uri: str) -> dict[str, Any]:
+    """Options for ``url_to_fs`` taken from the environment.
+
+    S3: the endpoint comes from ``MLFLOWX_S3_ENDPOINT_URL``, falling back to MLflow's
+    ``MLFLOW_S3_ENDPOINT_URL``; credentials are botocore's usual ones (``AWS_*`` variables,
+    profiles, instance roles). Listing caches are off, since other processes write too.
+    """
+    if scheme_of(uri) not in ("s3", "s3a"):
+        return {}
+    options: dict[str, Any] = {"use_listings_cache": False}
+    endpoint = os.environ.get("MLFLOWX_S3_ENDPOINT_URL") or os.environ.get("MLFLOW_S3_ENDPOINT_URL")
+    if endpoint:
+        options["client_kwargs"] = {"endpoint_url": endpoint}
+    return options
+
+
+class FsspecArtifactRepository(ArtifactRepository):
+    """Artifacts under a prefix of an fsspec filesystem."""
+
+    def __init__(self, artifact_uri: str, storage_options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(artifact_uri)
+        options = (
+            dict(storage_options)
+            if storage_options is not None
+            else default_storage_options(artifact_uri)
+        )
+        scheme = scheme_of(artifact_uri)
+        try:
+            fs, root = url_to_fs(self.artifact_uri, **options)
+        except ImportError as exc:
+            extra = _EXTRAS.get(scheme)
+            hint = f" (pip install 'mlflowx[{extra}]')" if extra else ""
+            raise ImportError(
+                f"Artifact URIs {scheme}:// need an extra package{hint}: {exc}"
+            ) from exc
+        self.fs: Any = fs
+        self._root = self._norm(root)
+        protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+        self._object_store = bool(_OBJECT_STORES.intersection(protocols))
+
+    # -- paths --------------------------------------------------------------------------------
+
+    def _norm(self, path: str) -> str:
+        return str(self.fs._strip_protocol(path)).rstrip("/")
+
+    def _full(self, artifact_path: str | None) -> tuple[str, str]:
+        rel = safe_artifact_path(artifact_path)
+        if not rel:
+            return rel, self._root
+        return rel, f"{self._root}/{rel}" if self._root else rel
+
+    def _below(self, base: str, name: str) -> str | None:
+        """``name`` relative to ``base`` if it is strictly below it, else None."""
+        name = str(name).rstrip("/")
+        prefix = f"{base}/" if base else ""
+        if not name.startswith(prefix) or name == base:
+            return None
+        return name[len(prefix) :]
+
+    def _run(self, func: Callable[[str, str], object], pairs: list[tuple[str, str]]) -> None:
+        """Transfers, concurrently on object stores (fsspec's sync API is thread-safe)."""
+        if not self._object_store or len(pairs) < 2:
+            for a, b in pairs:
+                func(a, b)
+            return
+        with ThreadPoolExecutor(min(_TRANSFER_THREADS, len(pairs))) as pool:
+            for future in [pool.submit(func, a, b) for a, b in pairs]:
+                future.result()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _target(self, artifact_file: str) -> str:
+        rel, full = self._full(artifact_file)
+        if not rel:
+            raise InvalidParameter("An artifact file path must not be empty")
+        if not self._object_store:
+            if self.fs.isdir(full):
+                raise InvalidParameter(f"Cannot write {rel!r}: it is a directory")
+            self.fs.makedirs(self.fs._parent(full), exist_ok=True)
+        return full
+
+    def _put(self, files: Iterable[tuple[Path, str]]) -> None:
+        pairs = [(str(local), self._target(rel)) for local, rel in files]
+        self._run(self.fs.put_file, pairs)
+
+    def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
+        local = Path(local_file)
+        if not local.is_file():
+            raise NotFound(f"Local file {str(local_file)!r} does not exist")
+        directory = safe_artifact_path(artifact_path)
+        self._put([(local, f"{directory}/{local.name}" if directory else local.name)])
+
+    def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
+        directory = safe_artifact_path(artifact_path)
+        self._put(
+            (local, f"{directory}/{rel}" if directory else rel)
+            for local, rel in walk_local_dir(local_dir)
+        )
+
+    def write_bytes(self, artifact_file: str, data: bytes) -> None:
+        self.fs.pipe_file(self._target(artifact_file), bytes(data))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read_bytes(self, artifact_file: str) -> bytes:
+        rel, full = self._full(artifact_file)
+        if not rel:
+            raise InvalidParameter("Cannot read '': it is a directory")
+        try:
+            data: bytes = self.fs.cat_file(full)
+        except (FileNotFoundError, IsADirectoryError):
+            if self.fs.isdir(full):
+                raise InvalidParameter(f"Cannot read {rel!r}: it is a directory") from None
+            raise NotFound(f"Artifact {rel!r} does not exist") from None
+        return data
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        rel, full = self._full(path)
+        try:
+            entries = self.fs.ls(full, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        prefix = f"{rel}/" if rel else ""
+        infos: dict[str, FileInfo] = {}
+        for entry in entries:
+            name = str(entry["name"]).rstrip("/")
+            is_dir = entry.get("type") == "directory"
+            if name == full:
+                if not is_dir:
+                    return []  # ``path`` is a file: MLflow lists nothing
+                continue
+            child = self._below(full, name)
+            if child is None or "/" in child:
+                continue
+            try:
+                if safe_artifact_path(prefix + child) != prefix + child:
+                    continue
+            except InvalidParameter:
+                continue  # a key nobody could address through this API (``..``, ``\\`` ...)
+            size = None if is_dir else int(entry.get("size") or 0)
+            infos.setdefault(prefix + child, FileInfo(prefix + child, is_dir, size))
+        return sorted(infos.values(), key=lambda info: info.path)
+
+    def download_artifacts(self, artifact_path: str, dst_path: str | Path | None = None) -> str:
+        rel, full = self._full(artifact_path)
+        try:
+            info = self.fs.info(full)
+        except FileNotFoundError:
+            raise NotFound(f"Artifact {rel or '/'!r} does not exist") from None
+        dst_root = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp())
+        local = dst_root / rel if rel else dst_root
+        if info.get("type") != "directory":
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self.fs.get_file(full, str(local))
+            return str(local)
+        pairs: list[tuple[str, str]] = []
+        for name in sorted(self.fs.find(full)):
+            if str(name).endswith("/"):
+                continue  # a "directory marker" object
+            sub = self._below(full, name)
+            if sub is None:
+                continue
+            # Validate every remote name before writing anything locally.
+            if safe_artifact_path(sub) != sub:
+                raise InvalidParameter(f"Invalid artifact path {sub!r} in {rel or '/'!r}")
+            pairs.append((str(name), str(local / sub)))
+        local.mkdir(parents=True, exist_ok=True)
+        for _, out in pairs:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+        self._run(self.fs.get_file, pairs)
+        return str(local)
+
+    # -- deleting -----------------------------------------------------------------------------
+
+    def delete_artifacts(self, artifact_path: str | None = None) -> None:
+        _, full = self._full(artifact_path)
+        try:
+            info = self.fs.info(full)
+        except FileNotFoundError:
+            return
+        if info.get("type") != "directory":
+            self.fs.rm_file(full)
+            return
+        found: dict[str, dict[str, Any]] = self.fs.find(full, withdirs=True, detail=True)
+        files = [name for name, i in found.items() if i.get("type") != "directory"]
+        if self._object_store and files and not any(_GLOB_CHARS & set(f) for f in files):
+            self.fs.rm(files)  # batched DeleteObjects; no glob chars, so no expansion
+        else:
+            for name in files:
+                self.fs.rm_file(name)
+        if self._object_store:
+            return
+        dirs = {name for name, i in found.items() if i.get("type") == "directory"} | {full}
+        for name in sorted(dirs, key=len, reverse=True):
+            try:
+                self.fs.rmdir(name)
+            except OSError:  # implicit directory, already gone with its files
+                pass

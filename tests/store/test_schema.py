@@ -1,0 +1,85 @@
+"""Schema versions: created on first use, never upgraded silently, upgraded by a command."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mlflowx.exceptions import InvalidState, SchemaOutOfDate
+from mlflowx.store.sql.schema import HEAD_REVISION, current_revision, migrate, script_head
+from mlflowx.store.tracking.sql import SqlTrackingStore
+
+
+def test_head_constant_matches_migration_scripts() -> None:
+    assert script_head() == HEAD_REVISION
+
+
+def test_migrated_schema_matches_sqlmodel_tables(tracking_uri: str) -> None:
+    """The SQLModel classes are the source of truth; migrations must produce exactly them."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from mlflowx.store.sql.schema import sqlalchemy_url
+    from mlflowx.store.sql.tables import metadata
+
+    migrate(tracking_uri)
+    engine = create_engine(sqlalchemy_url(tracking_uri))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_new_database_is_created_at_head(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'new.db'}"
+    assert current_revision(uri) is None
+    SqlTrackingStore(uri).close()
+    assert current_revision(uri) == HEAD_REVISION
+
+
+def test_old_database_is_refused_with_the_upgrade_command(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    uri = f"sqlite:///{db}"
+    SqlTrackingStore(uri).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'not-a-revision'")
+    with pytest.raises(InvalidState, match="does not know"):
+        SqlTrackingStore(uri)
+
+
+def test_out_of_date_revision_names_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflowx.store.tracking.sql as sql_store
+
+    uri = f"sqlite:///{tmp_path / 'older.db'}"
+    SqlTrackingStore(uri).close()
+    # Pretend this mlflowx is one migration ahead of the database.
+    monkeypatch.setattr(sql_store, "HEAD_REVISION", "0002_future")
+    monkeypatch.setattr(sql_store, "KNOWN_REVISIONS", (HEAD_REVISION, "0002_future"))
+    with pytest.raises(SchemaOutOfDate, match="mlflowx db upgrade"):
+        SqlTrackingStore(uri)
+
+
+def test_foreign_tables_without_version_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "foreign.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER)")
+    with pytest.raises(InvalidState, match="not created by mlflowx"):
+        SqlTrackingStore(f"sqlite:///{db}")
+
+
+def test_wal_mode_and_concurrent_creation(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    uri = f"sqlite:///{tmp_path / 'race.db'}"
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: SqlTrackingStore(uri), range(4)))
+    for s in stores:
+        s.close()
+    with sqlite3.connect(tmp_path / "race.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] == 1

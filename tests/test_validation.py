@@ -1,0 +1,71 @@
+"""MLflow's limits and key rules, with errors that name what is wrong."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.utils import validation as v
+
+
+@pytest.mark.parametrize("key", ["a", "a/b", "a.b-c_d e:f", "x" * 250, "metrics/train loss"])
+def test_valid_keys(key: str) -> None:
+    assert v.validate_key("Metric", key) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("", "must not be empty"),
+        ("x" * 251, "limit is 250"),
+        ("a!b", "Invalid metric name"),
+        ("a/../b", "resolve to other names"),
+        ("./a", "resolve to other names"),
+        ("/abs", "resolve to other names"),
+        ("a//b", "resolve to other names"),
+        (3, "must be a string"),
+    ],
+)
+def test_invalid_keys(key: object, match: str) -> None:
+    with pytest.raises(InvalidParameter, match=match):
+        v.validate_key("Metric", key)
+
+
+def test_metric_values() -> None:
+    assert v.validate_metric("m", np.float32(1.5), 1, 0) == ("m", 1.5, 1, 0)
+    assert math.isnan(v.validate_metric("m", math.nan, 1, 0)[1])
+    assert v.validate_metric("m", -math.inf, 1, 0)[1] == -math.inf
+    with pytest.raises(InvalidParameter, match="invalid value 'x' for metric 'm'"):
+        v.validate_metric("m", "x", 1, 0)
+    with pytest.raises(InvalidParameter, match="invalid value True"):
+        v.validate_metric("m", True, 1, 0)
+    with pytest.raises(InvalidParameter, match="invalid timestamp"):
+        v.validate_metric("m", 1.0, 1.5, 0)
+    with pytest.raises(InvalidParameter, match="invalid step"):
+        v.validate_metric("m", 1.0, 1, "3")
+
+
+def test_value_lengths() -> None:
+    v.validate_param("p", "x" * 6000)
+    with pytest.raises(InvalidParameter, match="limit is 6000"):
+        v.validate_param("p", "x" * 6001)
+    v.validate_tag("t", "x" * 8000)
+    with pytest.raises(InvalidParameter, match="limit is 8000"):
+        v.validate_tag("t", "x" * 8001)
+    with pytest.raises(InvalidParameter, match="limit is 500"):
+        v.validate_experiment_name("e" * 501)
+
+
+def test_batch_total_limit() -> None:
+    with pytest.raises(InvalidParameter, match="1000 metrics, params and tags in total"):
+        v.validate_batch_sizes([0] * 900, [0] * 100, [0] * 100)
+
+
+def test_max_results() -> None:
+    with pytest.raises(InvalidParameter, match="max_results"):
+        v.validate_max_results(0, 10)
+    with pytest.raises(InvalidParameter, match="at most 10"):
+        v.validate_max_results(11, 10)
