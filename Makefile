@@ -28,6 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check mlflowx tests bench flows
 	$(VENV)/bin/ruff format --check mlflowx tests bench flows
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 typecheck: install
 	$(VENV)/bin/mypy

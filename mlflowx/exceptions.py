@@ -42,7 +42,12 @@ class MlflowxError(Exception):
     _by_code: ClassVar[dict[str, type[MlflowxError]]] = {}
 
     def __init_subclass__(
-        cls, *, code: str | None = None, http_status: int | None = None, exit_code: int = 1, **kw: Any
+        cls,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        exit_code: int = 1,
+        **kw: Any,
     ) -> None:
         super().__init_subclass__(**kw)
         if code is not None:

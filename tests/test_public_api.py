@@ -12,18 +12,44 @@ import mlflowx
 def test_all_is_sorted_and_complete() -> None:
     assert mlflowx.__all__ == sorted(mlflowx.__all__)
     public = {n for n in dir(mlflowx) if not n.startswith("_")} - {
-        "entities", "exceptions", "settings", "store", "tracking", "utils",
+        "entities",
+        "exceptions",
+        "settings",
+        "store",
+        "tracking",
+        "utils",
     }
     assert public == set(mlflowx.__all__) - {"__version__"}
 
 
 def test_mlflow_fluent_names_exist() -> None:
     for name in (
-        "start_run", "end_run", "active_run", "last_active_run", "log_param", "log_params",
-        "log_metric", "log_metrics", "set_tag", "set_tags", "delete_tag", "log_artifact",
-        "log_artifacts", "log_text", "log_dict", "log_figure", "log_image", "log_input",
-        "get_run", "search_runs", "set_experiment", "create_experiment",
-        "get_experiment_by_name", "search_experiments", "set_tracking_uri", "get_tracking_uri",
+        "start_run",
+        "end_run",
+        "active_run",
+        "last_active_run",
+        "log_param",
+        "log_params",
+        "log_metric",
+        "log_metrics",
+        "set_tag",
+        "set_tags",
+        "delete_tag",
+        "log_artifact",
+        "log_artifacts",
+        "log_text",
+        "log_dict",
+        "log_figure",
+        "log_image",
+        "log_input",
+        "get_run",
+        "search_runs",
+        "set_experiment",
+        "create_experiment",
+        "get_experiment_by_name",
+        "search_experiments",
+        "set_tracking_uri",
+        "get_tracking_uri",
         "MlflowClient",
     ):
         assert callable(getattr(mlflowx, name)), name

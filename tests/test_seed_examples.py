@@ -32,4 +32,5 @@ def test_end_to_end_example_tracking_part() -> None:
     mlflow.log_metric("accuracy", model.score(X_test, y_test))
     mlflow.end_run()
     run = mlflow.last_active_run()
-    assert run is not None and run.data.metrics["accuracy"] > 0.8
+    assert run is not None
+    assert run.data.metrics["accuracy"] > 0.8

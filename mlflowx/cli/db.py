@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Inspect and upgrade the schema of a SQL tracking store.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect and upgrade the schema of a SQL tracking store.", no_args_is_help=True
+)
 
 Uri = Annotated[str, typer.Argument(help="Database URI, e.g. sqlite:///mlflowx.db")]
 

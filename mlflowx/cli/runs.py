@@ -23,12 +23,12 @@ def list_(
 ) -> None:
     """List runs of an experiment matching a filter (MLflow's search syntax)."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     runs = client(tracking_uri).search_runs(
         [experiment_id], filter_string, view, max_results, order_by
     )
-    table = Table("run id", "name", "status", "metrics", "params")
+    table = Table(Column("run id", no_wrap=True, min_width=32), "name", "status", "metrics", "params")
     for r in runs:
         table.add_row(
             r.info.run_id,

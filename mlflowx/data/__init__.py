@@ -114,21 +114,39 @@ def from_numpy(
     import numpy as np
 
     array = np.asarray(features)
-    parts = [str(array.shape).encode(), str(array.dtype).encode(),
-             np.ascontiguousarray(array[:_MAX_ROWS_HASHED]).tobytes()]
+    parts = [
+        str(array.shape).encode(),
+        str(array.dtype).encode(),
+        np.ascontiguousarray(array[:_MAX_ROWS_HASHED]).tobytes(),
+    ]
     schema: dict[str, Any] = {
         "mlflow_tensorspec": {
-            "features": json.dumps([{"type": "tensor", "tensor-spec": {
-                "dtype": str(array.dtype), "shape": [-1, *array.shape[1:]]}}]),
+            "features": json.dumps(
+                [
+                    {
+                        "type": "tensor",
+                        "tensor-spec": {"dtype": str(array.dtype), "shape": [-1, *array.shape[1:]]},
+                    }
+                ]
+            ),
         }
     }
-    profile: dict[str, Any] = {"features_shape": list(array.shape), "features_size": int(array.size),
-                               "features_nbytes": int(array.nbytes)}
+    profile: dict[str, Any] = {
+        "features_shape": list(array.shape),
+        "features_size": int(array.size),
+        "features_nbytes": int(array.nbytes),
+    }
     if targets is not None:
         t = np.asarray(targets)
         parts.append(np.ascontiguousarray(t[:_MAX_ROWS_HASHED]).tobytes())
-        schema["mlflow_tensorspec"]["targets"] = json.dumps([{"type": "tensor", "tensor-spec": {
-            "dtype": str(t.dtype), "shape": [-1, *t.shape[1:]]}}])
+        schema["mlflow_tensorspec"]["targets"] = json.dumps(
+            [
+                {
+                    "type": "tensor",
+                    "tensor-spec": {"dtype": str(t.dtype), "shape": [-1, *t.shape[1:]]},
+                }
+            ]
+        )
         profile.update({"targets_shape": list(t.shape), "targets_size": int(t.size)})
     source_type, source_json = source_of(source)
     return Dataset(

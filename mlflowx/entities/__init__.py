@@ -1,7 +1,7 @@
 """Domain objects with MLflow's shapes and JSON names. No I/O here."""
 
-from mlflowx.entities.experiment import Experiment, ExperimentTag
 from mlflowx.entities.common import LifecycleStage, PagedList, RunStatus, ViewType, now_ms
+from mlflowx.entities.experiment import Experiment, ExperimentTag
 from mlflowx.entities.run import (
     Dataset,
     DatasetInput,

@@ -33,7 +33,9 @@ class RunStatus(StrEnum):
             return cls(str(value).upper())
         except ValueError:
             known = ", ".join(s.value for s in cls)
-            raise InvalidParameter(f"Invalid run status {value!r}; expected one of {known}") from None
+            raise InvalidParameter(
+                f"Invalid run status {value!r}; expected one of {known}"
+            ) from None
 
     @property
     def is_terminated(self) -> bool:

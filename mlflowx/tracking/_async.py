@@ -90,7 +90,9 @@ class AsyncLogger:
             # Params and tags first (at most 100 each per call), then metrics by 1000.
             params, tags, metrics = agg.params, agg.tags, agg.metrics
             while params or tags:
-                self._sink(run_id, [], params[:MAX_PARAMS_TAGS_PER_BATCH], tags[:MAX_PARAMS_TAGS_PER_BATCH])
+                self._sink(
+                    run_id, [], params[:MAX_PARAMS_TAGS_PER_BATCH], tags[:MAX_PARAMS_TAGS_PER_BATCH]
+                )
                 params = params[MAX_PARAMS_TAGS_PER_BATCH:]
                 tags = tags[MAX_PARAMS_TAGS_PER_BATCH:]
             for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):

@@ -47,10 +47,14 @@ def source_tags() -> dict[str, str]:
     script = sys.argv[0] if sys.argv and sys.argv[0] else "<console>"
     tags = {
         "mlflow.user": _user(),
-        "mlflow.source.name": script if script in ("-c", "<console>") else str(Path(script).resolve()),
+        "mlflow.source.name": script
+        if script in ("-c", "<console>")
+        else str(Path(script).resolve()),
         "mlflow.source.type": "LOCAL",
     }
-    commit = _git_commit(Path(script).resolve().parent if script not in ("-c", "<console>") else Path.cwd())
+    commit = _git_commit(
+        Path(script).resolve().parent if script not in ("-c", "<console>") else Path.cwd()
+    )
     if commit:
         tags["mlflow.source.git.commit"] = commit
     return tags

@@ -104,7 +104,10 @@ class MlflowxClient:
         tag_map = {k: str(v) for k, v in (tags or {}).items()}
         user = tag_map.get("mlflow.user")
         run = self.store.create_run(
-            str(experiment_id), user, start_time, [RunTag(k, v) for k, v in tag_map.items()],
+            str(experiment_id),
+            user,
+            start_time,
+            [RunTag(k, v) for k, v in tag_map.items()],
             run_name,
         )
         if run.info.artifact_uri:
@@ -156,9 +159,7 @@ class MlflowxClient:
     # ------------------------------------------------------------------ logging
     def _async_logger(self) -> AsyncLogger:
         if self._async is None:
-            self._async = AsyncLogger(
-                lambda run_id, m, p, t: self.store.log_batch(run_id, m, p, t)
-            )
+            self._async = AsyncLogger(lambda run_id, m, p, t: self.store.log_batch(run_id, m, p, t))
             register_for_exit(self._async)
         return self._async
 
@@ -312,16 +313,16 @@ class MlflowxClient:
                 array = array[:, :, 0]
             image = Image.fromarray(array)
         buffer = io.BytesIO()
-        image.save(buffer, format=(Path(artifact_file).suffix.lstrip(".") or "png").upper()
-                   .replace("JPG", "JPEG"))
+        image.save(
+            buffer,
+            format=(Path(artifact_file).suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"),
+        )
         self._artifact_repo(run_id).write_bytes(artifact_file, buffer.getvalue())
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         return self._artifact_repo(run_id).list_artifacts(path)
 
-    def download_artifacts(
-        self, run_id: str, path: str, dst_path: str | Path | None = None
-    ) -> str:
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | Path | None = None) -> str:
         return self._artifact_repo(run_id).download_artifacts(path, dst_path)
 
 

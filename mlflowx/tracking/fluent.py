@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -118,7 +117,9 @@ class ActiveRun(Run):
         stack = ctx.active_runs.get()
         if any(r.info.run_id == self.info.run_id for r in stack):
             # End this run and any nested run left open inside it.
-            while ctx.active_runs.get() and ctx.active_runs.get()[-1].info.run_id != self.info.run_id:
+            while (
+                ctx.active_runs.get() and ctx.active_runs.get()[-1].info.run_id != self.info.run_id
+            ):
                 end_run(status.value)
             end_run(status.value)
 
@@ -258,8 +259,10 @@ def start_run(
             all_tags[PARENT_RUN_TAG] = parent
         if description:
             all_tags[NOTE_TAG] = description
-        eid = str(experiment_id) if experiment_id is not None else (
-            stack[-1].info.experiment_id if stack and nested else _experiment_id()
+        eid = (
+            str(experiment_id)
+            if experiment_id is not None
+            else (stack[-1].info.experiment_id if stack and nested else _experiment_id())
         )
         run = client.create_run(eid, tags=all_tags, run_name=run_name)
     active = ActiveRun(run)
@@ -456,7 +459,11 @@ def search_runs(
     token: str | None = None
     while len(runs) < max_results:
         page: PagedList[Run] = client.search_runs(
-            ids, filter_string, run_view_type, min(50_000, max_results - len(runs)), order_by,
+            ids,
+            filter_string,
+            run_view_type,
+            min(50_000, max_results - len(runs)),
+            order_by,
             token,
         )
         runs.extend(page)
@@ -493,7 +500,9 @@ def runs_to_pandas(runs: Sequence[Run]) -> pd.DataFrame:
 _previous_excepthook = sys.excepthook
 
 
-def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
     global _crashed
     _crashed = True
     _previous_excepthook(exc_type, exc, tb)

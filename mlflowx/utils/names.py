@@ -13,9 +13,9 @@ _ADJECTIVES = (
 ).split()
 _NOUNS = (
     "ant bass bat bear bee bird boar cat cod colt crab crane crow deer dog dove duck eagle eel "
-    "elk finch fish fly fox frog goat gull hare hawk hen horse jay kite lamb lark lion lynx mole "
-    "moth mouse newt owl ox panda pig pony ram rat robin seal shark sheep slug snail squid stork "
-    "swan tern toad trout whale wolf worm wren yak"
+    "elk finch fish fly fox frog goat gull hare hawk hen horse jay kite lamb lark lion lynx "
+    "mole moth mouse newt owl ox panda pig pony ram rat robin seal shark sheep slug snail "
+    "squid stork swan tern toad trout whale wolf worm wren yak"
 ).split()
 
 _rng = random.SystemRandom()

@@ -151,7 +151,9 @@ def validate_experiment_id(experiment_id: Any) -> str:
     return experiment_id
 
 
-def validate_batch_sizes(metrics: Sequence[Any], params: Sequence[Any], tags: Sequence[Any]) -> None:
+def validate_batch_sizes(
+    metrics: Sequence[Any], params: Sequence[Any], tags: Sequence[Any]
+) -> None:
     """MLflow's ``log_batch`` limits: 1000 metrics, 100 params, 100 tags, 1000 in all."""
     if len(metrics) > MAX_METRICS_PER_BATCH:
         raise InvalidParameter(

@@ -38,7 +38,8 @@ def test_create_and_get_experiment(store: SqlTrackingStore) -> None:
     assert exp.name == "exp"
     assert exp.tags == {"team": "ml"}
     assert exp.artifact_location.endswith(f"/{eid}")
-    assert exp.creation_time and exp.last_update_time
+    assert exp.creation_time
+    assert exp.last_update_time
     assert store.get_experiment_by_name("exp") == exp
     assert store.get_experiment_by_name("nope") is None
 
@@ -97,11 +98,13 @@ def test_search_experiments_filters_and_pages(store: SqlTrackingStore) -> None:
     deleted = store.create_experiment("gone")
     store.delete_experiment(deleted)
     page1 = store.search_experiments(max_results=3, filter_string="name LIKE 'proj-%'")
-    assert len(page1) == 3 and page1.token
+    assert len(page1) == 3
+    assert page1.token
     page2 = store.search_experiments(
         max_results=3, filter_string="name LIKE 'proj-%'", page_token=page1.token
     )
-    assert len(page2) == 2 and page2.token is None
+    assert len(page2) == 2
+    assert page2.token is None
     assert {e.name for e in [*page1, *page2]} == {f"proj-{i}" for i in range(5)}
     assert [e.name for e in store.search_experiments(filter_string="tags.i = '3'")] == ["proj-3"]
     assert [e.name for e in store.search_experiments(ViewType.DELETED_ONLY)] == ["gone"]
@@ -111,19 +114,22 @@ def test_search_experiments_filters_and_pages(store: SqlTrackingStore) -> None:
 
 def test_create_run_sets_system_tags_and_name(store: SqlTrackingStore) -> None:
     run = store.create_run("0", "bob", 123, [RunTag("x", "1")], "my-run")
-    assert len(run.info.run_id) == 32 and int(run.info.run_id, 16) >= 0
+    assert len(run.info.run_id) == 32
+    assert int(run.info.run_id, 16) >= 0
     assert run.info.run_name == "my-run"
     assert run.data.tags["mlflow.runName"] == "my-run"
     assert run.data.tags["mlflow.user"] == "bob"
     assert run.info.status == RunStatus.RUNNING
     assert run.info.start_time == 123
-    assert run.info.artifact_uri and run.info.artifact_uri.endswith(f"/{run.info.run_id}/artifacts")
+    assert run.info.artifact_uri
+    assert run.info.artifact_uri.endswith(f"/{run.info.run_id}/artifacts")
     assert store.get_run(run.info.run_id) == run
 
 
 def test_generated_run_name_is_readable(store: SqlTrackingStore) -> None:
     name = _run(store).info.run_name
-    assert name and len(name.split("-")) == 3
+    assert name
+    assert len(name.split("-")) == 3
 
 
 def test_conflicting_run_name_and_tag(store: SqlTrackingStore) -> None:
@@ -172,9 +178,11 @@ def test_metric_history_paging(store: SqlTrackingStore) -> None:
     run_id = _run(store).info.run_id
     store.log_batch(run_id, metrics=[Metric("m", float(i), i, i) for i in range(25)])
     page = store.get_metric_history(run_id, "m", max_results=10)
-    assert [m.step for m in page] == list(range(10)) and page.token
+    assert [m.step for m in page] == list(range(10))
+    assert page.token
     rest = store.get_metric_history(run_id, "m", max_results=100, page_token=page.token)
-    assert [m.step for m in rest] == list(range(10, 25)) and rest.token is None
+    assert [m.step for m in rest] == list(range(10, 25))
+    assert rest.token is None
 
 
 def test_log_batch_is_all_or_nothing(store: SqlTrackingStore) -> None:
@@ -189,7 +197,8 @@ def test_log_batch_is_all_or_nothing(store: SqlTrackingStore) -> None:
         )
     run = store.get_run(run_id)
     assert run.data.params == {"a": "1"}
-    assert "m" not in run.data.metrics and "t" not in run.data.tags
+    assert "m" not in run.data.metrics
+    assert "t" not in run.data.tags
 
 
 def test_log_batch_is_idempotent_under_retries(store: SqlTrackingStore) -> None:
@@ -280,11 +289,13 @@ def test_search_runs_filter_order_and_pages(store: SqlTrackingStore) -> None:
     found = store.search_runs([eid], "metrics.acc > 0.2 AND params.model = 'tree'")
     assert [r.info.run_name for r in found] == ["r5", "r3"]  # default order: newest first
     ordered = store.search_runs([eid], "", order_by=["metrics.acc ASC"], max_results=4)
-    assert [r.info.run_name for r in ordered] == ["r0", "r1", "r2", "r3"] and ordered.token
+    assert [r.info.run_name for r in ordered] == ["r0", "r1", "r2", "r3"]
+    assert ordered.token
     rest = store.search_runs(
         [eid], "", order_by=["metrics.acc ASC"], max_results=4, page_token=ordered.token
     )
-    assert [r.info.run_name for r in rest] == ["r4", "r5", "r6"] and rest.token is None
+    assert [r.info.run_name for r in rest] == ["r4", "r5", "r6"]
+    assert rest.token is None
     store.delete_run(ids[0])
     assert len(store.search_runs([eid], "")) == 6
     assert [r.info.run_id for r in store.search_runs([eid], "", ViewType.DELETED_ONLY)] == [ids[0]]

@@ -50,7 +50,8 @@ def test_run_lifecycle_in_a_with_block() -> None:
     assert got.info.run_name == "first"
     assert got.data.params == {"alpha": "0.5", "l1": "1", "solver": "saga"}
     assert got.data.metrics == {"loss": pytest.approx(1 / 3), "acc": 0.9, "f1": 0.8}
-    assert got.data.tags["team"] == "a" and got.data.tags["stage"] == "dev"
+    assert got.data.tags["team"] == "a"
+    assert got.data.tags["stage"] == "dev"
     for tag in ("mlflow.user", "mlflow.source.name", "mlflow.source.type", "mlflow.runName"):
         assert tag in got.data.tags
     assert mlflow.last_active_run().info.run_id == run.info.run_id  # type: ignore[union-attr]
@@ -62,8 +63,8 @@ def test_exception_marks_run_failed_and_ctrl_c_killed() -> None:
     with pytest.raises(ValueError, match="boom"), mlflow.start_run() as run:
         raise ValueError("boom")
     assert mlflow.get_run(run.info.run_id).info.status == RunStatus.FAILED
-    with pytest.raises(KeyboardInterrupt), mlflow.start_run() as run2:
-        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt, match="stop"), mlflow.start_run() as run2:
+        raise KeyboardInterrupt("stop")
     assert mlflow.get_run(run2.info.run_id).info.status == RunStatus.KILLED
 
 
@@ -92,7 +93,8 @@ def test_resume_run_by_id() -> None:
     with mlflow.start_run(run_id=run.info.run_id):
         mlflow.log_metric("m", 2)
     resumed = mlflow.get_run(run.info.run_id)
-    assert resumed.data.params == {"p": "1"} and resumed.data.metrics == {"m": 2}
+    assert resumed.data.params == {"p": "1"}
+    assert resumed.data.metrics == {"m": 2}
     assert resumed.info.status == RunStatus.FINISHED
 
 
@@ -121,9 +123,14 @@ def test_active_run_follows_context_into_threads() -> None:
     results: list[str | None] = []
     with mlflow.start_run() as run:
         context = contextvars.copy_context()
-        t = threading.Thread(target=context.run, args=(lambda: results.append(
-            (mlflow.log_metric("threaded", 1.0), mlflow.active_run().info.run_id)[1]  # type: ignore[union-attr]
-        ),))
+        t = threading.Thread(
+            target=context.run,
+            args=(
+                lambda: results.append(
+                    (mlflow.log_metric("threaded", 1.0), mlflow.active_run().info.run_id)[1]  # type: ignore[union-attr]
+                ),
+            ),
+        )
         t.start()
         t.join()
     assert results == [run.info.run_id]
@@ -137,15 +144,16 @@ def test_async_logging_is_flushed_at_end_run() -> None:
         mlflow.log_param("p", "v", synchronous=False)
         mlflow.set_tag("t", "x", synchronous=False)
     got = mlflow.get_run(run.info.run_id)
-    assert got.data.metrics == {"a": 2499.0} and got.data.params == {"p": "v"}
+    assert got.data.metrics == {"a": 2499.0}
+    assert got.data.params == {"p": "v"}
     assert len(mlflow.MlflowClient().get_metric_history(run.info.run_id, "a")) == 2500
 
 
 def test_async_logging_error_surfaces_at_flush() -> None:
-    with pytest.raises(InvalidParameter, match="Changing param values"):  # noqa: SIM117
-        with mlflow.start_run():
-            mlflow.log_param("p", "1")
-            mlflow.log_param("p", "2", synchronous=False)
+    with mlflow.start_run():
+        mlflow.log_param("p", "1")
+        mlflow.log_param("p", "2", synchronous=False)
+        with pytest.raises(InvalidParameter, match="Changing param values"):
             mlflow.flush_async_logging()
 
 
@@ -243,11 +251,13 @@ def test_log_input_with_pandas_dataset() -> None:
         mlflow.log_input(ds, context="training")
     inputs = mlflow.get_run(run.info.run_id).inputs.dataset_inputs
     assert inputs[0].dataset.name == "iris"
-    assert inputs[0].dataset.digest == ds.digest and len(ds.digest) == 8
+    assert inputs[0].dataset.digest == ds.digest
+    assert len(ds.digest) == 8
     assert json.loads(inputs[0].dataset.profile or "{}")["num_rows"] == 150
     assert [(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "training")]
     found = mlflow.search_runs(filter_string="datasets.context = 'training'")
-    assert isinstance(found, pd.DataFrame) and list(found["run_id"]) == [run.info.run_id]
+    assert isinstance(found, pd.DataFrame)
+    assert list(found["run_id"]) == [run.info.run_id]
 
 
 def test_search_runs_dataframe_has_mlflow_columns() -> None:
@@ -259,7 +269,12 @@ def test_search_runs_dataframe_has_mlflow_columns() -> None:
                 mlflow.log_metric("extra", math.inf)
     df = mlflow.search_runs(order_by=["metrics.score DESC"])
     assert list(df.columns[:6]) == [
-        "run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time",
+        "run_id",
+        "experiment_id",
+        "status",
+        "artifact_uri",
+        "start_time",
+        "end_time",
     ]
     assert list(df["metrics.score"]) == [3.0, 1.5, 0.0]
     assert list(df["params.i"]) == ["2", "1", "0"]
@@ -294,4 +309,5 @@ def test_client_create_run_and_set_terminated() -> None:
     assert got.info.status == RunStatus.KILLED
     assert got.data.metrics == {"m": 1.0, "n": 2.0}
     page = client.search_runs([eid], "params.p = '1'")
-    assert [r.info.run_id for r in page] == [run.info.run_id] and page.token is None
+    assert [r.info.run_id for r in page] == [run.info.run_id]
+    assert page.token is None

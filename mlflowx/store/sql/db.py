@@ -60,7 +60,7 @@ class Database(ABC):
 
 # --------------------------------------------------------------------------------------- SQLite
 def sqlite_path(uri: str) -> str:
-    """``sqlite:///rel.db``, ``sqlite:////abs.db`` and ``sqlite://`` (memory) as SQLAlchemy reads them."""
+    """The file of ``sqlite:///rel.db`` or ``sqlite:////abs.db``; ``sqlite://`` is in memory."""
     if not uri.startswith("sqlite://"):
         raise InvalidParameter(f"Not a SQLite URI: {uri!r}")
     rest = uri[len("sqlite://") :]
@@ -120,7 +120,7 @@ class SqliteDatabase(Database):
             # NORMAL is durable against process crashes in WAL mode; FULL adds an fsync per commit.
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # MLflow's LIKE is case-sensitive (ILIKE is the insensitive one); SQLite's is not by default.
+        # MLflow's LIKE is case-sensitive (ILIKE is the insensitive one); SQLite's is not.
         conn.execute("PRAGMA case_sensitive_like = ON")
         return conn
 

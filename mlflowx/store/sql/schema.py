@@ -57,9 +57,8 @@ def _migrate(engine: Any, revision: str) -> tuple[str | None, str]:
 
 
 def script_head() -> str:
-    from alembic.script import ScriptDirectory
-
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

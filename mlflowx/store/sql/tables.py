@@ -7,7 +7,15 @@ SQL so that the embedded SQLite path needs neither SQLAlchemy nor SQLModel at im
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, PrimaryKeyConstraint, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    PrimaryKeyConstraint,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 metadata = SQLModel.metadata
@@ -32,8 +40,9 @@ class ExperimentTagRow(SQLModel, table=True):
 
 class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage",
-                            "start_time"),)
+    __table_args__ = (
+        Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+    )
     run_uuid: str = Field(max_length=32, primary_key=True)
     name: str | None = Field(default=None, max_length=250)
     experiment_id: int = Field(foreign_key="experiments.experiment_id")
@@ -90,8 +99,11 @@ class LatestMetricRow(SQLModel, table=True):
 
 class DatasetRow(SQLModel, table=True):
     __tablename__ = "datasets"
-    __table_args__ = (UniqueConstraint("experiment_id", "name", "digest",
-                                       name="uq_datasets_experiment_name_digest"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"
+        ),
+    )
     dataset_uuid: str = Field(max_length=36, primary_key=True)
     experiment_id: int = Field(foreign_key="experiments.experiment_id")
     name: str = Field(max_length=500)

@@ -140,5 +140,5 @@ class TrackingStore(ABC):
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""

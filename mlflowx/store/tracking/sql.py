@@ -257,21 +257,32 @@ class SqlTrackingStore(TrackingStore):
             if not artifact_location:
                 conn.execute(
                     "UPDATE experiments SET artifact_location = :loc WHERE experiment_id = :id",
-                    {"loc": _join_uri(self.default_artifact_root, experiment_id),
-                     "id": int(experiment_id)},
+                    {
+                        "loc": _join_uri(self.default_artifact_root, experiment_id),
+                        "id": int(experiment_id),
+                    },
                 )
             if checked_tags:
                 conn.executemany(
                     "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (:id, :k, :v)",
-                    [{"id": int(experiment_id), "k": k, "v": val} for k, val in dict(checked_tags).items()],
+                    [
+                        {"id": int(experiment_id), "k": k, "v": val}
+                        for k, val in dict(checked_tags).items()
+                    ],
                 )
         return experiment_id
 
-    def _load_experiments(self, conn: Connection, where: str, params: dict[str, Any]) -> list[Experiment]:
-        rows = conn.execute(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments e WHERE {where}", params)
+    def _load_experiments(
+        self, conn: Connection, where: str, params: dict[str, Any]
+    ) -> list[Experiment]:
+        rows = conn.execute(
+            f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments e WHERE {where}", params
+        )
         return self._experiments_from_rows(conn, rows)
 
-    def _experiments_from_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> list[Experiment]:
+    def _experiments_from_rows(
+        self, conn: Connection, rows: list[tuple[Any, ...]]
+    ) -> list[Experiment]:
         if not rows:
             return []
         ids = [int(r[0]) for r in rows]
@@ -471,8 +482,14 @@ class SqlTrackingStore(TrackingStore):
                 "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
                 "end_time, lifecycle_stage, artifact_uri) VALUES (:id, :name, :eid, :user, "
                 "'RUNNING', :start, NULL, 'active', :uri)",
-                {"id": run_id, "name": name, "eid": eid, "user": user_id, "start": start,
-                 "uri": artifact_uri},
+                {
+                    "id": run_id,
+                    "name": name,
+                    "eid": eid,
+                    "user": user_id,
+                    "start": start,
+                    "uri": artifact_uri,
+                },
             )
             conn.executemany(
                 "INSERT INTO tags (run_uuid, key, value) VALUES (:r, :k, :v)",
@@ -498,7 +515,9 @@ class SqlTrackingStore(TrackingStore):
             chunk = list(run_ids[start : start + _CHUNK])
             params = {f"i{i}": rid for i, rid in enumerate(chunk)}
             marks = ", ".join(f":i{i}" for i in range(len(chunk)))
-            for r in conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid IN ({marks})", params):
+            for r in conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid IN ({marks})", params
+            ):
                 runs[r[0]] = Run(
                     info=RunInfo(
                         run_id=r[0],
@@ -590,7 +609,8 @@ class SqlTrackingStore(TrackingStore):
         name = v.validate_run_name(run_name) if run_name else None
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
-            sets, params = [], {"id": run_id}
+            sets: list[str] = []
+            params: dict[str, Any] = {"id": run_id}
             if status is not None:
                 sets.append("status = :status")
                 params["status"] = status.value
@@ -650,29 +670,29 @@ class SqlTrackingStore(TrackingStore):
         metric_rows = []
         for i, m in enumerate(metrics):
             try:
-                key, value, ts, step = v.validate_metric(m.key, m.value, m.timestamp, m.step)
+                checked = Metric(*v.validate_metric(m.key, m.value, m.timestamp, m.step))
             except InvalidParameter as exc:
                 raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
-            metric_rows.append(_metric_row(run_id, Metric(key, value, ts, step)))
+            metric_rows.append(_metric_row(run_id, checked))
         param_map: dict[str, str] = {}
         for i, p in enumerate(params):
             try:
-                key, value = v.validate_param(p.key, p.value)
+                pkey, pvalue = v.validate_param(p.key, p.value)
             except InvalidParameter as exc:
                 raise InvalidParameter(f"params[{i}]: {exc.message}") from None
-            if key in param_map and param_map[key] != value:
+            if pkey in param_map and param_map[pkey] != pvalue:
                 raise InvalidParameter(
-                    f"Duplicate parameter keys have been submitted: key {key!r} appears with "
-                    f"values {param_map[key]!r} and {value!r}"
+                    f"Duplicate parameter keys have been submitted: key {pkey!r} appears with "
+                    f"values {param_map[pkey]!r} and {pvalue!r}"
                 )
-            param_map[key] = value
+            param_map[pkey] = pvalue
         tag_map: dict[str, str] = {}
         for i, t in enumerate(tags):
             try:
-                key, value = v.validate_tag(t.key, t.value)
+                tkey, tvalue = v.validate_tag(t.key, t.value)
             except InvalidParameter as exc:
                 raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
-            tag_map[key] = value
+            tag_map[tkey] = tvalue
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
             if param_map:
@@ -706,7 +726,8 @@ class SqlTrackingStore(TrackingStore):
                     f"value '{param_map[key]}'."
                 )
         conn.executemany(
-            _INSERT_PARAM, [{"run_uuid": run_id, "key": k, "value": val} for k, val in param_map.items()]
+            _INSERT_PARAM,
+            [{"run_uuid": run_id, "key": k, "value": val} for k, val in param_map.items()],
         )
 
     def log_param(self, run_id: str, param: Param) -> None:
@@ -749,8 +770,16 @@ class SqlTrackingStore(TrackingStore):
                         "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
                         "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
                         "VALUES (:u, :e, :n, :d, :st, :s, :sc, :p)",
-                        {"u": dataset_uuid, "e": eid, "n": d.name, "d": d.digest,
-                         "st": d.source_type, "s": d.source, "sc": d.schema, "p": d.profile},
+                        {
+                            "u": dataset_uuid,
+                            "e": eid,
+                            "n": d.name,
+                            "d": d.digest,
+                            "st": d.source_type,
+                            "s": d.source,
+                            "sc": d.schema,
+                            "p": d.profile,
+                        },
                     )
                 linked = conn.execute(
                     "SELECT input_uuid FROM inputs WHERE run_uuid = :r AND dataset_uuid = :u",
@@ -844,7 +873,9 @@ def _latest_per_key(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     for row in rows:
         cur = best.get(row["key"])
         if cur is None or (row["step"], row["timestamp"], row["value"]) > (
-            cur["step"], cur["timestamp"], cur["value"]
+            cur["step"],
+            cur["timestamp"],
+            cur["value"],
         ):
             best[row["key"]] = row
     return best.values()
