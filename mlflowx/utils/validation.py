@@ -90,21 +90,36 @@ def validate_experiment_tag(key: Any, value: Any) -> tuple[str, str]:
     return key, validate_value("Experiment tag", key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH)
 
 
+_checked_metric_keys: set[str] = set()
+
+
 def validate_metric(key: Any, value: Any, timestamp: Any, step: Any) -> tuple[str, float, int, int]:
-    """Check one metric point; NaN and +/-inf are valid values."""
-    key = validate_key("Metric", key)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """Check one metric point; NaN and +/-inf are valid values.
+
+    This is on the hot path of every ``log_metric``: plain ``float``/``int`` values and keys
+    already seen take a fast path (the ``numbers`` ABC checks cost more than the insert).
+    """
+    if key not in _checked_metric_keys:
+        validate_key("Metric", key)
+        if len(_checked_metric_keys) < 100_000:
+            _checked_metric_keys.add(key)
+    value_type = type(value)
+    if value_type is not float and value_type is not int and (
+        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    ):
         # numpy scalars are Real; strings, None and bools are not.
         raise InvalidParameter(
             f"Got invalid value {_shorten(value)} for metric {key!r} (timestamp={timestamp}). "
             "Please specify value as a valid double (64-bit floating point)"
         )
-    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
+    if type(timestamp) is not int and (
+        isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral)
+    ):
         raise InvalidParameter(
             f"Got invalid timestamp {_shorten(timestamp)} for metric {key!r} (value={value}). "
             "Timestamp must be a nonnegative long (64-bit integer)"
         )
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+    if type(step) is not int and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
         raise InvalidParameter(
             f"Got invalid step {_shorten(step)} for metric {key!r} (value={value}). "
             "Step must be a valid long (64-bit integer)"

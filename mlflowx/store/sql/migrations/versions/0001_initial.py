@@ -80,7 +80,8 @@ def upgrade() -> None:
     sa.Column('step', sa.BigInteger(), nullable=False),
     sa.Column('is_nan', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['run_uuid'], ['runs.run_uuid'], ),
-    sa.PrimaryKeyConstraint('run_uuid', 'key')
+    sa.PrimaryKeyConstraint('run_uuid', 'key'),
+    sqlite_with_rowid=False
     )
     op.create_index('ix_latest_metrics_key_value', 'latest_metrics', ['key', 'value'], unique=False)
     op.create_table('metrics',
@@ -91,21 +92,24 @@ def upgrade() -> None:
     sa.Column('step', sa.BigInteger(), nullable=False),
     sa.Column('is_nan', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['run_uuid'], ['runs.run_uuid'], ),
-    sa.PrimaryKeyConstraint('run_uuid', 'key', 'step', 'timestamp', 'value', 'is_nan')
+    sa.PrimaryKeyConstraint('run_uuid', 'key', 'step', 'timestamp', 'value', 'is_nan'),
+    sqlite_with_rowid=False
     )
     op.create_table('params',
     sa.Column('run_uuid', sa.String(length=32), nullable=False),
     sa.Column('key', sa.String(length=250), nullable=False),
     sa.Column('value', sa.String(length=6000), nullable=False),
     sa.ForeignKeyConstraint(['run_uuid'], ['runs.run_uuid'], ),
-    sa.PrimaryKeyConstraint('run_uuid', 'key')
+    sa.PrimaryKeyConstraint('run_uuid', 'key'),
+    sqlite_with_rowid=False
     )
     op.create_table('tags',
     sa.Column('run_uuid', sa.String(length=32), nullable=False),
     sa.Column('key', sa.String(length=250), nullable=False),
     sa.Column('value', sa.String(length=8000), nullable=True),
     sa.ForeignKeyConstraint(['run_uuid'], ['runs.run_uuid'], ),
-    sa.PrimaryKeyConstraint('run_uuid', 'key')
+    sa.PrimaryKeyConstraint('run_uuid', 'key'),
+    sqlite_with_rowid=False
     )
     op.create_table('input_tags',
     sa.Column('input_uuid', sa.String(length=36), nullable=False),
