@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from mlflowx.cli import db, experiments, runs
+from mlflowx.cli import db, experiments, runs, server
 from mlflowx.exceptions import MlflowxError
 
 __all__ = ["app", "main"]
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(server.app, name="server")
 
 
 @app.command("version")

@@ -28,7 +28,9 @@ def list_(
     runs = client(tracking_uri).search_runs(
         [experiment_id], filter_string, view, max_results, order_by
     )
-    table = Table(Column("run id", no_wrap=True, min_width=32), "name", "status", "metrics", "params")
+    table = Table(
+        Column("run id", no_wrap=True, min_width=32), "name", "status", "metrics", "params"
+    )
     for r in runs:
         table.add_row(
             r.info.run_id,

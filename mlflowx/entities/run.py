@@ -82,6 +82,8 @@ class RunData:
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    #: The latest point of each metric, with its timestamp and step (MLflow's ``_metric_objs``).
+    latest_metrics: dict[str, Metric] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(slots=True)

@@ -237,6 +237,19 @@ class MlflowxClient:
             self._artifact_uris[run_id] = uri
         if not uri:
             raise InvalidParameter(f"Run {run_id} has no artifact location")
+        return self._repo_for(uri)
+
+    def _repo_for(self, uri: str) -> ArtifactRepository:
+        """Proxied URIs (``mlflow-artifacts:``) go through the tracking server."""
+        if uri.startswith("mlflow-artifacts:"):
+            if not self.tracking_uri.startswith(("http://", "https://")):
+                raise InvalidParameter(
+                    f"The artifact URI {uri!r} is served by a tracking server, but the tracking "
+                    f"URI {self.tracking_uri!r} is not an http(s):// server"
+                )
+            from mlflowx.store.artifacts.http import proxy_uri
+
+            uri = proxy_uri(self.tracking_uri, uri)
         return get_artifact_repository(uri)
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:

@@ -50,7 +50,7 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
 
 def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
     monkeypatch.setattr(sys, "argv", ["mlflowx", *argv])
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^\d+$") as exit_info:
         main()
     return int(exit_info.value.code or 0)
 

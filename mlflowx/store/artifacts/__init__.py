@@ -41,6 +41,13 @@ def _fsspec(uri: str) -> ArtifactRepository:
     return FsspecArtifactRepository(uri)
 
 
+@artifact_repositories.register("http", "https")
+def _http(uri: str) -> ArtifactRepository:
+    from mlflowx.store.artifacts.http import HttpArtifactRepository  # lazy: httpx
+
+    return HttpArtifactRepository(uri)
+
+
 def get_artifact_repository(uri: str) -> ArtifactRepository:
     """The artifact repository for ``uri`` (a plain path, ``file://``, ``s3://`` ...).
 

@@ -42,3 +42,10 @@ def reset_store_cache() -> None:
         for store in _cache.values():
             store.close()
         _cache.clear()
+
+
+@tracking_stores.register("http", "https")
+def _rest(uri: str) -> TrackingStore:
+    from mlflowx.store.tracking.rest import RestTrackingStore  # lazy: pydantic + httpx
+
+    return RestTrackingStore(uri)

@@ -17,8 +17,10 @@ from mlflowx.entities import (
     RunTag,
     ViewType,
 )
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.utils import validation as v
 
-__all__ = ["TrackingStore"]
+__all__ = ["TrackingStore", "validate_batch"]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 
@@ -142,3 +144,41 @@ class TrackingStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""
+
+
+def validate_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> tuple[list[Metric], dict[str, str], dict[str, str]]:
+    """Check a whole batch before anything is written (every store, client side too).
+
+    Returns the normalised metrics and the params and tags as dicts (a key repeated with the
+    same value collapses; a param key repeated with another value is an error). Messages name
+    the offending item, e.g. ``metrics[3]: ...``.
+    """
+    v.validate_batch_sizes(metrics, params, tags)
+    checked: list[Metric] = []
+    for i, m in enumerate(metrics):
+        try:
+            checked.append(Metric(*v.validate_metric(m.key, m.value, m.timestamp, m.step)))
+        except InvalidParameter as exc:
+            raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
+    param_map: dict[str, str] = {}
+    for i, p in enumerate(params):
+        try:
+            pkey, pvalue = v.validate_param(p.key, p.value)
+        except InvalidParameter as exc:
+            raise InvalidParameter(f"params[{i}]: {exc.message}") from None
+        if pkey in param_map and param_map[pkey] != pvalue:
+            raise InvalidParameter(
+                f"Duplicate parameter keys have been submitted: key {pkey!r} appears with "
+                f"values {param_map[pkey]!r} and {pvalue!r}"
+            )
+        param_map[pkey] = pvalue
+    tag_map: dict[str, str] = {}
+    for i, t in enumerate(tags):
+        try:
+            tkey, tvalue = v.validate_tag(t.key, t.value)
+        except InvalidParameter as exc:
+            raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
+        tag_map[tkey] = tvalue
+    return checked, param_map, tag_map

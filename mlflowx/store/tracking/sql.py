@@ -44,7 +44,7 @@ from mlflowx.store.search import (
 )
 from mlflowx.store.sql.db import Connection, Database, open_database
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
-from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
 
@@ -541,12 +541,14 @@ class SqlTrackingStore(TrackingStore):
                 f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({marks})", params
             ):
                 runs[rid].data.tags[key] = value
-            for rid, key, value, is_nan in conn.execute(
-                f"SELECT run_uuid, key, value, is_nan FROM latest_metrics "
+            for rid, key, value, is_nan, ts, step in conn.execute(
+                "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics "
                 f"WHERE run_uuid IN ({marks})",
                 params,
             ):
-                runs[rid].data.metrics[key] = _float(value, is_nan)
+                data = runs[rid].data
+                data.metrics[key] = number = _float(value, is_nan)
+                data.latest_metrics[key] = Metric(key, number, ts, step, rid)
             inputs = conn.execute(
                 "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
                 "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
@@ -665,34 +667,8 @@ class SqlTrackingStore(TrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         run_id = v.validate_run_id(run_id)
-        v.validate_batch_sizes(metrics, params, tags)
-        # Validate everything before writing anything: a batch lands whole or not at all.
-        metric_rows = []
-        for i, m in enumerate(metrics):
-            try:
-                checked = Metric(*v.validate_metric(m.key, m.value, m.timestamp, m.step))
-            except InvalidParameter as exc:
-                raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
-            metric_rows.append(_metric_row(run_id, checked))
-        param_map: dict[str, str] = {}
-        for i, p in enumerate(params):
-            try:
-                pkey, pvalue = v.validate_param(p.key, p.value)
-            except InvalidParameter as exc:
-                raise InvalidParameter(f"params[{i}]: {exc.message}") from None
-            if pkey in param_map and param_map[pkey] != pvalue:
-                raise InvalidParameter(
-                    f"Duplicate parameter keys have been submitted: key {pkey!r} appears with "
-                    f"values {param_map[pkey]!r} and {pvalue!r}"
-                )
-            param_map[pkey] = pvalue
-        tag_map: dict[str, str] = {}
-        for i, t in enumerate(tags):
-            try:
-                tkey, tvalue = v.validate_tag(t.key, t.value)
-            except InvalidParameter as exc:
-                raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
-            tag_map[tkey] = tvalue
+        checked, param_map, tag_map = validate_batch(metrics, params, tags)
+        metric_rows = [_metric_row(run_id, m) for m in checked]
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
             if param_map:

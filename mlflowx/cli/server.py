@@ -1,0 +1,80 @@
+"""``mlflowx server``: the tracking server (MLflow's REST API and artifact proxy)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Run the tracking server.")
+
+
+@app.callback(invoke_without_command=True)
+def server(
+    backend_store_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--backend-store-uri",
+            envvar="MLFLOWX_BACKEND_STORE_URI",
+            help="SQL store URI (default: the embedded SQLite file under $MLFLOWX_HOME or .).",
+        ),
+    ] = None,
+    artifacts_destination: Annotated[
+        str | None,
+        typer.Option(
+            "--artifacts-destination",
+            envvar="MLFLOWX_ARTIFACTS_DESTINATION",
+            help="Where proxied artifacts are stored: a path or an fsspec URL (s3://...).",
+        ),
+    ] = None,
+    serve_artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--serve-artifacts/--no-serve-artifacts",
+            help="Proxy artifacts through the server (clients need no store credentials).",
+        ),
+    ] = True,
+    default_artifact_root: Annotated[
+        str | None,
+        typer.Option(
+            "--default-artifact-root",
+            help="With --no-serve-artifacts: where new experiments put their artifacts.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", "-h")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p")] = 5000,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
+    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+) -> None:
+    """Serve the MLflow REST API; the official ``mlflow`` client works against it unchanged."""
+    import uvicorn
+
+    from mlflowx import settings
+    from mlflowx.server.uvicorn_setup import NoDelayHttpProtocol
+    from mlflowx.store.tracking.sql import SqlTrackingStore
+
+    backend = backend_store_uri or settings.default_tracking_uri()
+    destination = None
+    if serve_artifacts:
+        destination = artifacts_destination or settings.default_artifact_root()
+        root = "mlflow-artifacts:/"
+    else:
+        root = default_artifact_root or settings.default_artifact_root()
+    # Open the store once here: schema problems stop the server before any worker starts.
+    SqlTrackingStore(backend, default_artifact_root=root).close()
+    os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"] = backend
+    os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
+    os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
+    typer.echo(f"mlflowx server on http://{host}:{port} (store {backend}, artifacts {destination})")
+    uvicorn.run(
+        "mlflowx.server.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=NoDelayHttpProtocol,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )

@@ -1,0 +1,81 @@
+"""The only place that turns exceptions into HTTP responses (MLflow's JSON error body)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mlflowx.exceptions import MlflowxError
+
+log = logging.getLogger("mlflowx.server")
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    text = ""
+    for p in parts:
+        text += f"[{p}]" if p.isdigit() else (f".{p}" if text else p)
+    return text or "request"
+
+
+def validation_message(exc: RequestValidationError) -> tuple[str, str]:
+    """(error code, message) for a request that did not match its schema."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
+        return "MALFORMED_REQUEST", f"Malformed JSON in request body: {first.get('msg', '')}"
+    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | str):
+        return "MALFORMED_REQUEST", "The request body must be a JSON object"
+    where = _location(tuple(first.get("loc", ())))
+    if kind == "missing":
+        return "INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{where}'."
+    value = first.get("input")
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    if len(shown) > 100:
+        shown = shown[:97] + "..."
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return (
+        "INVALID_PARAMETER_VALUE",
+        f"Invalid value {shown} for parameter '{where}' supplied: {first.get('msg', '')}{more}",
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MlflowxError)
+    async def _mlflowx_error(_: Request, exc: MlflowxError) -> JSONResponse:
+        return JSONResponse(exc.to_payload(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message = validation_message(exc)
+        return JSONResponse({"error_code": code, "message": message}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            body = {
+                "error_code": "ENDPOINT_NOT_FOUND",
+                "message": f"No endpoint {request.url.path}",
+            }
+        elif exc.status_code == 405:
+            body = {
+                "error_code": "BAD_REQUEST",
+                "message": f"Method {request.method} is not allowed on {request.url.path}",
+            }
+        else:
+            body = {"error_code": "BAD_REQUEST", "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {type(exc).__name__}"},
+            status_code=500,
+        )

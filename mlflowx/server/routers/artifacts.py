@@ -1,0 +1,152 @@
+"""The artifact proxy (``/api/2.0/mlflow-artifacts/artifacts``) and ``/artifacts/list``.
+
+Clients read and write run artifacts through the server, so they need no credentials for the
+artifact store. Every path is checked by :func:`safe_artifact_path` before it reaches a backend.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import Field
+from starlette.background import BackgroundTask
+
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.protocol.models import WireModel
+from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.store.artifacts import get_artifact_repository
+from mlflowx.store.artifacts.base import ArtifactRepository, safe_artifact_path
+
+router = WireRouter(tags=["artifacts"])
+PROXY_SCHEME = "mlflow-artifacts:"
+_CHUNK = 1 << 20
+
+
+class FileInfoJ(WireModel):
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+
+class ListArtifactsResponse(WireModel):
+    files: list[FileInfoJ] = Field(default_factory=list)
+
+
+class ListRunArtifactsResponse(WireModel):
+    root_uri: str | None = None
+    files: list[FileInfoJ] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+
+def destination_repo(request: Request) -> ArtifactRepository:
+    destination: str | None = request.app.state.artifacts_destination
+    if destination is None:
+        raise InvalidParameter("This server does not proxy artifacts (--no-serve-artifacts)")
+    return get_artifact_repository(destination)
+
+
+def repo_for_uri(request: Request, uri: str) -> ArtifactRepository:
+    """The repository behind a run's artifact URI (``mlflow-artifacts:/...`` or a direct one)."""
+    if uri.startswith(PROXY_SCHEME):
+        rest = urlsplit(uri).path.lstrip("/")  # mlflow-artifacts:/p and mlflow-artifacts://h/p
+        destination = request.app.state.artifacts_destination
+        if destination is None:
+            raise InvalidParameter("This server does not proxy artifacts (--no-serve-artifacts)")
+        sub = safe_artifact_path(rest)
+        return get_artifact_repository(posixpath.join(destination.rstrip("/"), sub))
+    return get_artifact_repository(uri)
+
+
+@router.get("/api/2.0/mlflow-artifacts/artifacts")
+def list_proxied(
+    request: Request, path: Annotated[str | None, Query(max_length=4096)] = None
+) -> ListArtifactsResponse:
+    repo = destination_repo(request)
+    files = [
+        FileInfoJ(path=posixpath.basename(f.path), is_dir=f.is_dir, file_size=f.file_size)
+        for f in repo.list_artifacts(safe_artifact_path(path))
+    ]
+    return ListArtifactsResponse(files=files)
+
+
+@router.get("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
+def download_proxied(request: Request, artifact_path: str) -> FileResponse:
+    repo = destination_repo(request)
+    path = safe_artifact_path(artifact_path)
+    if not path:
+        raise InvalidParameter("An artifact path is required to download a file")
+    tmp = tempfile.mkdtemp(prefix="mlflowx-dl-")
+    try:
+        local = repo.download_artifacts(path, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if os.path.isdir(local):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InvalidParameter(f"Artifact path {artifact_path!r} is a directory; list it instead")
+    return FileResponse(
+        local,
+        media_type="application/octet-stream",
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )
+
+
+@router.put("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
+async def upload_proxied(request: Request, artifact_path: str) -> JSONResponse:
+    repo = destination_repo(request)
+    path = safe_artifact_path(artifact_path)
+    if not path:
+        raise InvalidParameter("An artifact path is required to upload a file")
+    limit: int = request.app.state.max_artifact_bytes
+    tmp = Path(tempfile.mkdtemp(prefix="mlflowx-up-"))
+    try:
+        local = tmp / posixpath.basename(path)
+        size = 0
+        with open(local, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidParameter(
+                        f"Artifact {artifact_path!r} exceeds the upload limit of {limit} bytes"
+                    )
+                out.write(chunk)
+        repo.log_artifact(local, posixpath.dirname(path) or None)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return JSONResponse({})
+
+
+@router.delete("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
+def delete_proxied(request: Request, artifact_path: str) -> JSONResponse:
+    path = safe_artifact_path(artifact_path)
+    if not path:
+        raise InvalidParameter("Refusing to delete the whole artifact store")
+    destination_repo(request).delete_artifacts(path)
+    return JSONResponse({})
+
+
+@router.get("/api/2.0/mlflow/artifacts/list")
+def list_run_artifacts(
+    request: Request,
+    store: Store,
+    run_id: Annotated[str | None, Query(max_length=256)] = None,
+    run_uuid: Annotated[str | None, Query(max_length=256)] = None,
+    path: Annotated[str | None, Query(max_length=4096)] = None,
+    page_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> ListRunArtifactsResponse:
+    del page_token  # listings are returned whole
+    run = store.get_run(require(run_id or run_uuid, "run_id"))
+    root = run.info.artifact_uri or ""
+    files = repo_for_uri(request, root).list_artifacts(safe_artifact_path(path))
+    return ListRunArtifactsResponse(
+        root_uri=root,
+        files=[FileInfoJ(path=f.path, is_dir=f.is_dir, file_size=f.file_size) for f in files],
+    )

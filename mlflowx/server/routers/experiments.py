@@ -1,0 +1,85 @@
+"""``/experiments/*``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from mlflowx.entities import RunTag, ViewType
+from mlflowx.exceptions import NotFound
+from mlflowx.protocol import endpoints as p
+from mlflowx.protocol.models import ExperimentJ
+from mlflowx.server.deps import Store, WireRouter
+
+router = WireRouter(tags=["experiments"])
+
+
+@router.post(p.CREATE_EXPERIMENT.path)
+def create_experiment(body: p.CreateExperiment, store: Store) -> p.CreateExperimentResponse:
+    tags = [RunTag(t.key, t.value) for t in body.tags]
+    eid = store.create_experiment(body.name, body.artifact_location or None, tags)
+    return p.CreateExperimentResponse(experiment_id=eid)
+
+
+@router.post(p.SEARCH_EXPERIMENTS.path)
+def search_experiments(body: p.SearchExperiments, store: Store) -> p.SearchExperimentsResponse:
+    page = store.search_experiments(
+        ViewType.parse(body.view_type),
+        1000 if body.max_results is None else body.max_results,
+        body.filter,
+        body.order_by,
+        body.page_token or None,
+    )
+    return p.SearchExperimentsResponse(
+        experiments=[ExperimentJ.of(x) for x in page], next_page_token=page.token
+    )
+
+
+@router.get(p.GET_EXPERIMENT.path)
+def get_experiment(
+    query: Annotated[p.GetExperiment, Query()], store: Store
+) -> p.ExperimentResponse:
+    return p.ExperimentResponse(
+        experiment=ExperimentJ.of(store.get_experiment(query.experiment_id))
+    )
+
+
+@router.get(p.GET_EXPERIMENT_BY_NAME.path)
+def get_experiment_by_name(
+    query: Annotated[p.GetExperimentByName, Query()], store: Store
+) -> p.ExperimentResponse:
+    experiment = store.get_experiment_by_name(query.experiment_name)
+    if experiment is None:
+        raise NotFound(f"Could not find experiment with name '{query.experiment_name}'")
+    return p.ExperimentResponse(experiment=ExperimentJ.of(experiment))
+
+
+@router.post(p.UPDATE_EXPERIMENT.path)
+def update_experiment(body: p.UpdateExperiment, store: Store) -> p.Empty:
+    store.rename_experiment(body.experiment_id, body.new_name)
+    return p.Empty()
+
+
+@router.post(p.DELETE_EXPERIMENT.path)
+def delete_experiment(body: p.ExperimentId, store: Store) -> p.Empty:
+    store.delete_experiment(body.experiment_id)
+    return p.Empty()
+
+
+@router.post(p.RESTORE_EXPERIMENT.path)
+def restore_experiment(body: p.ExperimentId, store: Store) -> p.Empty:
+    store.restore_experiment(body.experiment_id)
+    return p.Empty()
+
+
+@router.post(p.SET_EXPERIMENT_TAG.path)
+def set_experiment_tag(body: p.SetExperimentTag, store: Store) -> p.Empty:
+    store.set_experiment_tag(body.experiment_id, body.key, body.value)
+    return p.Empty()
+
+
+@router.post(p.DELETE_EXPERIMENT_TAG.path)
+def delete_experiment_tag(body: p.DeleteExperimentTag, store: Store) -> p.Empty:
+    store.delete_experiment_tag(body.experiment_id, body.key)
+    return p.Empty()

@@ -1,0 +1,242 @@
+"""The REST tracking store: the MLflow REST API over HTTP (``http(s)://`` tracking URIs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from mlflowx.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mlflowx.exceptions import NotFound
+from mlflowx.protocol import endpoints as p
+from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel
+from mlflowx.store.http import HttpSession, session_for
+from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
+from mlflowx.utils.validation import validate_metric
+
+__all__ = ["RestTrackingStore"]
+
+Resp = TypeVar("Resp", bound=WireModel)
+API = "/api/2.0/mlflow"
+
+
+class RestTrackingStore(TrackingStore):
+    def __init__(self, uri: str, session: HttpSession | None = None) -> None:
+        self.uri = uri.rstrip("/")
+        self.session = session or session_for(self.uri)
+        self.default_artifact_root = "mlflow-artifacts:/"
+
+    def _call(self, endpoint: p.Endpoint[Any, Resp], body: WireModel) -> Resp:
+        if endpoint.method == "GET":
+            params = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+            response = self.session.request(
+                "GET", API + endpoint.path, params=params, idempotent=True
+            )
+        else:
+            # model_dump_json writes NaN/Infinity as protobuf's JSON strings.
+            content = body.model_dump_json(by_alias=True, exclude_none=True)
+            response = self.session.request(
+                endpoint.method,
+                API + endpoint.path,
+                content=content,
+                headers={"Content-Type": "application/json"},
+                idempotent=endpoint.idempotent,
+            )
+        return endpoint.response.model_validate_json(response.content or b"{}")
+
+    # ------------------------------------------------------------------ experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
+    ) -> str:
+        body = p.CreateExperiment(
+            name=name,
+            artifact_location=artifact_location,
+            tags=[KeyValue(key=t.key, value=t.value) for t in tags],
+        )
+        return self._call(p.CREATE_EXPERIMENT, body).experiment_id
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        body = p.GetExperiment(experiment_id=str(experiment_id))
+        return self._call(p.GET_EXPERIMENT, body).experiment.entity()
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            body = p.GetExperimentByName(experiment_name=name)
+            return self._call(p.GET_EXPERIMENT_BY_NAME, body).experiment.entity()
+        except NotFound:
+            return None
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        body = p.SearchExperiments(
+            max_results=max_results,
+            page_token=page_token,
+            filter=filter_string or None,
+            order_by=list(order_by or []),
+            view_type=ViewType.parse(view_type).name,
+        )
+        resp = self._call(p.SEARCH_EXPERIMENTS, body)
+        return PagedList([x.entity() for x in resp.experiments], resp.next_page_token or None)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._call(p.DELETE_EXPERIMENT, p.ExperimentId(experiment_id=str(experiment_id)))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._call(p.RESTORE_EXPERIMENT, p.ExperimentId(experiment_id=str(experiment_id)))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        body = p.UpdateExperiment(experiment_id=str(experiment_id), new_name=new_name)
+        self._call(p.UPDATE_EXPERIMENT, body)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        body = p.SetExperimentTag(experiment_id=str(experiment_id), key=key, value=value)
+        self._call(p.SET_EXPERIMENT_TAG, body)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        body = p.DeleteExperimentTag(experiment_id=str(experiment_id), key=key)
+        self._call(p.DELETE_EXPERIMENT_TAG, body)
+
+    # ------------------------------------------------------------------ runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None,
+        start_time: int | None,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        body = p.CreateRun(
+            experiment_id=str(experiment_id),
+            user_id=user_id,
+            start_time=start_time,
+            run_name=run_name,
+            tags=[KeyValue(key=t.key, value=t.value) for t in tags],
+        )
+        return self._call(p.CREATE_RUN, body).run.entity()
+
+    def get_run(self, run_id: str) -> Run:
+        return self._call(p.GET_RUN, p.GetRun(run_id=run_id)).run.entity()
+
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: RunStatus | None,
+        end_time: int | None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        body = p.UpdateRun(
+            run_id=run_id,
+            run_uuid=run_id,
+            status=str(run_status) if run_status is not None else None,
+            end_time=end_time,
+            run_name=run_name,
+        )
+        return self._call(p.UPDATE_RUN, body).run_info.entity()
+
+    def delete_run(self, run_id: str) -> None:
+        self._call(p.DELETE_RUN, p.RunId(run_id=run_id))
+
+    def restore_run(self, run_id: str) -> None:
+        self._call(p.RESTORE_RUN, p.RunId(run_id=run_id))
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        metric = Metric(*validate_metric(metric.key, metric.value, metric.timestamp, metric.step))
+        body = p.LogMetric(
+            run_id=run_id,
+            run_uuid=run_id,
+            key=metric.key,
+            value=metric.value,
+            timestamp=metric.timestamp,
+            step=metric.step,
+        )
+        self._call(p.LOG_METRIC, body)
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        body = p.LogParam(run_id=run_id, run_uuid=run_id, key=param.key, value=param.value)
+        self._call(p.LOG_PARAM, body)
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        body = p.SetTag(run_id=run_id, run_uuid=run_id, key=tag.key, value=tag.value)
+        self._call(p.SET_TAG, body)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        checked, param_map, tag_map = validate_batch(metrics, params, tags)
+        body = p.LogBatch.model_construct(
+            run_id=run_id,
+            metrics=[
+                MetricJ.model_construct(
+                    key=m.key, value=m.value, timestamp=m.timestamp, step=m.step
+                )
+                for m in checked
+            ],
+            params=[KeyValue.model_construct(key=k, value=val) for k, val in param_map.items()],
+            tags=[KeyValue.model_construct(key=k, value=val) for k, val in tag_map.items()],
+        )
+        self._call(p.LOG_BATCH, body)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._call(p.DELETE_TAG, p.DeleteTag(run_id=run_id, key=key))
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        body = p.LogInputs(run_id=run_id, datasets=[DatasetInputJ.of(d) for d in datasets])
+        self._call(p.LOG_INPUTS, body)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        body = p.GetMetricHistory(
+            run_id=run_id,
+            run_uuid=run_id,
+            metric_key=metric_key,
+            max_results=max_results,
+            page_token=page_token,
+        )
+        resp = self._call(p.GET_METRIC_HISTORY, body)
+        items = [Metric(m.key, m.value, m.timestamp, m.step, run_id) for m in resp.metrics]
+        return PagedList(items, resp.next_page_token or None)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        body = p.SearchRuns(
+            experiment_ids=[str(e) for e in experiment_ids],
+            filter=filter_string or None,
+            run_view_type=ViewType.parse(run_view_type).name,
+            max_results=max_results,
+            order_by=list(order_by or []),
+            page_token=page_token,
+        )
+        resp = self._call(p.SEARCH_RUNS, body)
+        return PagedList([r.entity() for r in resp.runs], resp.next_page_token or None)
