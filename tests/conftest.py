@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.env", "tests.fixtures.stores"]
+pytest_plugins = ["tests.fixtures.env", "tests.fixtures.stores", "tests.fixtures.server"]

@@ -104,8 +104,10 @@ def validate_metric(key: Any, value: Any, timestamp: Any, step: Any) -> tuple[st
         if len(_checked_metric_keys) < 100_000:
             _checked_metric_keys.add(key)
     value_type = type(value)
-    if value_type is not float and value_type is not int and (
-        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    if (
+        value_type is not float
+        and value_type is not int
+        and (isinstance(value, bool) or not isinstance(value, numbers.Real))
     ):
         # numpy scalars are Real; strings, None and bools are not.
         raise InvalidParameter(
