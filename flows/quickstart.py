@@ -72,7 +72,9 @@ def main() -> None:
         mlflow.log_params({"best_loss": best_loss, "best_alpha": best_alpha})
         with tempfile.TemporaryDirectory() as tmp:
             summary = Path(tmp) / "summary.md"
-            lines = [f"| {loss} | {alpha:g} | {acc:.3f} |" for (loss, alpha), acc in results.items()]
+            lines = [
+                f"| {loss} | {alpha:g} | {acc:.3f} |" for (loss, alpha), acc in results.items()
+            ]
             summary.write_text("| loss | alpha | accuracy |\n|---|---|---|\n" + "\n".join(lines))
             mlflow.log_artifact(summary)
 
@@ -89,8 +91,9 @@ def main() -> None:
     print(f"Artifacts    : {parent.info.artifact_uri}\n")
     print("Top child runs (metrics.test_accuracy > 0.8, best first):")
     print(
-        top[["tags.mlflow.runName", "params.loss", "params.alpha", "metrics.test_accuracy"]]
-        .to_string(index=False)
+        top[
+            ["tags.mlflow.runName", "params.loss", "params.alpha", "metrics.test_accuracy"]
+        ].to_string(index=False)
     )
 
 

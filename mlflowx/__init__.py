@@ -15,6 +15,7 @@ from mlflowx.entities import (
     ViewType,
 )
 from mlflowx.exceptions import MlflowxError
+from mlflowx.registry import register_model
 from mlflowx.tracking import MlflowxClient, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 from mlflowx.tracking.fluent import (
     ActiveRun,
@@ -57,6 +58,42 @@ __version__ = "0.1.0"
 MlflowClient = MlflowxClient
 MlflowException = MlflowxError
 
+#: Autolog integrations: flavor (its library's import name) -> the mlflowx module with ``autolog``.
+#: Looked up by name, as MLflow does: flavors sit above the core layers that import ``mlflowx``.
+_AUTOLOG_INTEGRATIONS = {"sklearn": "mlflowx.sklearn"}
+
+
+def autolog(
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    silent: bool = False,
+    extra_tags: dict[str, str] | None = None,
+    exclude_flavors: list[str] | None = None,
+) -> None:
+    """Enable (or ``disable``) autologging for every supported library that is installed:
+    scikit-learn for now (:func:`mlflowx.sklearn.autolog`). ``exclude_flavors`` skips some."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for flavor, module in _AUTOLOG_INTEGRATIONS.items():
+        if flavor in (exclude_flavors or ()) or find_spec(flavor) is None:
+            continue
+        import_module(module).autolog(
+            log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_models=log_models,
+            log_datasets=log_datasets,
+            disable=disable,
+            exclusive=exclusive,
+            silent=silent,
+            extra_tags=extra_tags,
+        )
+
+
 __all__ = [
     "ActiveRun",
     "Experiment",
@@ -73,6 +110,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "data",
     "delete_experiment",
@@ -98,6 +136,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "restore_run",
     "search_experiments",
     "search_runs",

@@ -2,16 +2,28 @@
 
 from mlflowx.entities.common import LifecycleStage, PagedList, RunStatus, ViewType, now_ms
 from mlflowx.entities.experiment import Experiment, ExperimentTag
+from mlflowx.entities.logged_model import LoggedModel, LoggedModelStatus
+from mlflowx.entities.registry import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
 from mlflowx.entities.run import (
     Dataset,
     DatasetInput,
     InputTag,
     Metric,
+    ModelOutput,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunTag,
 )
 
@@ -22,13 +34,24 @@ __all__ = [
     "ExperimentTag",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelStatus",
     "Metric",
+    "ModelOutput",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
+    "ModelVersionTag",
     "PagedList",
     "Param",
+    "RegisteredModel",
+    "RegisteredModelAlias",
+    "RegisteredModelTag",
     "Run",
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "ViewType",

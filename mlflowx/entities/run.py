@@ -87,7 +87,19 @@ class RunData:
 
 
 @dataclass(slots=True)
+class ModelOutput:
+    model_id: str
+    step: int = 0
+
+
+@dataclass(slots=True)
+class RunOutputs:
+    model_outputs: list[ModelOutput] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)

@@ -186,10 +186,20 @@ class RunInputsJ(WireModel):
     dataset_inputs: list[DatasetInputJ] = Field(default_factory=list)
 
 
+class ModelOutputRefJ(WireModel):
+    model_id: str
+    step: Int64 = 0
+
+
+class RunOutputsJ(WireModel):
+    model_outputs: list[ModelOutputRefJ] = Field(default_factory=list)
+
+
 class RunJ(WireModel):
     info: RunInfoJ
     data: RunDataJ = Field(default_factory=RunDataJ)
     inputs: RunInputsJ = Field(default_factory=RunInputsJ)
+    outputs: RunOutputsJ = Field(default_factory=RunOutputsJ)
 
     @classmethod
     def of(cls, r: e.Run) -> RunJ:
@@ -207,6 +217,12 @@ class RunJ(WireModel):
             inputs=RunInputsJ(
                 dataset_inputs=[DatasetInputJ.of(d) for d in r.inputs.dataset_inputs]
             ),
+            outputs=RunOutputsJ(
+                model_outputs=[
+                    ModelOutputRefJ(model_id=o.model_id, step=o.step)
+                    for o in r.outputs.model_outputs
+                ]
+            ),
         )
 
     def entity(self) -> e.Run:
@@ -219,6 +235,9 @@ class RunJ(WireModel):
                 latest_metrics={m.key: m.entity() for m in self.data.metrics},
             ),
             inputs=e.RunInputs([d.entity() for d in self.inputs.dataset_inputs]),
+            outputs=e.RunOutputs(
+                [e.ModelOutput(o.model_id, o.step) for o in self.outputs.model_outputs]
+            ),
         )
 
 

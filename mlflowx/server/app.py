@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import Depends, FastAPI
+from fastapi.responses import PlainTextResponse
 
 from mlflowx.server import errors
-from mlflowx.server.routers import artifacts, experiments, runs
+from mlflowx.server.deps import reject_nul_characters
+from mlflowx.server.limits import BodyLimit
+from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
+from mlflowx.store.model_registry.base import RegistryStore
 from mlflowx.store.tracking.base import TrackingStore
 
 __all__ = ["DEFAULT_MAX_ARTIFACT_BYTES", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 
-#: JSON API bodies above this are refused before they are read (MLflow's batches are far smaller).
+#: JSON API bodies above this are refused (413) before or while they are read (MLflow's
+#: batches are far smaller).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 
@@ -28,6 +31,7 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
+    registry_store: RegistryStore | None = None,
 ) -> FastAPI:
     """Build the server around a tracking store.
 
@@ -35,6 +39,7 @@ def create_app(
         tracking_store: where experiments and runs live.
         artifacts_destination: where proxied artifacts (``mlflow-artifacts:/...``) are stored;
             ``None`` turns the artifact proxy off.
+        registry_store: the model registry; by default a SQL tracking store's database.
     """
     from mlflowx import __version__
 
@@ -46,30 +51,19 @@ def create_app(
     app.state.tracking_store = tracking_store
     app.state.artifacts_destination = artifacts_destination
     app.state.max_artifact_bytes = max_artifact_bytes
+    app.state.registry_store = registry_store or _default_registry_store(tracking_store)
     errors.install(app)
 
-    for router in (experiments.router, runs.router):
-        app.include_router(router, prefix=API_PREFIX)
-        app.include_router(router, prefix=AJAX_PREFIX, include_in_schema=False)
+    checks = [Depends(reject_nul_characters)]
+    for router in (experiments.router, runs.router, logged_models.router, registry.router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=checks)
+        app.include_router(router, prefix=AJAX_PREFIX, include_in_schema=False, dependencies=checks)
     app.include_router(artifacts.router)
 
-    @app.middleware("http")
-    async def _limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Artifact uploads stream with their own limit; everything else is small JSON.
-        if not request.url.path.startswith("/api/2.0/mlflow-artifacts/"):
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-                return JSONResponse(
-                    {
-                        "error_code": "INVALID_PARAMETER_VALUE",
-                        "message": f"Request body of {length} bytes exceeds the limit of "
-                        f"{max_body_bytes} bytes",
-                    },
-                    status_code=413,
-                )
-        return await call_next(request)
+    # Artifact uploads stream to disk with their own limit; everything else is small JSON.
+    app.add_middleware(
+        BodyLimit, max_bytes=max_body_bytes, exempt_prefix="/api/2.0/mlflow-artifacts/"
+    )
 
     @app.get("/health", include_in_schema=False)
     def health() -> PlainTextResponse:
@@ -101,4 +95,14 @@ def app_from_env() -> FastAPI:
     destination = os.environ.get("MLFLOWX_SERVER_ARTIFACTS_DESTINATION") or None
     default_root = os.environ.get("MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT") or None
     store = SqlTrackingStore(backend, default_artifact_root=default_root)
-    return create_app(store, destination)
+    return create_app(store, destination, registry_store=_default_registry_store(store))
+
+
+def _default_registry_store(tracking_store: TrackingStore) -> RegistryStore | None:
+    """The registry in a SQL tracking store's database (sharing its connections), else none."""
+    from mlflowx.store.model_registry.sql import SqlRegistryStore
+    from mlflowx.store.tracking.sql import SqlTrackingStore
+
+    if isinstance(tracking_store, SqlTrackingStore):
+        return SqlRegistryStore(tracking_store.uri, db=tracking_store.db)
+    return None

@@ -11,6 +11,36 @@ from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.tracking.base import TrackingStore
 
 
+async def reject_nul_characters(request: Request) -> None:
+    """Refuse NUL characters in path, query and JSON body values.
+
+    PostgreSQL cannot store them (SQLite can), and the API answers the same on every backend.
+    Bodies are checked only when their bytes hold an escaped NUL (JSON cannot carry a raw one);
+    FastAPI has already read and parsed them, so this costs one byte search per request.
+    """
+    found = any("\x00" in v for v in request.path_params.values()) or (
+        b"%00" in request.scope["query_string"]
+        and any("\x00" in v for _, v in request.query_params.multi_items())
+    )
+    if not found and request.method != "GET" and b"\\u0000" in await request.body():
+        try:
+            found = _holds_nul(await request.json())
+        except ValueError:
+            return  # not JSON: the body's own validation answers
+    if found:
+        raise InvalidParameter("Request values must not contain NUL (\\u0000) characters")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _tracking_store(request: Request) -> TrackingStore:
     store: TrackingStore = request.app.state.tracking_store
     return store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -13,6 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mlflowx.exceptions import MlflowxError
 
 log = logging.getLogger("mlflowx.server")
+
+#: File-system errors an artifact path in a request causes: a name too long, a path through a
+#: file, or a file where a directory is (and the other way round).
+_CALLER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR})
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -30,8 +35,14 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str]:
     kind = str(first.get("type", ""))
     if kind == "json_invalid":
         return "MALFORMED_REQUEST", f"Malformed JSON in request body: {first.get('msg', '')}"
-    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | str):
-        return "MALFORMED_REQUEST", "The request body must be a JSON object"
+    if tuple(first.get("loc", ())) == ("body",):
+        if kind == "missing":  # no body, or JSON null
+            return "INVALID_PARAMETER_VALUE", "Missing request body: expected a JSON object"
+        # JSON that is not an object, or a body not sent as application/json.
+        return (
+            "MALFORMED_REQUEST",
+            "The request body must be a JSON object, sent with Content-Type: application/json",
+        )
     where = _location(tuple(first.get("loc", ())))
     if kind == "missing":
         return "INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{where}'."
@@ -56,6 +67,20 @@ def install(app: FastAPI) -> None:
         code, message = validation_message(exc)
         return JSONResponse({"error_code": code, "message": message}, status_code=400)
 
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        # Artifact paths become file paths: these failures are the request's, not the server's.
+        # The message leaves out the file name, which would show the server's directories.
+        if exc.errno in _CALLER_ERRNOS:
+            return JSONResponse(
+                {
+                    "error_code": "INVALID_PARAMETER_VALUE",
+                    "message": f"The path in the request cannot be used: {exc.strerror}",
+                },
+                status_code=400,
+            )
+        return _internal_error(request, exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
@@ -68,14 +93,22 @@ def install(app: FastAPI) -> None:
                 "error_code": "BAD_REQUEST",
                 "message": f"Method {request.method} is not allowed on {request.url.path}",
             }
+        elif exc.status_code == 413:  # limits.BodyLimit
+            body = {"error_code": "INVALID_PARAMETER_VALUE", "message": str(exc.detail)}
+        elif exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
+            body = {"error_code": "MALFORMED_REQUEST", "message": str(exc.detail)}
         else:
             body = {"error_code": "BAD_REQUEST", "message": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {type(exc).__name__}"},
-            status_code=500,
-        )
+        return _internal_error(request, exc)
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {type(exc).__name__}"},
+        status_code=500,
+    )

@@ -38,10 +38,10 @@ def _with_nodelay(base: Any) -> type[asyncio.Protocol]:
             _nodelay(transport)
             super().connection_made(transport)
 
-    NoDelayProtocol.__name__ = f"NoDelay{base.__name__}"
-    NoDelayProtocol.__qualname__ = NoDelayProtocol.__name__
+    # uvicorn pickles the class by reference for --workers > 1: its name must be the
+    # module-level one below, or spawning the workers fails.
+    NoDelayProtocol.__name__ = NoDelayProtocol.__qualname__ = "NoDelayHttpProtocol"
     return NoDelayProtocol
 
 
-# Module-level names so worker processes can unpickle the class by reference.
 NoDelayHttpProtocol = http_protocol()

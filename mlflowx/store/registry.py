@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -50,6 +49,9 @@ class SchemeRegistry(Generic[T]):
         scheme = scheme_of(uri)
         with self._lock:
             if scheme not in self._builders:
+                # Imported here: importlib.metadata costs ~40 ms, paid only for unknown schemes.
+                from importlib.metadata import entry_points
+
                 for ep in entry_points(group=self._group, name=scheme):
                     self._builders[scheme] = ep.load()
         if scheme not in self._builders:

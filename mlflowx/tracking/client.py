@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ from typing import Any
 from mlflowx.entities import (
     DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
+    ModelOutput,
     PagedList,
     Param,
     Run,
@@ -23,6 +27,7 @@ from mlflowx.entities import (
     now_ms,
 )
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.registry.client import RegistryClientMixin
 from mlflowx.store.artifacts import get_artifact_repository
 from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo
 from mlflowx.store.tracking import TrackingStore, get_tracking_store
@@ -32,8 +37,11 @@ from mlflowx.tracking._uri import get_tracking_uri
 __all__ = ["MlflowxClient"]
 
 
-class MlflowxClient:
+class MlflowxClient(RegistryClientMixin):
     """Experiments, runs, metrics and artifacts, addressed by id.
+
+    The model registry methods (registered models, versions, stages, aliases) come from
+    :class:`~mlflowx.registry.client.RegistryClientMixin`.
 
     Args:
         tracking_uri: where to track; defaults to :func:`mlflowx.get_tracking_uri`.
@@ -252,6 +260,70 @@ class MlflowxClient:
             uri = proxy_uri(self.tracking_uri, uri)
         return get_artifact_repository(uri)
 
+    # ------------------------------------------------------------------ logged models
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        source_run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        return self.store.create_logged_model(
+            str(experiment_id),
+            name,
+            source_run_id,
+            model_type,
+            {k: str(v) for k, v in (params or {}).items()},
+            {k: str(v) for k, v in (tags or {}).items()},
+        )
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self.store.get_logged_model(model_id)
+
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
+        return self.store.finalize_logged_model(model_id, LoggedModelStatus.parse(status))
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, Any]) -> None:
+        self.store.set_logged_model_tags(model_id, {k: str(v) for k, v in tags.items()})
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self.store.delete_logged_model_tag(model_id, key)
+
+    def log_model_params(self, model_id: str, params: Mapping[str, Any]) -> None:
+        self.store.log_logged_model_params(model_id, {k: str(v) for k, v in params.items()})
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self.store.delete_logged_model(model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        return self.store.search_logged_models(
+            [str(e) for e in experiment_ids], filter_string, max_results, order_by, page_token
+        )
+
+    def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None:
+        self.store.log_outputs(run_id, list(models))
+
+    def log_model_artifacts(self, model_id: str, local_dir: str | Path) -> None:
+        """Upload a saved model directory to the logged model's artifact location."""
+        model = self.get_logged_model(model_id)
+        self._repo_for(model.artifact_location).log_artifacts(local_dir)
+
+    def download_logged_model(self, model_id: str, dst_path: str | Path | None = None) -> str:
+        model = self.get_logged_model(model_id)
+        repo = self._repo_for(model.artifact_location)
+        dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="mlflowx-"))
+        return _download_all(repo, dst)
+
+    # ------------------------------------------------------------------ artifacts (runs)
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
         self._artifact_repo(run_id)
         root = self._artifact_uris[run_id]
@@ -341,3 +413,11 @@ class MlflowxClient:
 
 def _param_str(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+def _download_all(repo: ArtifactRepository, dst: Path) -> str:
+    """Every file under a repository's root into ``dst`` (which is returned)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for info in repo.list_artifacts():
+        repo.download_artifacts(info.path, dst)
+    return str(dst)

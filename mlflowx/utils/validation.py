@@ -58,7 +58,12 @@ def validate_key(kind: str, key: Any, *, max_length: int = MAX_ENTITY_KEY_LENGTH
     if not _KEY_RE.match(key):
         raise InvalidParameter(f"Invalid {kind.lower()} name {key!r}. {_BAD_KEY_MESSAGE}.")
     # Keys may be used as file names: "a/../b" or "./a" must not alias another key.
-    if posixpath.normpath(key) != key or key.startswith("/") or key.endswith("/"):
+    if (
+        posixpath.normpath(key) != key
+        or key.startswith("/")
+        or key.endswith("/")
+        or ".." in key.split("/")
+    ):
         raise InvalidParameter(
             f"Invalid {kind.lower()} name {key!r}: names may be treated as files and must not "
             "resolve to other names when treated as such"

@@ -83,3 +83,23 @@ def test_wal_mode_and_concurrent_creation(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "race.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] == 1
+
+
+def test_sqlite_snapshot_is_current() -> None:
+    """Refresh with `python -m mlflowx.store.sql.schema` after adding a migration."""
+    from mlflowx.store.sql.schema import SQLITE_SNAPSHOT, render_sqlite_snapshot
+
+    assert SQLITE_SNAPSHOT.read_text() == render_sqlite_snapshot()
+
+
+def test_snapshot_database_equals_migrated_database(tmp_path: Path) -> None:
+    from mlflowx.store.sql.schema import dump_sqlite_schema
+
+    migrated = tmp_path / "migrated.db"
+    migrate(f"sqlite:///{migrated}")
+    fresh = tmp_path / "fresh.db"
+    SqlTrackingStore(f"sqlite:///{fresh}").close()  # created from the snapshot
+    with sqlite3.connect(fresh) as conn:
+        conn.execute("DELETE FROM experiments")  # the store adds the Default experiment
+    assert dump_sqlite_schema(str(fresh)) == dump_sqlite_schema(str(migrated))
+    assert current_revision(f"sqlite:///{fresh}") == HEAD_REVISION

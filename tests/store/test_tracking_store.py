@@ -118,7 +118,8 @@ def test_create_run_sets_system_tags_and_name(store: SqlTrackingStore) -> None:
     assert int(run.info.run_id, 16) >= 0
     assert run.info.run_name == "my-run"
     assert run.data.tags["mlflow.runName"] == "my-run"
-    assert run.data.tags["mlflow.user"] == "bob"
+    assert run.info.user_id == "bob"
+    assert "mlflow.user" not in run.data.tags  # as MLflow: the fluent API sets that tag
     assert run.info.status == RunStatus.RUNNING
     assert run.info.start_time == 123
     assert run.info.artifact_uri

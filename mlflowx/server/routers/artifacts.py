@@ -1,7 +1,7 @@
 """The artifact proxy (``/api/2.0/mlflow-artifacts/artifacts``) and ``/artifacts/list``.
 
 Clients read and write run artifacts through the server, so they need no credentials for the
-artifact store. Every path is checked by :func:`safe_artifact_path` before it reaches a backend.
+artifact store. Every path is checked by :func:`request_path` before it reaches a backend.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from mlflowx.store.artifacts.base import ArtifactRepository, safe_artifact_path
 router = WireRouter(tags=["artifacts"])
 PROXY_SCHEME = "mlflow-artifacts:"
 _CHUNK = 1 << 20
+#: A path segment becomes a file name: longer ones fail in the file system (NAME_MAX).
+MAX_SEGMENT_BYTES = 255
 
 
 class FileInfoJ(WireModel):
@@ -44,6 +46,19 @@ class ListRunArtifactsResponse(WireModel):
     root_uri: str | None = None
     files: list[FileInfoJ] = Field(default_factory=list)
     next_page_token: str | None = None
+
+
+def request_path(path: str | None) -> str:
+    """An artifact path from a request: :func:`safe_artifact_path`, with names a file system
+    can hold."""
+    safe = safe_artifact_path(path)
+    for segment in safe.split("/"):
+        if len(segment.encode()) > MAX_SEGMENT_BYTES:
+            raise InvalidParameter(
+                f"Invalid artifact path: the name {segment[:40]!r}... is longer than "
+                f"{MAX_SEGMENT_BYTES} bytes"
+            )
+    return safe
 
 
 def destination_repo(request: Request) -> ArtifactRepository:
@@ -72,7 +87,7 @@ def list_proxied(
     repo = destination_repo(request)
     files = [
         FileInfoJ(path=posixpath.basename(f.path), is_dir=f.is_dir, file_size=f.file_size)
-        for f in repo.list_artifacts(safe_artifact_path(path))
+        for f in repo.list_artifacts(request_path(path))
     ]
     return ListArtifactsResponse(files=files)
 
@@ -80,7 +95,7 @@ def list_proxied(
 @router.get("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
 def download_proxied(request: Request, artifact_path: str) -> FileResponse:
     repo = destination_repo(request)
-    path = safe_artifact_path(artifact_path)
+    path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("An artifact path is required to download a file")
     tmp = tempfile.mkdtemp(prefix="mlflowx-dl-")
@@ -99,10 +114,18 @@ def download_proxied(request: Request, artifact_path: str) -> FileResponse:
     )
 
 
-@router.put("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
+_RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}", openapi_extra=_RAW_BODY)
 async def upload_proxied(request: Request, artifact_path: str) -> JSONResponse:
     repo = destination_repo(request)
-    path = safe_artifact_path(artifact_path)
+    path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("An artifact path is required to upload a file")
     limit: int = request.app.state.max_artifact_bytes
@@ -126,7 +149,7 @@ async def upload_proxied(request: Request, artifact_path: str) -> JSONResponse:
 
 @router.delete("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
 def delete_proxied(request: Request, artifact_path: str) -> JSONResponse:
-    path = safe_artifact_path(artifact_path)
+    path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("Refusing to delete the whole artifact store")
     destination_repo(request).delete_artifacts(path)
@@ -145,7 +168,7 @@ def list_run_artifacts(
     del page_token  # listings are returned whole
     run = store.get_run(require(run_id or run_uuid, "run_id"))
     root = run.info.artifact_uri or ""
-    files = repo_for_uri(request, root).list_artifacts(safe_artifact_path(path))
+    files = repo_for_uri(request, root).list_artifacts(request_path(path))
     return ListRunArtifactsResponse(
         root_uri=root,
         files=[FileInfoJ(path=f.path, is_dir=f.is_dir, file_size=f.file_size) for f in files],

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import Field
 
 from mlflowx.entities import Metric, Param, RunStatus, RunTag, ViewType
 from mlflowx.protocol import endpoints as p
-from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ, WireModel
+from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ
 from mlflowx.server.deps import Store, WireRouter, require
 
 router = WireRouter(tags=["runs"])
@@ -127,16 +126,3 @@ def _status_name(value: str | int) -> str:
         names = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
         return names[value - 1] if 1 <= value <= len(names) else str(value)
     return value
-
-
-class SearchLoggedModelsResponse(WireModel):
-    models: list[dict[str, object]] = Field(default_factory=list)
-    next_page_token: str | None = None
-
-
-@router.post("/logged-models/search")
-def search_logged_models(body: dict[str, object] | None = None) -> SearchLoggedModelsResponse:
-    """MLflow 3 clients list a run's logged models next to its artifacts. This server keeps no
-    logged models yet (they arrive with the models issue), so the true answer is none."""
-    del body
-    return SearchLoggedModelsResponse()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import threading
@@ -144,3 +145,14 @@ def session_for(base_url: str) -> HttpSession:
         if session is None:
             session = _sessions[key] = HttpSession(key)
         return session
+
+
+@atexit.register
+def _close_sessions() -> None:
+    # Pooled keep-alive sockets would otherwise be reclaimed by the garbage collector at exit,
+    # each with a ResourceWarning ("unclosed <socket.socket ...>").
+    with _lock:
+        sessions = list(_sessions.values())
+        _sessions.clear()
+    for session in sessions:
+        session.close()

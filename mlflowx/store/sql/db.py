@@ -152,6 +152,10 @@ class SqliteDatabase(Database):
             else:
                 raw.execute("COMMIT")
 
+    def raw_connection(self) -> sqlite3.Connection:
+        """This thread's sqlite3 connection (autocommit mode), for scripts."""
+        return self._conn()
+
     def write(self) -> Any:
         return self._transaction("BEGIN IMMEDIATE")
 

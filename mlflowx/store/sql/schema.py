@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 #: The Alembic revision this mlflowx expects. A test checks it equals the scripts' head.
-KNOWN_REVISIONS = ("0001_initial",)
+KNOWN_REVISIONS = ("0001_initial", "0002_logged_models", "0002_model_registry")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.
@@ -81,3 +81,60 @@ def current_revision(uri: str) -> str | None:
         return str(rows[0][0]) if rows else None
     finally:
         db.close()
+
+
+# ------------------------------------------------------------------------- SQLite snapshot
+#: The head schema for SQLite as plain DDL, generated from the migrations (a test keeps it
+#: current). A new embedded database is created from it with the standard library's sqlite3:
+#: ~5 ms instead of ~1 s for importing SQLAlchemy, SQLModel and Alembic and running them.
+SQLITE_SNAPSHOT = Path(__file__).with_name("sqlite_schema.sql")
+
+
+def dump_sqlite_schema(db_path: str) -> str:
+    """The DDL of a SQLite database (tables and indexes, in creation order) plus its revision."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        ddl = [
+            row[0]
+            for row in conn.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+            )
+        ]
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        conn.close()
+    statements = [*ddl, f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')"]
+    return "".join(f"{s.strip()};\n" for s in statements)
+
+
+def render_sqlite_snapshot() -> str:
+    """Run the migrations on a scratch SQLite file and dump the result."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/snapshot.db"
+        migrate(f"sqlite:///{path}")
+        header = (
+            "-- Generated from the Alembic migrations by "
+            "`python -m mlflowx.store.sql.schema`; do not edit.\n"
+        )
+        return header + dump_sqlite_schema(path)
+
+
+def create_sqlite_from_snapshot(conn: Any) -> bool:
+    """Create the head schema in an empty SQLite database (a raw sqlite3 connection in
+    autocommit mode), atomically. False when no current snapshot exists."""
+    if not SQLITE_SNAPSHOT.is_file():
+        return False
+    script = SQLITE_SNAPSHOT.read_text()
+    if f"VALUES ('{HEAD_REVISION}')" not in script:
+        return False
+    conn.executescript(f"BEGIN IMMEDIATE;\n{script}COMMIT;\n")
+    return True
+
+
+if __name__ == "__main__":
+    SQLITE_SNAPSHOT.write_text(render_sqlite_snapshot())
+    print(f"wrote {SQLITE_SNAPSHOT}")

@@ -11,7 +11,9 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Float,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
@@ -134,3 +136,120 @@ class InputTagRow(SQLModel, table=True):
     input_uuid: str = Field(foreign_key="inputs.input_uuid", primary_key=True, max_length=36)
     key: str = Field(max_length=255, primary_key=True)
     value: str = Field(max_length=500)
+
+
+class LoggedModelRow(SQLModel, table=True):
+    """A logged model (MLflow 3): ``models:/m-<id>``, stored under its experiment."""
+
+    __tablename__ = "logged_models"
+    __table_args__ = (Index("ix_logged_models_experiment_name", "experiment_id", "name"),)
+    model_id: str = Field(max_length=40, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id")
+    name: str = Field(max_length=500)
+    artifact_location: str = Field(max_length=2000)
+    creation_timestamp_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_updated_timestamp_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(max_length=40)
+    lifecycle_stage: str = Field(max_length=32)
+    model_type: str | None = Field(default=None, max_length=500)
+    source_run_id: str | None = Field(default=None, max_length=32, index=True)
+    status_message: str | None = Field(default=None, max_length=1000)
+
+
+class LoggedModelTagRow(SQLModel, table=True):
+    __tablename__ = "logged_model_tags"
+    model_id: str = Field(foreign_key="logged_models.model_id", primary_key=True, max_length=40)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str = Field(max_length=8000)
+
+
+class LoggedModelParamRow(SQLModel, table=True):
+    __tablename__ = "logged_model_params"
+    model_id: str = Field(foreign_key="logged_models.model_id", primary_key=True, max_length=40)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str = Field(max_length=6000)
+
+
+class ModelOutputRow(SQLModel, table=True):
+    """A run's outputs: the logged models it produced, at a step."""
+
+    __tablename__ = "model_outputs"
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    model_id: str = Field(foreign_key="logged_models.model_id", primary_key=True, max_length=40)
+    step: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+# ---------------------------------------------------------------------------- model registry
+# MLflow's registry tables (without its ``workspace`` column). Children follow a rename of their
+# model through ON UPDATE CASCADE; version numbers are never reused because deleted versions stay
+# as redacted rows (stage ``Deleted_Internal``), as in MLflow.
+class RegisteredModelRow(SQLModel, table=True):
+    __tablename__ = "registered_models"
+    name: str = Field(max_length=256, primary_key=True)
+    creation_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_updated_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RegisteredModelTagRow(SQLModel, table=True):
+    __tablename__ = "registered_model_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name"], ["registered_models.name"], onupdate="CASCADE", ondelete="CASCADE"
+        ),
+    )
+    name: str = Field(max_length=256, primary_key=True)
+    key: str = Field(max_length=250, primary_key=True)
+    value: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ModelVersionRow(SQLModel, table=True):
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name"], ["registered_models.name"], onupdate="CASCADE", ondelete="CASCADE"
+        ),
+        Index("ix_model_versions_run_id", "run_id"),
+    )
+    name: str = Field(max_length=256, primary_key=True)
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    creation_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_updated_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    user_id: str | None = Field(default=None, max_length=256)
+    current_stage: str = Field(max_length=20)
+    source: str | None = Field(default=None, max_length=2000)
+    storage_location: str | None = Field(default=None, max_length=2000)
+    run_id: str | None = Field(default=None, max_length=32)
+    run_link: str | None = Field(default=None, max_length=2000)
+    status: str = Field(max_length=20)
+    status_message: str | None = Field(default=None, max_length=500)
+    model_id: str | None = Field(default=None, max_length=40)
+
+
+class ModelVersionTagRow(SQLModel, table=True):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["model_versions.name", "model_versions.version"],
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+    )
+    name: str = Field(max_length=256, primary_key=True)
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    key: str = Field(max_length=250, primary_key=True)
+    value: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RegisteredModelAliasRow(SQLModel, table=True):
+    __tablename__ = "registered_model_aliases"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name"], ["registered_models.name"], onupdate="CASCADE", ondelete="CASCADE"
+        ),
+    )
+    name: str = Field(max_length=256, primary_key=True)
+    alias: str = Field(max_length=256, primary_key=True)
+    version: int = Field(sa_column=Column(Integer, nullable=False))

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from mlflowx.entities import (
     DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
+    ModelOutput,
     PagedList,
     Param,
     Run,
@@ -141,6 +144,49 @@ class TrackingStore(ABC):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
+
+    # ------------------------------------------------------------------ logged models (MLflow 3)
+    @abstractmethod
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> LoggedModel: ...
+
+    @abstractmethod
+    def get_logged_model(self, model_id: str) -> LoggedModel: ...
+
+    @abstractmethod
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel: ...
+
+    @abstractmethod
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+
+    @abstractmethod
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def delete_logged_model(self, model_id: str) -> None: ...
+
+    @abstractmethod
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]: ...
+
+    @abstractmethod
+    def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""

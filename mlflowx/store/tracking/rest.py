@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from mlflowx.entities import (
     DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
+    ModelOutput,
     PagedList,
     Param,
     Run,
@@ -19,6 +23,7 @@ from mlflowx.entities import (
 )
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
+from mlflowx.protocol import logged_models as lm
 from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
@@ -240,3 +245,94 @@ class RestTrackingStore(TrackingStore):
         )
         resp = self._call(p.SEARCH_RUNS, body)
         return PagedList([r.entity() for r in resp.runs], resp.next_page_token or None)
+
+    # ------------------------------------------------------------------ logged models
+    def _json(self, method: str, path: str, body: WireModel | None, idempotent: bool) -> bytes:
+        content = body.model_dump_json(by_alias=True, exclude_none=True) if body else None
+        response = self.session.request(
+            method,
+            API + path,
+            content=content,
+            headers={"Content-Type": "application/json"} if content else None,
+            idempotent=idempotent,
+        )
+        return response.content or b"{}"
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> LoggedModel:
+        body = lm.CreateLoggedModel(
+            experiment_id=str(experiment_id),
+            name=name,
+            model_type=model_type,
+            source_run_id=source_run_id,
+            params=[KeyValue(key=k, value=v) for k, v in (params or {}).items()],
+            tags=[KeyValue(key=k, value=v) for k, v in (tags or {}).items()],
+        )
+        return self._call(lm.CREATE_LOGGED_MODEL, body).model.entity()
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        raw = self._json("GET", f"/logged-models/{quote(model_id)}", None, True)
+        return lm.LoggedModelResponse.model_validate_json(raw).model.entity()
+
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
+        body = lm.FinalizeLoggedModel(model_id=model_id, status=LoggedModelStatus.parse(status))
+        raw = self._json("PATCH", f"/logged-models/{quote(model_id)}", body, True)
+        return lm.LoggedModelResponse.model_validate_json(raw).model.entity()
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        body = lm.SetLoggedModelTags(
+            model_id=model_id, tags=[KeyValue(key=k, value=v) for k, v in tags.items()]
+        )
+        self._json("PATCH", f"/logged-models/{quote(model_id)}/tags", body, True)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._json(
+            "DELETE", f"/logged-models/{quote(model_id)}/tags/{quote(key, safe='')}", None, False
+        )
+
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        body = lm.LogLoggedModelParams(
+            model_id=model_id, params=[KeyValue(key=k, value=v) for k, v in params.items()]
+        )
+        self._json("POST", f"/logged-models/{quote(model_id)}/params", body, True)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self._json("DELETE", f"/logged-models/{quote(model_id)}", None, False)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        orders = []
+        for item in order_by or []:
+            field, _, direction = item.strip().partition(" ")
+            orders.append(
+                lm.SearchOrderBy(field_name=field, ascending=direction.strip().upper() != "DESC")
+            )
+        body = lm.SearchLoggedModels(
+            experiment_ids=[str(e) for e in experiment_ids],
+            filter=filter_string or None,
+            max_results=max_results,
+            order_by=orders,
+            page_token=page_token,
+        )
+        resp = self._call(lm.SEARCH_LOGGED_MODELS, body)
+        return PagedList([m.entity() for m in resp.models], resp.next_page_token or None)
+
+    def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None:
+        body = lm.LogOutputs(
+            run_id=run_id,
+            models=[lm.ModelOutputJ(model_id=m.model_id, step=m.step) for m in models],
+        )
+        self._call(lm.LOG_OUTPUTS, body)

@@ -16,12 +16,14 @@ from mlflowx.entities import (
     InputTag,
     LifecycleStage,
     Metric,
+    ModelOutput,
     PagedList,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
@@ -42,11 +44,13 @@ from mlflowx.store.search import (
     parse_order_by,
     parse_search_filter,
 )
-from mlflowx.store.sql.db import Connection, Database, open_database
+from mlflowx.store.sql.db import Connection, Database, SqliteDatabase, open_database
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
 from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
+from mlflowx.store.tracking.sql_models import LoggedModelsMixin
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
+from mlflowx.utils.uri import join_uri
 
 __all__ = ["DEFAULT_EXPERIMENT_ID", "SqlTrackingStore"]
 
@@ -88,10 +92,6 @@ _INSERT_PARAM = (
 )
 
 
-def _join_uri(root: str, *parts: str) -> str:
-    return "/".join([root.rstrip("/"), *parts])
-
-
 def _default_artifact_root(uri: str) -> str:
     """``$MLFLOWX_DEFAULT_ARTIFACT_ROOT``; else ``mlartifacts`` beside a SQLite file; else
     ``$MLFLOWX_HOME/mlartifacts``."""
@@ -126,7 +126,7 @@ def _float(value: float, is_nan: Any) -> float:
     return math.nan if is_nan else float(value)
 
 
-class SqlTrackingStore(TrackingStore):
+class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     """Tracking data in a SQL database.
 
     Args:
@@ -179,7 +179,8 @@ class SqlTrackingStore(TrackingStore):
             from mlflowx.store.sql.schema import migrate
 
             try:
-                migrate(self.uri)
+                if not self._create_from_snapshot():
+                    migrate(self.uri)
             except Exception:
                 # Another process may have created it at the same moment: check again.
                 if self._revision() != HEAD_REVISION:
@@ -198,6 +199,15 @@ class SqlTrackingStore(TrackingStore):
             "mlflowx does not know (a newer mlflowx, or an MLflow database?)"
         )
 
+    def _create_from_snapshot(self) -> bool:
+        """SQLite only: create the head schema from the generated DDL, without Alembic."""
+        if not isinstance(self.db, SqliteDatabase) or self.db.path == ":memory:":
+            return False
+        from mlflowx.store.sql.schema import create_sqlite_from_snapshot
+
+        raw = self.db.raw_connection()
+        return create_sqlite_from_snapshot(raw)
+
     def _ensure_default_experiment(self) -> None:
         with self.db.read() as conn:
             found = conn.execute("SELECT 1 FROM experiments WHERE experiment_id = 0")
@@ -211,7 +221,7 @@ class SqlTrackingStore(TrackingStore):
                 "VALUES (0, :name, :loc, 'active', :t, :t) ON CONFLICT DO NOTHING",
                 {
                     "name": DEFAULT_EXPERIMENT_NAME,
-                    "loc": _join_uri(self.default_artifact_root, DEFAULT_EXPERIMENT_ID),
+                    "loc": join_uri(self.default_artifact_root, DEFAULT_EXPERIMENT_ID),
                     "t": t,
                 },
             )
@@ -258,7 +268,7 @@ class SqlTrackingStore(TrackingStore):
                 conn.execute(
                     "UPDATE experiments SET artifact_location = :loc WHERE experiment_id = :id",
                     {
-                        "loc": _join_uri(self.default_artifact_root, experiment_id),
+                        "loc": join_uri(self.default_artifact_root, experiment_id),
                         "id": int(experiment_id),
                     },
                 )
@@ -460,8 +470,6 @@ class SqlTrackingStore(TrackingStore):
             )
         name = v.validate_run_name(run_name or tag_name or generate_run_name())
         tag_map[RUN_NAME_TAG] = name
-        if user_id is not None:
-            tag_map.setdefault(USER_TAG, user_id)
         run_id = new_run_id()
         start = now_ms() if start_time is None else int(start_time)
         with self.db.write() as conn:
@@ -477,7 +485,7 @@ class SqlTrackingStore(TrackingStore):
                     f"The experiment {experiment_id} must be in the 'active' state. "
                     f"Current state is {rows[0][0]}."
                 )
-            artifact_uri = _join_uri(rows[0][1] or "", run_id, "artifacts")
+            artifact_uri = join_uri(rows[0][1] or "", run_id, "artifacts")
             conn.execute(
                 "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
                 "end_time, lifecycle_stage, artifact_uri) VALUES (:id, :name, :eid, :user, "
@@ -532,6 +540,7 @@ class SqlTrackingStore(TrackingStore):
                     ),
                     data=RunData(),
                     inputs=RunInputs(),
+                    outputs=RunOutputs(),
                 )
             for rid, key, value in conn.execute(
                 f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({marks})", params
@@ -549,6 +558,12 @@ class SqlTrackingStore(TrackingStore):
                 data = runs[rid].data
                 data.metrics[key] = number = _float(value, is_nan)
                 data.latest_metrics[key] = Metric(key, number, ts, step, rid)
+            for rid, model_id, step in conn.execute(
+                "SELECT run_uuid, model_id, step FROM model_outputs "
+                f"WHERE run_uuid IN ({marks}) ORDER BY model_id",
+                params,
+            ):
+                runs[rid].outputs.model_outputs.append(ModelOutput(model_id, step))
             inputs = conn.execute(
                 "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
                 "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
@@ -762,14 +777,12 @@ class SqlTrackingStore(TrackingStore):
                     {"r": run_id, "u": dataset_uuid},
                 )
                 if linked:
-                    input_uuid = linked[0][0]
-                else:
-                    input_uuid = uuid.uuid4().hex
-                    conn.execute(
-                        "INSERT INTO inputs (input_uuid, run_uuid, dataset_uuid) "
-                        "VALUES (:i, :r, :u)",
-                        {"i": input_uuid, "r": run_id, "u": dataset_uuid},
-                    )
+                    continue  # as MLflow: the first logging of a dataset keeps its tags
+                input_uuid = uuid.uuid4().hex
+                conn.execute(
+                    "INSERT INTO inputs (input_uuid, run_uuid, dataset_uuid) VALUES (:i, :r, :u)",
+                    {"i": input_uuid, "r": run_id, "u": dataset_uuid},
+                )
                 if di.tags:
                     conn.executemany(
                         "INSERT INTO input_tags (input_uuid, key, value) VALUES (:i, :k, :v) "
@@ -792,7 +805,7 @@ class SqlTrackingStore(TrackingStore):
             self._run_state(conn, run_id)
             rows = conn.execute(
                 "SELECT key, value, timestamp, step, is_nan FROM metrics "
-                "WHERE run_uuid = :r AND key = :k ORDER BY step, timestamp, value "
+                "WHERE run_uuid = :r AND key = :k ORDER BY timestamp, step, value "
                 + ("LIMIT :limit OFFSET :offset" if limit > 0 else ""),
                 {"r": run_id, "k": metric_key, "limit": limit + 1, "offset": offset}
                 if limit > 0

@@ -1,0 +1,83 @@
+"""Model flavors: one class per framework, registered by name.
+
+Loading looks a flavor up by its name in :data:`FLAVORS`; the module an MLmodel file names as
+``loader_module`` is never imported (MLflow imports it, which lets a file choose code to run).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mlflowx.models.policy import LoadPolicy
+
+__all__ = ["FLAVORS", "Flavor", "PredictFn", "SavedFlavor", "flavor_for_loader_module"]
+
+
+class PredictFn(ABC):
+    """What pyfunc calls: ``predict(data, params)`` on already-validated input."""
+
+    @abstractmethod
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+    def unwrap(self) -> Any:
+        return self
+
+
+@dataclass
+class SavedFlavor:
+    """What a flavor's ``save`` wrote: its MLmodel section, the python_function section (None
+    when the model cannot predict), and the modules the model's objects come from."""
+
+    conf: dict[str, Any]
+    pyfunc_conf: dict[str, Any] | None
+    modules: set[str] = field(default_factory=set)
+    requirements: list[str] = field(default_factory=list)
+
+
+class Flavor(ABC):
+    name: ClassVar[str]
+    #: The ``loader_module`` MLflow writes for this flavor (so MLflow can load our models), and
+    #: the names that map to this flavor when reading MLmodel files.
+    loader_modules: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "name" in cls.__dict__:
+            FLAVORS[cls.name] = cls
+
+    @abstractmethod
+    def save(self, model: Any, path: Path, **options: Any) -> SavedFlavor: ...
+
+    @abstractmethod
+    def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:
+        """The native model object (e.g. the fitted estimator)."""
+
+    @abstractmethod
+    def pyfunc(
+        self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any], policy: LoadPolicy
+    ) -> PredictFn: ...
+
+
+FLAVORS: dict[str, type[Flavor]] = {}
+
+
+def flavor_for_loader_module(loader_module: str) -> type[Flavor] | None:
+    _load_builtin()
+    for flavor in FLAVORS.values():
+        if loader_module in flavor.loader_modules:
+            return flavor
+    return None
+
+
+def get_flavor(name: str) -> type[Flavor] | None:
+    _load_builtin()
+    return FLAVORS.get(name)
+
+
+def _load_builtin() -> None:
+    # Importing registers them; each imports its framework lazily.
+    import mlflowx.models.flavors.pyfunc
+    import mlflowx.models.flavors.sklearn  # noqa: F401

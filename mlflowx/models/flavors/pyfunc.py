@@ -1,0 +1,195 @@
+"""Custom Python models (``PythonModel`` subclasses) and models-from-code.
+
+A ``PythonModel`` instance is stored with cloudpickle, as MLflow does, so loading it needs
+``allow_pickle``. A model given as a path to a ``.py`` file ("models from code") stores only
+that file; loading runs it and takes the model it passes to :func:`set_model`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import runpy
+import shutil
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
+from mlflowx.models.policy import LoadPolicy
+
+__all__ = ["PythonModel", "PythonModelContext", "PythonModelFlavor", "set_model"]
+
+PYTHON_MODEL_FILE = "python_model.pkl"
+ARTIFACTS_DIR = "artifacts"
+
+
+@dataclass
+class PythonModelContext:
+    """What ``load_context`` and ``predict`` receive: local paths of the model's artifacts."""
+
+    artifacts: dict[str, str] = field(default_factory=dict)
+    model_config: dict[str, Any] = field(default_factory=dict)
+
+
+class PythonModel:
+    """Base class of custom models: override ``predict`` (and ``load_context`` if needed).
+
+    ``predict(self, context, model_input, params=None)``, as in MLflow; a ``predict`` without
+    the ``context`` argument is accepted too.
+    """
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Load artifacts (``context.artifacts``) once, before the first ``predict``."""
+
+    def predict(self, context: PythonModelContext, model_input: Any, params: Any = None) -> Any:
+        raise NotImplementedError("A PythonModel must implement predict()")
+
+
+_set_model: ContextVar[Any] = ContextVar("mlflowx_set_model", default=None)
+
+
+def set_model(model: Any) -> None:
+    """Called by a models-from-code file to name its model (a PythonModel or a function)."""
+    _set_model.set(model)
+
+
+class _FunctionModel(PythonModel):
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def predict(self, context: PythonModelContext, model_input: Any, params: Any = None) -> Any:
+        return self.fn(model_input)
+
+
+def _wants_context(model: Any) -> bool:
+    try:
+        names = list(inspect.signature(model.predict).parameters)
+    except (TypeError, ValueError):
+        return True
+    return bool(names) and names[0] == "context"
+
+
+class _PythonModelPredict(PredictFn):
+    def __init__(self, model: Any, context: PythonModelContext) -> None:
+        self.model, self.context = model, context
+        self._with_context = _wants_context(model)
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if self._with_context:
+            return self.model.predict(self.context, data, params=params)
+        return self.model.predict(data, params=params)
+
+    def unwrap(self) -> Any:
+        return self.model
+
+
+def _copy_artifacts(artifacts: dict[str, str], path: Path) -> dict[str, dict[str, str]]:
+    """Bring each artifact (a local path or any artifact URI) into the model directory."""
+    from mlflowx.store.artifacts import get_artifact_repository
+
+    saved: dict[str, dict[str, str]] = {}
+    root = path / ARTIFACTS_DIR
+    for name, uri in artifacts.items():
+        root.mkdir(exist_ok=True)
+        source = Path(uri)
+        if source.exists():
+            target = root / source.name
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
+        else:
+            parent, _, base = uri.rstrip("/").rpartition("/")
+            local = get_artifact_repository(parent).download_artifacts(base, root)
+            target = Path(local)
+        saved[name] = {"path": f"{ARTIFACTS_DIR}/{target.name}", "uri": uri}
+    return saved
+
+
+class PythonModelFlavor(Flavor):
+    """Saved under ``python_function`` only (no separate flavor section), as MLflow does."""
+
+    name = "python_model"
+    loader_modules = ("mlflow.pyfunc.model", "mlflowx.pyfunc.model")
+
+    def save(
+        self,
+        model: Any,
+        path: Path,
+        artifacts: dict[str, str] | None = None,
+        model_config: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> SavedFlavor:
+        conf: dict[str, Any] = {"loader_module": "mlflow.pyfunc.model"}
+        modules = {type(model).__module__}
+        if isinstance(model, str | Path):
+            code = Path(model)
+            if code.suffix != ".py" or not code.is_file():
+                raise InvalidParameter(f"python_model path {model!s} is not a .py file")
+            shutil.copy2(code, path / code.name)
+            conf["model_code_path"] = code.name
+            modules = set()
+        elif isinstance(model, PythonModel) or callable(getattr(model, "predict", None)):
+            import cloudpickle
+
+            with open(path / PYTHON_MODEL_FILE, "wb") as fh:
+                cloudpickle.dump(model, fh)
+            conf["python_model"] = PYTHON_MODEL_FILE
+            conf["cloudpickle_version"] = cloudpickle.__version__
+            modules.add("cloudpickle")
+        else:
+            raise InvalidParameter(
+                "python_model must be a PythonModel instance or a path to a .py file that calls "
+                f"mlflowx.models.set_model(); got {type(model).__name__}"
+            )
+        if artifacts:
+            conf["artifacts"] = _copy_artifacts(artifacts, path)
+        if model_config:
+            conf["model_config"] = model_config
+        return SavedFlavor({}, conf, modules)
+
+    def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:
+        if "model_code_path" in conf:
+            token = _set_model.set(None)
+            try:
+                runpy.run_path(str(path / Path(conf["model_code_path"]).name), run_name="__model__")
+                model = _set_model.get()
+            finally:
+                _set_model.reset(token)
+            if model is None:
+                raise InvalidParameter(
+                    f"The model code {conf['model_code_path']} did not call "
+                    "mlflowx.models.set_model(...)"
+                )
+            return model if hasattr(model, "predict") else _FunctionModel(model)
+        file = path / str(conf.get("python_model", PYTHON_MODEL_FILE))
+        policy.require_pickle(f"the custom Python model {file}")
+        import cloudpickle
+
+        try:
+            with open(file, "rb") as fh:
+                return cloudpickle.load(fh)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] == "mlflow":
+                raise InvalidParameter(
+                    f"The custom model {file} was saved by MLflow's pyfunc; its pickle references "
+                    "MLflow's classes, so loading it needs the 'mlflow' package installed"
+                ) from exc
+            raise InvalidParameter(
+                f"The custom model {file} needs the module {exc.name!r}, which is not installed"
+            ) from exc
+
+    def pyfunc(
+        self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any], policy: LoadPolicy
+    ) -> PredictFn:
+        model = self.load(path, pyfunc_conf, policy)
+        artifacts = {
+            name: str(path / info["path"])
+            for name, info in (pyfunc_conf.get("artifacts") or {}).items()
+        }
+        context = PythonModelContext(artifacts, dict(pyfunc_conf.get("model_config") or {}))
+        if hasattr(model, "load_context"):
+            model.load_context(context)
+        return _PythonModelPredict(model, context)

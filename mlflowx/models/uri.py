@@ -1,0 +1,139 @@
+"""Model URIs, as MLflow accepts them, resolved to a local model directory.
+
+- a local path or ``file://`` URI;
+- ``runs:/<run_id>/<path>``: the run's artifacts at ``path``, else the run's logged model named
+  ``path`` (MLflow 3 stores models apart from run artifacts);
+- ``models:/m-<id>``: a logged model;
+- ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ``models:/<name>/<stage>``,
+  ``models:/<name>/latest``: a registered model version (its source is resolved in turn);
+- any artifact-store URI (``s3://``, ``mlflow-artifacts:/``, ``http(s)://`` proxy).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.tracking.client import MlflowxClient
+
+__all__ = ["ModelRef", "download_model", "parse_models_uri"]
+
+_STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What a ``models:/`` URI names: a logged model id, or a registered model's version,
+    alias, stage or latest version."""
+
+    model_id: str | None = None
+    name: str | None = None
+    version: str | None = None
+    alias: str | None = None
+    stage: str | None = None
+    latest: bool = False
+
+
+def parse_models_uri(uri: str) -> tuple[ModelRef, str]:
+    """``models:/...`` -> (reference, path inside the model)."""
+    if not uri.startswith("models:/"):
+        raise InvalidParameter(f"Not a models:/ URI: {uri!r}")
+    body = uri[len("models:/") :].lstrip("/")
+    if not body:
+        raise InvalidParameter(f"Invalid model URI {uri!r}: it names no model")
+    if body.startswith("m-"):
+        model_id, _, sub = body.partition("/")
+        return ModelRef(model_id=model_id), sub
+    head, _, rest = body.partition("/")
+    if "@" in head:
+        name, _, alias = head.partition("@")
+        if not name or not alias:
+            raise InvalidParameter(f"Invalid model URI {uri!r}: expected models:/<name>@<alias>")
+        return ModelRef(name=name, alias=alias), rest
+    name = head
+    selector, _, sub = rest.partition("/")
+    if not name or not selector:
+        raise InvalidParameter(
+            f"Invalid model URI {uri!r}: expected models:/<name>/<version|stage|latest>, "
+            "models:/<name>@<alias> or models:/m-<id>"
+        )
+    if selector.isdigit():
+        return ModelRef(name=name, version=selector), sub
+    if selector.lower() == "latest":
+        return ModelRef(name=name, latest=True), sub
+    if selector.lower() in _STAGES:
+        return ModelRef(name=name, stage=_STAGES[selector.lower()]), sub
+    raise InvalidParameter(
+        f"Invalid model URI {uri!r}: {selector!r} is not a version number, a stage "
+        f"({', '.join(_STAGES.values())}) or 'latest'"
+    )
+
+
+def _registered_source(client: MlflowxClient, ref: ModelRef) -> str:
+    name = ref.name or ""
+    if ref.alias is not None:
+        version = client.get_model_version_by_alias(name, ref.alias)
+    elif ref.version is not None:
+        version = client.get_model_version(name, ref.version)
+    else:
+        stages = None if ref.latest or ref.stage is None else [ref.stage]
+        found = client.get_latest_versions(name, stages=stages)
+        if not found:
+            what = "versions" if ref.latest else f"versions in stage {ref.stage!r}"
+            raise NotFound(f"Registered model {ref.name!r} has no {what}")
+        version = max(found, key=lambda mv: int(mv.version))
+    return str(version.source)
+
+
+def _download(client: MlflowxClient, uri: str, sub: str, dst: Path) -> Path:
+    repo = client._repo_for(uri)
+    if sub:
+        return Path(repo.download_artifacts(sub, dst))
+    dst.mkdir(parents=True, exist_ok=True)
+    for info in repo.list_artifacts():
+        repo.download_artifacts(info.path, dst)
+    if not any(dst.iterdir()):
+        raise NotFound(f"No model files at {uri}")
+    return dst
+
+
+def download_model(
+    model_uri: str, dst_path: str | Path | None = None, client: MlflowxClient | None = None
+) -> Path:
+    """A local directory holding the model ``model_uri`` names (local paths are used as is)."""
+    client = client or MlflowxClient()
+    scheme = urlsplit(model_uri).scheme
+    if len(scheme) <= 1:  # a plain path
+        path = Path(model_uri).expanduser()
+        if not path.exists():
+            raise NotFound(f"No model at {model_uri}")
+        return path
+    if scheme == "file":
+        return download_model(urlsplit(model_uri).path, dst_path, client)
+    dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="mlflowx-m-"))
+    if scheme == "models":
+        ref, sub = parse_models_uri(model_uri)
+        if ref.model_id is not None:
+            model = client.get_logged_model(ref.model_id)
+            return _download(client, model.artifact_location, sub, dst)
+        return download_model(_registered_source(client, ref).rstrip("/") + (
+            f"/{sub}" if sub else ""), dst, client)  # fmt: skip
+    if scheme == "runs":
+        run_id, _, rel = model_uri[len("runs:/") :].lstrip("/").partition("/")
+        run = client.get_run(run_id)
+        if rel:
+            repo = client._repo_for(run.info.artifact_uri or "")
+            if repo.list_artifacts(rel):
+                return Path(repo.download_artifacts(rel, dst))
+            name, _, rest = rel.partition("/")
+            found = client.search_logged_models(
+                [run.info.experiment_id], filter_string=f"name = '{name}'"
+            )
+            for model in found:
+                if model.source_run_id == run_id:
+                    return _download(client, model.artifact_location, rest, dst)
+        raise NotFound(f"No model at {model_uri}: run {run_id} has no artifacts or model there")
+    return _download(client, model_uri, "", dst)

@@ -1,0 +1,113 @@
+"""The generic model interface: ``load_model(uri).predict(data, params=None)``, and custom
+models (``PythonModel`` subclasses, or models from code)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mlflowx.models.flavors.pyfunc import PythonModel, PythonModelContext
+from mlflowx.models.load import PyFuncModel
+from mlflowx.models.logging import ModelInfo
+from mlflowx.models.logging import log_model as _log_model
+from mlflowx.models.mlmodel import Model
+from mlflowx.models.save import save_model as _save_model
+
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+FLAVOR_NAME = "python_function"
+_CUSTOM = "python_model"
+
+
+def load_model(
+    model_uri: str | Path,
+    dst_path: str | Path | None = None,
+    *,
+    allow_pickle: bool | None = None,
+    trusted_types: Iterable[str] | None = None,
+) -> PyFuncModel:
+    """Load any model with a python_function flavor: a local path, ``runs:/``, ``models:/``
+    (``m-<id>``, ``name/version``, ``name@alias``, ``name/stage``) or an artifact URI."""
+    from mlflowx.models.load import load_pyfunc
+    from mlflowx.models.uri import download_model
+
+    local = download_model(str(model_uri), dst_path)
+    return load_pyfunc(local, allow_pickle=allow_pickle, trusted_types=trusted_types)
+
+
+def save_model(
+    path: str | Path,
+    python_model: PythonModel | str | Path,
+    *,
+    artifacts: dict[str, str] | None = None,
+    model_config: dict[str, Any] | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Model:
+    """Save a custom model: a ``PythonModel`` instance (cloudpickled; loading then needs
+    ``allow_pickle``) or the path of a ``.py`` file calling ``mlflowx.models.set_model``."""
+    return _save_model(
+        _CUSTOM,
+        python_model,
+        path,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        artifacts=artifacts,
+        model_config=model_config,
+    )
+
+
+def log_model(
+    name: str | None = None,
+    python_model: PythonModel | str | Path | None = None,
+    *,
+    artifact_path: str | None = None,
+    artifacts: dict[str, str] | None = None,
+    model_config: dict[str, Any] | None = None,
+    registered_model_name: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    step: int = 0,
+) -> ModelInfo:
+    """Log a custom model as a logged model of the active run."""
+    if python_model is None:
+        from mlflowx.exceptions import InvalidParameter
+
+        raise InvalidParameter("log_model needs python_model= (a PythonModel or a .py path)")
+    return _log_model(
+        _CUSTOM,
+        python_model,
+        name,
+        artifact_path=artifact_path,
+        registered_model_name=registered_model_name,
+        params=params,
+        tags=tags,
+        step=step,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        artifacts=artifacts,
+        model_config=model_config,
+    )

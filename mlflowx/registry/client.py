@@ -1,0 +1,194 @@
+"""The model registry client: ``MlflowClient``'s registry methods, over any registry store.
+
+:class:`RegistryClientMixin` gives them to :class:`~mlflowx.MlflowxClient`;
+:class:`RegistryClient` is the registry on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlflowx.entities import ModelVersion, ModelVersionStage, PagedList, RegisteredModel
+from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.store.model_registry import RegistryStore, get_registry_store
+from mlflowx.store.model_registry.base import (
+    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+)
+
+__all__ = ["DEFAULT_AWAIT_MAX_SLEEP_SECONDS", "RegistryClient", "RegistryClientMixin"]
+
+#: MLflow's default wait for a new version to become READY (ours are READY at once).
+DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
+
+
+def _strs(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    return {k: str(v) for k, v in (tags or {}).items()}
+
+
+class RegistryClientMixin:
+    """Registered models, versions, tags, stages and aliases, addressed by name.
+
+    The registry lives at the tracking URI (as in MLflow when no registry URI is set).
+    """
+
+    tracking_uri: str
+
+    @property
+    def registry_store(self) -> RegistryStore:
+        return get_registry_store(self.tracking_uri)
+
+    # ------------------------------------------------------------------ registered models
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        return self.registry_store.create_registered_model(name, _strs(tags), description)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self.registry_store.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self.registry_store.rename_registered_model(name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        return self.registry_store.update_registered_model(name, description)
+
+    def delete_registered_model(self, name: str) -> None:
+        self.registry_store.delete_registered_model(name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        return self.registry_store.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version in each stage (of ``stages``, or of every stage)."""
+        return self.registry_store.get_latest_versions(name, stages)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        self.registry_store.set_registered_model_tag(name, key, str(value))
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self.registry_store.delete_registered_model_tag(name, key)
+
+    # ------------------------------------------------------------------ versions
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = DEFAULT_AWAIT_MAX_SLEEP_SECONDS,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """Register ``source`` as the next version of ``name`` (versions count from 1).
+
+        ``await_creation_for`` is accepted for MLflow compatibility; versions are READY at once.
+        """
+        return self.registry_store.create_model_version(
+            name, str(source), run_id, _strs(tags), run_link, description, model_id
+        )
+
+    def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+        return self.registry_store.get_model_version(name, version)
+
+    def update_model_version(
+        self, name: str, version: str | int, description: str | None = None
+    ) -> ModelVersion:
+        return self.registry_store.update_model_version(name, version, description)
+
+    def transition_model_version_stage(
+        self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        return self.registry_store.transition_model_version_stage(
+            name, version, stage, archive_existing_versions
+        )
+
+    def get_model_version_stages(self, name: str, version: str | int) -> list[str]:
+        return [s.value for s in ModelVersionStage]
+
+    def delete_model_version(self, name: str, version: str | int) -> None:
+        self.registry_store.delete_model_version(name, version)
+
+    def get_model_version_download_uri(self, name: str, version: str | int) -> str:
+        return self.registry_store.get_model_version_download_uri(name, version)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        return self.registry_store.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def _version_in(self, name: str, version: str | int | None, stage: str | None) -> str:
+        """MLflow lets tag calls name a stage instead of a version: its newest version."""
+        if version is not None and stage is not None:
+            raise InvalidParameter("version and stage cannot be set together")
+        if version is not None:
+            return str(version)
+        if stage is None:
+            raise InvalidParameter("version or stage must be set")
+        latest = self.get_latest_versions(name, [stage])
+        if not latest:
+            raise NotFound(f"Could not find any model version for {stage} stage")
+        return latest[0].version
+
+    def set_model_version_tag(
+        self,
+        name: str,
+        version: str | int | None = None,
+        key: str | None = None,
+        value: Any = None,
+        stage: str | None = None,
+    ) -> None:
+        self.registry_store.set_model_version_tag(
+            name, self._version_in(name, version, stage), key or "", str(value)
+        )
+
+    def delete_model_version_tag(
+        self,
+        name: str,
+        version: str | int | None = None,
+        key: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        self.registry_store.delete_model_version_tag(
+            name, self._version_in(name, version, stage), key or ""
+        )
+
+    # ------------------------------------------------------------------ aliases
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        self.registry_store.set_registered_model_alias(name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self.registry_store.delete_registered_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.registry_store.get_model_version_by_alias(name, alias)
+
+
+class RegistryClient(RegistryClientMixin):
+    """The model registry alone, at ``registry_uri`` (default: the tracking URI)."""
+
+    def __init__(self, registry_uri: str | None = None) -> None:
+        from mlflowx.tracking._uri import _normalize, get_tracking_uri
+
+        self.tracking_uri = _normalize(registry_uri) if registry_uri else get_tracking_uri()

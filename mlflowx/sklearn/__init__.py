@@ -1,0 +1,107 @@
+"""scikit-learn models: ``save_model``, ``log_model``, ``load_model`` (and ``autolog``).
+
+Saved with skops by default, in the MLmodel layout MLflow writes, so ``mlflow.sklearn`` loads
+them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mlflowx.models.logging import ModelInfo
+from mlflowx.models.logging import log_model as _log_model
+from mlflowx.models.mlmodel import Model
+from mlflowx.models.save import save_model as _save_model
+from mlflowx.sklearn.autolog import autolog
+
+__all__ = ["FLAVOR_NAME", "autolog", "load_model", "log_model", "save_model"]
+
+FLAVOR_NAME = "sklearn"
+
+
+def save_model(
+    sk_model: Any,
+    path: str | Path,
+    *,
+    serialization_format: str = "skops",
+    skops_trusted_types: list[str] | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+) -> Model:
+    """Save a fitted estimator as a model directory at ``path``."""
+    return _save_model(
+        FLAVOR_NAME,
+        sk_model,
+        path,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        serialization_format=serialization_format,
+        skops_trusted_types=skops_trusted_types,
+        pyfunc_predict_fn=pyfunc_predict_fn,
+    )
+
+
+def log_model(
+    sk_model: Any,
+    name: str | None = None,
+    *,
+    artifact_path: str | None = None,
+    serialization_format: str = "skops",
+    skops_trusted_types: list[str] | None = None,
+    registered_model_name: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+) -> ModelInfo:
+    """Log a fitted estimator as a logged model of the active run; ``models:/m-<id>`` loads it."""
+    return _log_model(
+        FLAVOR_NAME,
+        sk_model,
+        name,
+        artifact_path=artifact_path,
+        registered_model_name=registered_model_name,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        serialization_format=serialization_format,
+        skops_trusted_types=skops_trusted_types,
+        pyfunc_predict_fn=pyfunc_predict_fn,
+    )
+
+
+def load_model(
+    model_uri: str | Path,
+    dst_path: str | Path | None = None,
+    *,
+    allow_pickle: bool | None = None,
+    trusted_types: Iterable[str] | None = None,
+) -> Any:
+    """The fitted estimator behind ``model_uri`` (any URI :func:`mlflowx.pyfunc.load_model`
+    takes). skops files load safely; pickled ones need ``allow_pickle=True``."""
+    from mlflowx.models.load import load_native
+    from mlflowx.models.uri import download_model
+
+    local = download_model(str(model_uri), dst_path)
+    return load_native(local, FLAVOR_NAME, allow_pickle=allow_pickle, trusted_types=trusted_types)
