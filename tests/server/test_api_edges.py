@@ -527,23 +527,15 @@ def test_live_server_refuses_bodies_over_16_mib(mlflowx_server: LiveServer) -> N
     refused(httpx.post(url, content=chunks, headers=JSON, timeout=60), 413)
 
 
-# ------------------------------------------------------------------------------ known store bugs
-# 5xx that the server cannot prevent without duplicating the store's rules. The fix belongs in
-# mlflowx/store/sql/db.py: translate the driver's DataError (and SQLite's OverflowError) into
-# InvalidParameter, as it already translates IntegrityError. strict: an XPASS means it is fixed.
+# ------------------------------------------------------------------- values the database refuses
+# Out-of-range or too-long values reach the store; db.py translates the driver's refusal
+# (DataError, SQLite's OverflowError) into InvalidParameter, so none of these is a 5xx.
 HUGE_OFFSET = base64.b64encode(json.dumps({"offset": 10**21}).encode()).decode()
-STORE_BUG = "store bug: a value the database refuses is a 500 (db.py does not translate it)"
-
-
-def _allow_store_bug(request: pytest.FixtureRequest, tracking_uri: str, *kinds: str) -> None:
-    if any(tracking_uri.startswith(kind) for kind in kinds):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=STORE_BUG))
 
 
 def test_an_experiment_id_beyond_int64_is_not_found(
     api: TestClient, request: pytest.FixtureRequest, tracking_uri: str
 ) -> None:
-    _allow_store_bug(request, tracking_uri, "sqlite")
     response = api.get(f"{A}/experiments/get", params={"experiment_id": str(10**20)})
     refused(response, 404, "RESOURCE_DOES_NOT_EXIST")
 
@@ -556,7 +548,6 @@ def test_an_experiment_id_beyond_int64_is_not_found(
 def test_a_user_longer_than_the_column_is_not_a_5xx(
     api: TestClient, request: pytest.FixtureRequest, tracking_uri: str, payload: dict[str, Any]
 ) -> None:
-    _allow_store_bug(request, tracking_uri, "postgresql")
     response = api.post(f"{A}/runs/create", json={"experiment_id": "0", **payload})
     assert response.status_code < 500, response.text
 
@@ -564,7 +555,6 @@ def test_a_user_longer_than_the_column_is_not_a_5xx(
 def test_a_dataset_source_type_longer_than_the_column_is_not_a_5xx(
     api: TestClient, request: pytest.FixtureRequest, tracking_uri: str
 ) -> None:
-    _allow_store_bug(request, tracking_uri, "postgresql")
     dataset = DATASET | {"source_type": "s" * 40}
     body = {"run_id": new_run(api), "datasets": [{"dataset": dataset}]}
     assert api.post(f"{A}/runs/log-inputs", json=body).status_code < 500
@@ -573,7 +563,6 @@ def test_a_dataset_source_type_longer_than_the_column_is_not_a_5xx(
 def test_a_run_under_a_long_artifact_location_is_not_a_5xx(
     api: TestClient, request: pytest.FixtureRequest, tracking_uri: str
 ) -> None:
-    _allow_store_bug(request, tracking_uri, "postgresql")
     body = {"name": "deep", "artifact_location": "/" + "a" * 1990}
     eid = api.post(f"{A}/experiments/create", json=body).json()["experiment_id"]
     assert api.post(f"{A}/runs/create", json={"experiment_id": eid}).status_code < 500
@@ -600,8 +589,6 @@ def test_a_page_token_with_a_huge_offset_is_not_a_5xx(
     path: str,
     payload: dict[str, Any],
 ) -> None:
-    # decode_page_token sets no upper bound on the offset.
-    _allow_store_bug(request, tracking_uri, "sqlite", "postgresql")
     payload = {"run_id": new_run(api), **payload}
     if method == "GET":
         response = api.get(A + path, params=payload)
@@ -625,6 +612,5 @@ def test_an_integer_literal_beyond_int64_in_a_filter_is_not_a_5xx(
     path: str,
     payload: dict[str, Any],
 ) -> None:
-    _allow_store_bug(request, tracking_uri, "sqlite")
     new_run(api)
     assert api.post(A + path, json=payload).status_code < 500

@@ -338,6 +338,22 @@ def test_alias_needs_an_existing_version(registry: RegistryStore) -> None:
         registry.get_model_version_by_alias("m", "latest")
 
 
+def test_values_beyond_the_columns_are_refused_not_5xx(registry: RegistryStore) -> None:
+    registry.create_registered_model("m")
+    with pytest.raises(InvalidParameter, match="version"):
+        registry.get_model_version("m", str(2**40))
+    with pytest.raises(InvalidParameter, match="model_id"):
+        registry.create_model_version("m", "s3://b/k", model_id="m-" + "0" * 60)
+    with pytest.raises(InvalidParameter, match="source"):
+        registry.create_model_version("m", "s3://" + "k" * 3000)
+    with pytest.raises(InvalidParameter, match="version_number"):
+        registry.search_model_versions(f"version_number > {2**70}")
+    from mlflowx.store.search import encode_page_token
+
+    with pytest.raises(InvalidParameter, match="page token"):
+        registry.search_registered_models(page_token=encode_page_token(2**80))
+
+
 # ------------------------------------------------------------------------------ search
 def _fleet(registry: RegistryStore) -> None:
     for name, team in (("alpha", "risk"), ("Beta", "growth"), ("gamma", "risk")):

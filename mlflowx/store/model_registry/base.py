@@ -39,6 +39,8 @@ MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
 MAX_ALIAS_LENGTH = 255
 MAX_SOURCE_LENGTH = 2000
 MAX_RUN_ID_LENGTH = 32
+MAX_MODEL_ID_LENGTH = 40
+MAX_VERSION = 2**31 - 1
 _ALIAS_RE = re.compile(r"^[\w\-]+$")
 _VERSION_ALIAS_RE = re.compile(r"^[vV]\d+$")
 #: ``latest`` (any case) names the newest version; it cannot be set as an alias.
@@ -73,11 +75,14 @@ def validate_version(version: Any) -> int:
     try:
         if isinstance(version, bool):
             raise ValueError
-        return int(str(version).strip())
+        number = int(str(version).strip())
     except ValueError:
         raise InvalidParameter(
             f"Parameter 'version' must be an integer, got '{version}'."
         ) from None
+    if not 0 <= number <= MAX_VERSION:  # the column is a 32-bit integer
+        raise InvalidParameter(f"Parameter 'version' is out of range, got '{version}'.")
+    return number
 
 
 def validate_registry_tag(key: Any, value: Any) -> tuple[str, str]:
@@ -109,7 +114,7 @@ def validate_alias(alias: Any, *, settable: bool) -> str:
 
 
 def validate_model_version_fields(
-    source: Any, run_id: str | None, run_link: str | None
+    source: Any, run_id: str | None, run_link: str | None, model_id: str | None = None
 ) -> tuple[str, str | None, str | None]:
     if not isinstance(source, str) or not source:
         raise InvalidParameter(
@@ -120,6 +125,7 @@ def validate_model_version_fields(
         ("source", source, MAX_SOURCE_LENGTH),
         ("run_id", run_id, MAX_RUN_ID_LENGTH),
         ("run_link", run_link, MAX_SOURCE_LENGTH),
+        ("model_id", model_id, MAX_MODEL_ID_LENGTH),
     ):
         if value is not None and len(value) > limit:
             raise InvalidParameter(

@@ -278,7 +278,7 @@ class _Parser:
     def integer(self, key: str) -> int:
         token = self.next()
         text = token.value.strip() if token.kind in ("number", "string") else ""
-        if not re.fullmatch(r"[+-]?\d+", text):
+        if not re.fullmatch(r"[+-]?\d{1,18}", text):
             raise self.error(f"Expected an integer value for {key!r}", token)
         return int(text)
 

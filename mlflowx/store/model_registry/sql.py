@@ -474,7 +474,7 @@ class SqlRegistryStore(RegistryStore):
         model_id: str | None = None,
     ) -> ModelVersion:
         name = validate_model_name(name)
-        source, run_id, run_link = validate_model_version_fields(source, run_id, run_link)
+        source, run_id, run_link = validate_model_version_fields(source, run_id, run_link, model_id)
         checked = tag_map(tags)
         t = now_ms()
         with self.db.write() as conn:

@@ -575,4 +575,6 @@ def decode_page_token(token: str | None) -> int:
         offset = int(offset)
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise InvalidParameter(f"Invalid page token {token!r}: no non-negative 'offset' in it")
+    if offset >= 2**62:  # no page lies there, and the databases cannot bind it
+        raise InvalidParameter(f"Invalid page token {token!r}: offset {offset} is out of range")
     return offset

@@ -146,6 +146,9 @@ class SqliteDatabase(Database):
                 raise TemporarilyUnavailable(f"The SQLite database is busy: {exc}") from exc
             try:
                 yield _SqliteConnection(raw)
+            except OverflowError as exc:  # an integer beyond SQLite's 64 bits
+                raw.execute("ROLLBACK")
+                raise InvalidParameter(f"A value is out of range for the database: {exc}") from None
             except BaseException:
                 raw.execute("ROLLBACK")
                 raise
@@ -226,7 +229,7 @@ class SqlAlchemyDatabase(Database):
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DataError, OperationalError
 
         try:
             ctx = self.engine.begin()
@@ -235,6 +238,10 @@ class SqlAlchemyDatabase(Database):
             raise TemporarilyUnavailable(f"The database is unreachable: {exc.orig}") from exc
         try:
             yield _SqlAlchemyConnection(conn, self.dialect, self._cache)
+        except DataError as exc:  # too long for its column, out of range ...: the caller's input
+            ctx.__exit__(type(exc), exc, exc.__traceback__)
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InvalidParameter(f"A value does not fit the database: {detail}") from None
         except BaseException as exc:
             ctx.__exit__(type(exc), exc, exc.__traceback__)
             raise

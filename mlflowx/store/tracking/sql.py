@@ -233,9 +233,12 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     def _experiment_int(self, experiment_id: str | int) -> int:
         experiment_id = v.validate_experiment_id(experiment_id)
         try:
-            return int(experiment_id)
+            number = int(experiment_id)
         except ValueError:
             raise NotFound(f"No Experiment with id={experiment_id} exists") from None
+        if number >= 2**63:  # no row can have it (and the driver cannot bind it)
+            raise NotFound(f"No Experiment with id={experiment_id} exists")
+        return number
 
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
