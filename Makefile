@@ -37,8 +37,8 @@ test: install lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 bench: install
-	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/tracking.py
+	$(PY) bench/server.py
 
 clean:
 	rm -rf $(VENV) demo-home .pytest_cache .mypy_cache .ruff_cache

@@ -125,13 +125,27 @@ def render_sqlite_snapshot() -> str:
 
 def create_sqlite_from_snapshot(conn: Any) -> bool:
     """Create the head schema in an empty SQLite database (a raw sqlite3 connection in
-    autocommit mode), atomically. False when no current snapshot exists."""
+    autocommit mode), atomically; a database another process created meanwhile is left alone.
+    False when no current snapshot exists."""
     if not SQLITE_SNAPSHOT.is_file():
         return False
     script = SQLITE_SNAPSHOT.read_text()
     if f"VALUES ('{HEAD_REVISION}')" not in script:
         return False
-    conn.executescript(f"BEGIN IMMEDIATE;\n{script}COMMIT;\n")
+    lines = [line for line in script.splitlines() if not line.startswith("--")]
+    statements = [s.strip() for s in "\n".join(lines).split(";\n") if s.strip()]
+    conn.execute("BEGIN IMMEDIATE")  # writers queue here: one creates, the others see it
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if not found:
+            for statement in statements:
+                conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     return True
 
 
