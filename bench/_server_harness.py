@@ -33,6 +33,7 @@ import cProfile
 import io
 import json
 import pstats
+import shutil
 import statistics
 import tempfile
 import threading
@@ -163,13 +164,15 @@ def inline_threadpool() -> Iterator[None]:
     async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
-    saved = fastapi_routing.run_in_threadpool, fastapi_deps.run_in_threadpool
-    fastapi_routing.run_in_threadpool = inline  # type: ignore[assignment]
-    fastapi_deps.run_in_threadpool = inline  # type: ignore[assignment]
+    modules = (fastapi_routing, fastapi_deps)  # each imported starlette's run_in_threadpool
+    saved = [getattr(m, "run_in_threadpool") for m in modules]  # noqa: B009
+    for m in modules:
+        setattr(m, "run_in_threadpool", inline)  # noqa: B010
     try:
         yield
     finally:
-        fastapi_routing.run_in_threadpool, fastapi_deps.run_in_threadpool = saved
+        for m, original in zip(modules, saved, strict=True):
+            setattr(m, "run_in_threadpool", original)  # noqa: B010
 
 
 def new_run(store: SqlTrackingStore) -> str:
@@ -456,7 +459,11 @@ def main() -> None:
             f"  {label:<12} {r['calls_per_s']:7.0f} calls/s  p50 {r['p50_ms']:6.2f} ms  "
             f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.1f} ms"
         )
-    (tmp / "report.json").write_text(json.dumps(report, indent=2))
+    out = Path(__file__).resolve().parent / "results" / "server-harness.json"
+    out.write_text(json.dumps(report, indent=2))
+    store.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nresults: {out}")
 
 
 if __name__ == "__main__":

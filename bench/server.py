@@ -1,10 +1,12 @@
 """Tracking-server benchmark: the same HTTP workload on ``mlflowx server`` and ``mlflow server``.
 
-    .venv/bin/python bench/server.py                 # full run (~6-8 min on 2 cores)
+    .venv/bin/python bench/server.py                 # full run (~10 min on this shared 2-core box)
     .venv/bin/python bench/server.py --quick         # smoke run with small sizes
     .venv/bin/python bench/server.py --only log_metric,concurrent --sides mlflowx
 
-One server runs at a time, in its own fresh temp dir with its own SQLite store; the client (this
+Each server gets its own fresh temp dir and SQLite store. All start up front, but only the one
+being measured runs (the others are paused with SIGSTOP), and each workload goes through every
+side back to back, so the sides of a workload see about the same machine load. The client (this
 process, plus forked processes for the concurrent workload) is the same plain httpx code for
 every side and imports neither mlflow nor mlflowx. Sides: ``mlflowx`` (``--workers 1``),
 ``mlflowx-w2`` (``--workers 2``, an extra row) and ``mlflow`` (``mlflow server --workers 1``).
@@ -145,9 +147,19 @@ class Server:
     ready_cpu_s: float = 0.0  # CPU the server tree had used by then: steadier under load
     log: Path = field(default_factory=Path)
 
+    def pause(self) -> None:
+        """Freeze the whole process tree (no CPU at all until resume())."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+
     def stop(self, timeout: float = 30) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a paused tree handles SIGTERM once resumed
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -292,7 +304,7 @@ def history_len(client: httpx.Client, run_id: str, key: str) -> int:
     """How many values of ``key`` the server stored (following pages)."""
     count, token = 0, None
     while True:
-        params = {"run_id": run_id, "metric_key": key, "max_results": 25_000}
+        params: dict[str, str | int] = {"run_id": run_id, "metric_key": key, "max_results": 25_000}
         if token:
             params["page_token"] = token
         response = client.get(API + "/metrics/get-history", params=params)
@@ -702,96 +714,138 @@ def profiled(
 PROFILES: list[str] = []
 
 
-def run_side(
-    side: str, workloads: list[str], sizes: dict[str, Any], keep: bool, profile: bool = False
-) -> tuple[dict[str, Any], dict[str, str]]:
-    results: dict[str, Any] = {}
+def run_all(
+    sides: list[str], workloads: list[str], sizes: dict[str, Any], keep: bool, profile: bool
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Every side's server stays up for the whole run, but only the one being measured runs:
+    the others are paused (SIGSTOP on their process group, so MLflow's job consumers stop
+    polling too). Workloads go one at a time, each through every side back to back (the side
+    order alternating), so the sides of one workload see about the same machine load."""
+    results: dict[str, dict[str, Any]] = {side: {} for side in sides}
     errors: dict[str, str] = {}
-    root = Path(tempfile.mkdtemp(prefix=f"bench-server-{side}-"))
+    roots = {side: Path(tempfile.mkdtemp(prefix=f"bench-server-{side}-")) for side in sides}
+    servers: dict[str, Server] = {}
     try:
-        print(f"[{side}] starting server ...", end="", flush=True)
-        server = start_server(side, root / "main", sizes["ready_timeout_s"])
-        print(f" ready in {server.ready_s:.2f}s")
-        results["ready_first_s"] = server.ready_s
-        pid = server.proc.pid
-
-        def cpu() -> float:
-            return tree_cpu(pid)
-
-        steps: dict[str, Callable[[], dict[str, Any]]] = {
-            "log_metric": lambda: w_log_metric(server.url, sizes, cpu),
-            "concurrent": lambda: w_concurrent(server.url, sizes, cpu),
-            "log_batch": lambda: w_log_batch(server.url, sizes, cpu),
-            "search": lambda: w_search(server.url, sizes, server, cpu),
-            "memory": lambda: tree_memory(server.proc.pid),
-        }
-        try:
-            for name, step in steps.items():
-                if name not in workloads:
-                    continue
-                print(f"[{side}]   {name:<11}", end="", flush=True)
-                t0 = time.perf_counter()
-                before = tree_cpu_by_process(pid)
-                try:
-                    if profile and name in PROFILED and side.startswith("mlflowx"):
-                        results[name] = profiled(side, name, server.proc.pid, step, sizes)
-                    else:
-                        results[name] = step()
-                    after = tree_cpu_by_process(pid)
-                    # Whole step (set-up and checks included): which processes did the work.
-                    results[name]["cpu_s_by_process"] = {
-                        k: round(v - before.get(k, 0.0), 3) for k, v in after.items()
-                    }
-                except Exception as exc:
-                    errors[f"{name}/{side}"] = f"{exc}\n{server.tail(10)}"
-                    print(f" FAILED: {exc}")
-                    continue
-                print(f" {time.perf_counter() - t0:6.1f}s  {brief(name, results[name])}")
-        finally:
-            server.stop()
-        if "ready" in workloads:
-            print(f"[{side}]   ready      ", end="", flush=True)
+        for side in sides:
+            print(f"[{side:<10}] starting server ...", end="", flush=True)
             try:
-                results["ready"] = bench_ready(side, root, server, sizes)
-                r = results["ready"]
-                print(
-                    f" fresh median {r['fresh_median_s']:.2f}s {fmt_list(r['fresh_s'])}, "
-                    f"existing DB {r['existing_s']:.2f}s; server CPU until ready "
-                    f"{fmt_list(r['fresh_cpu_s'])}"
-                )
+                server = start_server(side, roots[side] / "main", sizes["ready_timeout_s"])
             except Exception as exc:
-                errors[f"ready/{side}"] = str(exc)
+                errors[f"start/{side}"] = str(exc)
                 print(f" FAILED: {exc}")
-    except Exception as exc:
-        errors[f"start/{side}"] = str(exc)
-        print(f" FAILED: {exc}")
+                continue
+            server.pause()
+            servers[side] = server
+            results[side]["ready_first_s"] = server.ready_s
+            print(f" ready in {server.ready_s:.2f}s (server CPU {server.ready_cpu_s:.2f}s)")
+        steps = [w for w in ("log_metric", "concurrent", "log_batch", "search") if w in workloads]
+        for i, name in enumerate(steps):
+            order = list(servers) if i % 2 == 0 else list(reversed(servers))
+            for side in order:
+                run_step(servers[side], name, sizes, profile, results[side], errors)
+        if "memory" in workloads:
+            for side, server in servers.items():
+                results[side]["memory"] = tree_memory(server.proc.pid)
+                print(f"[{side:<10}]   memory      {brief('memory', results[side]['memory'])}")
     finally:
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
+        for server in servers.values():
+            server.stop()
+    if "ready" in workloads:
+        ready_all(sides, servers, roots, sizes, results, errors)
+    for side, root in roots.items():
+        if keep:
+            print(f"[{side:<10}] kept {root}")
         else:
-            print(f"[{side}] kept {root}")
+            shutil.rmtree(root, ignore_errors=True)
     return results, errors
 
 
-def bench_ready(side: str, root: Path, main: Server, sizes: dict[str, Any]) -> dict[str, Any]:
-    """Time to ready on fresh dirs (the workload server's start is the first sample) and once
-    more on the workload server's now-populated DB."""
-    fresh, fresh_cpu = [main.ready_s], [main.ready_cpu_s]
-    for i in range(sizes["ready_fresh"] - 1):
-        server = start_server(side, root / f"fresh-{i}", sizes["ready_timeout_s"])
-        server.stop()
-        fresh.append(server.ready_s)
-        fresh_cpu.append(server.ready_cpu_s)
-    again = start_server(side, main.home, sizes["ready_timeout_s"])
-    again.stop()
-    return {
-        "fresh_s": fresh,
-        "fresh_median_s": statistics.median(fresh),
-        "fresh_cpu_s": fresh_cpu,
-        "fresh_cpu_median_s": statistics.median(fresh_cpu),
-        "existing_s": again.ready_s,
-        "existing_cpu_s": again.ready_cpu_s,
+def run_step(
+    server: Server,
+    name: str,
+    sizes: dict[str, Any],
+    profile: bool,
+    results: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    side, pid = server.side, server.proc.pid
+
+    def cpu() -> float:
+        return tree_cpu(pid)
+
+    steps: dict[str, Callable[[], dict[str, Any]]] = {
+        "log_metric": lambda: w_log_metric(server.url, sizes, cpu),
+        "concurrent": lambda: w_concurrent(server.url, sizes, cpu),
+        "log_batch": lambda: w_log_batch(server.url, sizes, cpu),
+        "search": lambda: w_search(server.url, sizes, server, cpu),
     }
+    print(f"[{side:<10}]   {name:<11}", end="", flush=True)
+    server.resume()
+    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    try:
+        before = tree_cpu_by_process(pid)
+        if profile and name in PROFILED and side.startswith("mlflowx"):
+            result = profiled(side, name, pid, steps[name], sizes)
+        else:
+            result = steps[name]()
+        after = tree_cpu_by_process(pid)
+        # The whole step (set-up and checks included): which processes did the work.
+        result["cpu_s_by_process"] = {k: round(v - before.get(k, 0.0), 3) for k, v in after.items()}
+        result["load_at_start"] = load
+        results[name] = result
+        print(f" {time.perf_counter() - t0:6.1f}s  {brief(name, result)}")
+    except Exception as exc:
+        errors[f"{name}/{side}"] = f"{exc}\n{server.tail(10)}"
+        print(f" FAILED: {exc}")
+    finally:
+        server.pause()
+
+
+def ready_all(
+    sides: list[str],
+    servers: dict[str, Server],
+    roots: dict[str, Path],
+    sizes: dict[str, Any],
+    results: dict[str, dict[str, Any]],
+    errors: dict[str, str],
+) -> None:
+    """Time to ready, sides interleaved: on fresh dirs (the workload server's start is the first
+    sample), then once more on each workload server's now-populated DB."""
+    fresh: dict[str, list[tuple[float, float]]] = {
+        side: [(s.ready_s, s.ready_cpu_s)] for side, s in servers.items()
+    }
+    existing: dict[str, tuple[float, float]] = {}
+    try:
+        for i in range(sizes["ready_fresh"] - 1):
+            for side in servers:
+                server = start_server(side, roots[side] / f"fresh-{i}", sizes["ready_timeout_s"])
+                server.stop()
+                fresh[side].append((server.ready_s, server.ready_cpu_s))
+        for side, main in servers.items():
+            again = start_server(side, main.home, sizes["ready_timeout_s"])
+            again.stop()
+            existing[side] = (again.ready_s, again.ready_cpu_s)
+    except Exception as exc:
+        errors["ready"] = str(exc)
+        print(f"ready FAILED: {exc}")
+    for side in servers:
+        walls = [w for w, _ in fresh[side]]
+        cpus = [c for _, c in fresh[side]]
+        r = {
+            "fresh_s": walls,
+            "fresh_median_s": statistics.median(walls),
+            "fresh_cpu_s": cpus,
+            "fresh_cpu_median_s": statistics.median(cpus),
+        }
+        if side in existing:
+            r["existing_s"], r["existing_cpu_s"] = existing[side]
+        results[side]["ready"] = r
+        print(
+            f"[{side:<10}]   ready       fresh median {r['fresh_median_s']:.2f}s "
+            f"{fmt_list(walls)}, server CPU until ready {fmt_list(cpus)}; existing DB "
+            f"{r.get('existing_s', float('nan')):.2f}s"
+        )
 
 
 def fmt_list(values: list[float]) -> str:
@@ -1065,13 +1119,7 @@ def main(argv: list[str] | None = None) -> int:
     if load > cpus:
         print(f"WARNING: load average {load:.1f} > {cpus} cpus; timings will be noisy")
     started = time.perf_counter()
-    results: dict[str, dict[str, Any]] = {}
-    errors: dict[str, str] = {}
-    loads: dict[str, float] = {}
-    for side in sides:
-        loads[side] = os.getloadavg()[0]
-        results[side], side_errors = run_side(side, workloads, sizes, args.keep, args.profile)
-        errors.update(side_errors)
+    results, errors = run_all(sides, workloads, sizes, args.keep, args.profile)
     rows = build_rows(results, sizes)
     print()
     print(render(rows))
@@ -1090,11 +1138,16 @@ def main(argv: list[str] | None = None) -> int:
         if mem:
             parts = ", ".join(f"{p['cmd'][:40]} {p['pss_mib']:.0f}" for p in mem["processes"])
             print(f"{side}: PSS by process (MiB): {parts}")
-    print(
-        f"total {time.perf_counter() - started:.0f}s; load avg now "
-        f"{os.getloadavg()[0]:.2f} (per side at start: "
-        f"{', '.join(f'{k} {v:.2f}' for k, v in loads.items())})"
-    )
+    print("load average when each workload started:")
+    for name in ("log_metric", "concurrent", "log_batch", "search"):
+        loads = [
+            f"{side} {results[side][name]['load_at_start']:.1f}"
+            for side in sides
+            if name in results[side]
+        ]
+        if loads:
+            print(f"  {name:<11} {', '.join(loads)}")
+    print(f"total {time.perf_counter() - started:.0f}s; load avg now {os.getloadavg()[0]:.2f}")
     for text in PROFILES:
         print("\n" + text)
     if errors:
@@ -1113,7 +1166,6 @@ def main(argv: list[str] | None = None) -> int:
                 "platform": platform.platform(),
                 "cpus": cpus,
                 "load_at_start": load,
-                "load_per_side": loads,
             },
             "sizes": sizes,
             "table": [r.as_dict() for r in rows],
