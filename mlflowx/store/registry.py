@@ -33,6 +33,7 @@ class SchemeRegistry(Generic[T]):
         self._group = entry_point_group
         self._builders: dict[str, Builder[T]] = {}
         self._lock = threading.Lock()
+        self._cache: dict[str, T] = {}
 
     def register(self, *schemes: str) -> Callable[[Builder[T]], Builder[T]]:
         def decorator(builder: Builder[T]) -> Builder[T]:
@@ -63,3 +64,24 @@ class SchemeRegistry(Generic[T]):
 
     def resolve(self, uri: str) -> T:
         return self.builder(uri)(uri)
+
+    def cached(self, uri: str) -> T:
+        """The process-wide backend for ``uri``: built on first use, then reused."""
+        backend = self._cache.get(uri)
+        if backend is None:
+            with self._lock:
+                backend = self._cache.get(uri)
+            if backend is None:
+                built = self.resolve(uri)
+                with self._lock:
+                    backend = self._cache.setdefault(uri, built)
+                if backend is not built:  # another thread won the race
+                    getattr(built, "close", lambda: None)()
+        return backend
+
+    def clear_cache(self) -> None:
+        """Close (when they can be closed) and forget every cached backend."""
+        with self._lock:
+            backends, self._cache = list(self._cache.values()), {}
+        for backend in backends:
+            getattr(backend, "close", lambda: None)()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from mlflowx.store.model_registry.base import RegistryStore
 from mlflowx.store.registry import SchemeRegistry
 
@@ -28,24 +26,11 @@ def _rest(uri: str) -> RegistryStore:
     return RestRegistryStore(uri)
 
 
-_cache: dict[str, RegistryStore] = {}
-_lock = threading.Lock()
-
-
 def get_registry_store(uri: str) -> RegistryStore:
     """The process-wide registry store for ``uri`` (created on first use, then reused)."""
-    store = _cache.get(uri)
-    if store is None:
-        with _lock:
-            store = _cache.get(uri)
-            if store is None:
-                store = _cache[uri] = registry_stores.resolve(uri)
-    return store
+    return registry_stores.cached(uri)
 
 
 def reset_registry_store_cache() -> None:
     """Close and forget every cached store (tests, and after a fork)."""
-    with _lock:
-        for store in _cache.values():
-            store.close()
-        _cache.clear()
+    registry_stores.clear_cache()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from mlflowx.store.registry import SchemeRegistry
 from mlflowx.store.tracking.base import TrackingStore
 
@@ -21,27 +19,14 @@ def _sql(uri: str) -> TrackingStore:
     return SqlTrackingStore(uri)
 
 
-_cache: dict[str, TrackingStore] = {}
-_lock = threading.Lock()
-
-
 def get_tracking_store(uri: str) -> TrackingStore:
     """The process-wide store for ``uri`` (created on first use, then reused)."""
-    store = _cache.get(uri)
-    if store is None:
-        with _lock:
-            store = _cache.get(uri)
-            if store is None:
-                store = _cache[uri] = tracking_stores.resolve(uri)
-    return store
+    return tracking_stores.cached(uri)
 
 
 def reset_store_cache() -> None:
     """Close and forget every cached store (tests, and after a fork)."""
-    with _lock:
-        for store in _cache.values():
-            store.close()
-        _cache.clear()
+    tracking_stores.clear_cache()
 
 
 @tracking_stores.register("http", "https")
