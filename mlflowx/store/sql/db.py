@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -116,13 +117,35 @@ class SqliteDatabase(Database):
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(conn)
             # NORMAL is durable against process crashes in WAL mode; FULL adds an fsync per commit.
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         # MLflow's LIKE is case-sensitive (ILIKE is the insensitive one); SQLite's is not.
         conn.execute("PRAGMA case_sensitive_like = ON")
         return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (a persistent setting), retrying while another opener holds it.
+
+        Changing the journal mode needs an exclusive lock, and SQLite reports ``database is
+        locked`` at once instead of calling the busy handler when another connection is doing
+        the same switch, so concurrent first opens of a new file retry here until the timeout.
+        """
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        delay = 0.005
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise TemporarilyUnavailable(f"The SQLite database is busy: {exc}") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def _conn(self) -> sqlite3.Connection:
         if self.path == ":memory:":
