@@ -1,1 +1,7 @@
-pytest_plugins = ["tests.fixtures.env", "tests.fixtures.stores", "tests.fixtures.server"]
+pytest_plugins = [
+    "tests.fixtures.env",
+    "tests.fixtures.stores",
+    "tests.fixtures.server",
+    "tests.fixtures.docker",
+    "tests.fixtures.prefect",
+]

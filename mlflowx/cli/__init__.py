@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from mlflowx.cli import db, experiments, runs, server
+from mlflowx.cli import db, deployments, experiments, models, pipelines, projects, runs, server
 from mlflowx.exceptions import MlflowxError
 
 __all__ = ["app", "main"]
@@ -21,6 +21,11 @@ app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(server.app, name="server")
+app.add_typer(models.app, name="models")
+app.add_typer(deployments.app, name="deployments")
+app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(projects.app, name="projects")
+projects.register(app)
 
 
 @app.command("version")

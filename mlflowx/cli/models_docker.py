@@ -1,0 +1,9 @@
+"""Commands of ``mlflowx models`` (registered by ``mlflowx.cli.models``)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``models`` group."""
