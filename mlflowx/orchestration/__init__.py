@@ -1,0 +1,1 @@
+"""Prefect-native pipelines: tracked flows and tasks, and the task library."""

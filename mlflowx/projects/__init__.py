@@ -1,0 +1,1 @@
+"""MLproject files compiled into Prefect flows."""

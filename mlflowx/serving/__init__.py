@@ -1,0 +1,1 @@
+"""Serving: the scoring server (MLflow's protocol), model images and serving containers."""
