@@ -1,0 +1,305 @@
+"""The scoring server: MLflow's ``/invocations`` protocol on FastAPI.
+
+The model is loaded once per worker, in a background thread started with the app, so the
+server answers from the first moment: ``/ping`` and ``/health`` say 503 (``loading``, or
+``failed`` with the reason) until the model is ready, then 200. ``/invocations`` is a plain
+Starlette route (no FastAPI dependency solving on the hot path); small requests are predicted
+on the event loop, larger ones in a worker thread under the request timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mlflowx.exceptions import BadRequest, InternalError, MlflowxError
+from mlflowx.models.load import PyFuncModel
+from mlflowx.serving.scoring.config import ENV_MODEL_URI, ScoringConfig
+from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
+from mlflowx.serving.scoring.output import predictions_json
+from mlflowx.serving.scoring.parsing import ParsedRequest, media_type, parse_request
+
+__all__ = ["ScoringState", "app_from_env", "create_scoring_app", "model_metadata"]
+
+log = logging.getLogger("mlflowx.serving")
+_JSON = "application/json"
+
+
+def model_metadata(model: PyFuncModel, model_uri: str | None) -> dict[str, Any]:
+    """What ``/metadata`` answers: the model's identity, flavors and signature."""
+    import json
+
+    meta = model.metadata
+    signature = None
+    if meta.signature:
+        signature = {
+            k: (json.loads(v) if isinstance(v, str) else v) for k, v in meta.signature.items()
+        }
+    return {
+        "model_uri": model_uri,
+        "model_uuid": meta.model_uuid,
+        "model_id": meta.model_id,
+        "run_id": meta.run_id,
+        "artifact_path": meta.artifact_path,
+        "utc_time_created": meta.utc_time_created,
+        "flavors": meta.flavors,
+        "signature": signature,
+        "registered_model": _registered_version(model_uri),
+        "mlflow_version": meta.mlflow_version,
+        "mlflowx_version": meta.mlflowx_version,
+    }
+
+
+def _registered_version(model_uri: str | None) -> dict[str, Any] | None:
+    """``{"name", "version"}`` when the URI names a registered model version (best effort:
+    resolving an alias or stage needs the registry, which may be unreachable)."""
+    if not model_uri or not model_uri.startswith("models:/"):
+        return None
+    from mlflowx.models.uri import parse_models_uri
+
+    try:
+        ref, _ = parse_models_uri(model_uri)
+        if ref.name is None:
+            return None
+        info: dict[str, Any] = {"name": ref.name, "version": ref.version}
+        if ref.alias is not None:
+            info["alias"] = ref.alias
+        if ref.version is None:
+            from mlflowx.tracking.client import MlflowxClient
+
+            client = MlflowxClient()
+            if ref.alias is not None:
+                info["version"] = str(
+                    client.get_model_version_by_alias(ref.name, ref.alias).version
+                )
+            else:
+                stages = None if ref.latest or ref.stage is None else [ref.stage]
+                found = client.get_latest_versions(ref.name, stages=stages)
+                if found:
+                    info["version"] = str(max(int(mv.version) for mv in found))
+        return info
+    except Exception as e:  # metadata only: never fail serving for it
+        log.debug("Could not resolve the registered version of %s: %s", model_uri, e)
+        return None
+
+
+class ScoringState:
+    """The model one worker serves, and whether it is loaded yet."""
+
+    def __init__(self, model: PyFuncModel | str | Path, config: ScoringConfig) -> None:
+        self.config = config
+        self.model: PyFuncModel | None = None
+        self.model_uri: str | None = None
+        self.error: str | None = None
+        self.metadata: dict[str, Any] = {}
+        self.schema: Any = None
+        self.param_schema: Any = None
+        self._loader: threading.Thread | None = None
+        if isinstance(model, PyFuncModel):
+            self._ready(model, str(model.path))
+        else:
+            self.model_uri = str(model)
+
+    def _ready(self, model: PyFuncModel, uri: str | None) -> None:
+        signature = model.signature
+        self.schema = signature.inputs if signature is not None else None
+        self.param_schema = signature.params if signature is not None else None
+        self.metadata = model_metadata(model, uri)
+        self.model_uri = uri
+        self.model = model  # last: requests see a model only once everything is set
+
+    def start_loading(self) -> None:
+        if self.model is not None or self._loader is not None:
+            return
+        self._loader = threading.Thread(target=self.load, name="mlflowx-model-loader", daemon=True)
+        self._loader.start()
+
+    def load(self) -> None:
+        from mlflowx.pyfunc import load_model
+
+        uri = self.model_uri or ""
+        started = time.monotonic()
+        log.info("Loading model %s", uri)
+        try:
+            model = load_model(uri)
+            self._ready(model, uri)
+        except Exception as e:
+            self.error = f"{type(e).__name__}: {e}"
+            log.error("Failed to load model %s: %s", uri, self.error)
+            return
+        log.info("Model %s loaded in %.2fs; ready", uri, time.monotonic() - started)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        if self.model is not None:
+            return 200, {"status": "ok"}
+        if self.error is not None:
+            return 503, {"status": "failed", "model_uri": self.model_uri, "error": self.error}
+        return 503, {"status": "loading", "model_uri": self.model_uri}
+
+
+def _error(exc: MlflowxError) -> Response:
+    return JSONResponse(exc.to_payload(), status_code=exc.http_status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(_too_large(int(declared), limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(_too_large(size, limit, at_least=True))
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+    more = "at least " if at_least else ""
+    return (
+        f"The request body ({more}{size} bytes) is over the limit of {limit} bytes; split the "
+        "batch, or raise MLFLOWX_SCORING_MAX_BODY_MB"
+    )
+
+
+def _predict(model: PyFuncModel, parsed: ParsedRequest) -> bytes:
+    try:
+        raw = model.predict(parsed.data, params=parsed.params)
+    except MlflowxError:
+        raise  # schema enforcement: names the column and what is wrong
+    except Exception as e:
+        # As MLflow: an error raised by the model is most often an input it cannot take.
+        log.warning("The model raised %s", type(e).__name__, exc_info=True)
+        raise BadRequest(
+            f"The model raised {type(e).__name__} while predicting: {e}. Check that the input "
+            "matches what the model expects (its signature is at /metadata)."
+        ) from None
+    try:
+        return predictions_json(raw, wrap=not parsed.unwrapped)
+    except Exception as e:
+        log.error("Cannot serialize the predictions", exc_info=True)
+        raise InternalError(
+            f"The model returned {type(raw).__name__}, which cannot be written as JSON: {e}"
+        ) from None
+
+
+def _handle(state: ScoringState, body: bytes, content_type: str | None) -> bytes:
+    model = state.model
+    assert model is not None
+    parsed = parse_request(body, content_type, state.schema, state.param_schema)
+    return _predict(model, parsed)
+
+
+def create_scoring_app(
+    model: PyFuncModel | str | Path, *, config: ScoringConfig | None = None
+) -> FastAPI:
+    """The scoring server's ASGI app for a model URI (loaded when the app starts, in the
+    background) or an already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
+
+    Routes: ``POST /invocations`` (MLflow's scoring protocol), ``GET /ping`` and ``/health``
+    (200 once the model is loaded, else 503), ``/version`` and ``/metadata``.
+    """
+    from mlflowx import __version__
+
+    config = config or ScoringConfig.from_env()
+    state = ScoringState(model, config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.start_loading()
+        yield
+
+    app = FastAPI(
+        title="mlflowx scoring server",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.scoring = state
+
+    async def invocations(request: Request) -> Response:
+        if state.model is None:
+            status = "failed to load" if state.error else "still loading"
+            return _error(ModelNotReady(f"The model is {status}; see /health"))
+        try:
+            content_type = request.headers.get("content-type")
+            media_type(content_type)  # 415 before reading the body
+            body = await _read_body(request, config.max_body_bytes)
+            if len(body) <= config.inline_max_bytes:
+                content = _handle(state, body, content_type)
+            else:
+                content = await asyncio.wait_for(
+                    asyncio.to_thread(_handle, state, body, content_type), config.timeout
+                )
+        except MlflowxError as e:
+            return _error(e)
+        except TimeoutError:
+            return JSONResponse(
+                {
+                    "error_code": "DEADLINE_EXCEEDED",
+                    "message": f"The prediction took longer than {config.timeout:g}s "
+                    "(MLFLOWX_SCORING_SERVER_REQUEST_TIMEOUT)",
+                },
+                status_code=504,
+            )
+        except Exception as e:
+            log.exception("Unexpected error while scoring")
+            return _error(InternalError(f"Unexpected error while scoring: {e}"))
+        return Response(content, media_type=_JSON)
+
+    app.add_route("/invocations", invocations, methods=["POST"])
+
+    async def ping(_: Request) -> Response:
+        status, body = state.health()
+        if status == 200:
+            return Response("\n", media_type=_JSON)  # MLflow answers a bare newline
+        return JSONResponse(body, status_code=status)
+
+    app.add_route("/ping", ping, methods=["GET"])
+    app.add_route("/health", ping, methods=["GET"])
+
+    async def version(_: Request) -> Response:
+        return Response(__version__, media_type=_JSON)
+
+    app.add_route("/version", version, methods=["GET"])
+
+    async def metadata(_: Request) -> Response:
+        if state.model is None:
+            status, body = state.health()
+            return JSONResponse(body, status_code=status)
+        return JSONResponse(state.metadata)
+
+    app.add_route("/metadata", metadata, methods=["GET"])
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app factory uvicorn calls in each worker: the model URI comes from
+    ``MLFLOWX_SERVING_MODEL_URI``."""
+    uri = os.environ.get(ENV_MODEL_URI)
+    if not uri:
+        raise InternalError(f"{ENV_MODEL_URI} is not set: it names the model to serve")
+    _log_to_stderr()
+    return create_scoring_app(uri)
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("mlflowx")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     [%(name)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(os.environ.get("MLFLOWX_LOG_LEVEL", "INFO").upper())

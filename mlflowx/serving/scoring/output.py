@@ -1,0 +1,102 @@
+"""Predictions as JSON, in the shapes MLflow's scoring server answers with.
+
+ndarrays become (nested) lists, DataFrames lists of records, Series lists of one-key records
+(MLflow converts a Series to a one-column DataFrame first); numpy scalars become numbers, bytes
+base64 text, dates ISO strings. Non-finite floats are written as ``NaN``/``Infinity`` as
+Python's json (and so MLflow) writes them. Common outputs (int, bool and float64 arrays with
+finite values) take a fast path through orjson.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from mlflowx.models._types import _is_dataframe, _is_ndarray, _is_series
+
+__all__ = ["jsonable", "predictions_json", "to_json_bytes"]
+
+try:
+    import orjson
+
+    _dumps: Any = orjson.dumps
+    _NUMPY: int = orjson.OPT_SERIALIZE_NUMPY
+except ImportError:  # pragma: no cover - orjson is part of the serving extra
+    _dumps, _NUMPY = None, 0
+
+
+def jsonable(data: Any) -> Any:
+    """MLflow's conversion of a prediction to JSON-able data (before number conversions)."""
+    if _is_ndarray(data):
+        return data.tolist()
+    if _is_dataframe(data):
+        return data.to_dict(orient="records")
+    if _is_series(data):
+        import pandas as pd
+
+        return pd.DataFrame(data).to_dict(orient="records")
+    return data
+
+
+def _default(o: Any) -> Any:
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(o, np.ndarray):
+            return o.tolist() if o.dtype != object else [_default_or_self(x) for x in o.tolist()]
+        if isinstance(o, np.datetime64):
+            return np.datetime_as_string(o)
+        if isinstance(o, np.generic):
+            return o.item()
+    if isinstance(o, bytes | bytearray):
+        return base64.encodebytes(bytes(o)).decode("ascii")
+    if isinstance(o, dt.date | dt.datetime | dt.time):
+        return o.isoformat()
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(o, pd.Timestamp):
+        return o.isoformat()
+    dump = getattr(o, "model_dump", None)  # pydantic models
+    if callable(dump):
+        return dump()
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+def _default_or_self(o: Any) -> Any:
+    try:
+        return _default(o)
+    except TypeError:
+        return o
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        return _default(o)
+
+
+def _fast_array(data: Any) -> bool:
+    """True when orjson writes this ndarray exactly as ``json.dumps(arr.tolist())`` would."""
+    kind = data.dtype.kind
+    if not data.flags.c_contiguous or data.dtype.byteorder == ">":
+        return False
+    if kind in "biu":
+        return True
+    if data.dtype.name == "float64":  # float32 would print its shortest float32 form
+        import numpy as np
+
+        return bool(np.isfinite(data).all())
+    return False
+
+
+def to_json_bytes(obj: Any) -> bytes:
+    """``obj`` as JSON bytes: Python's json output (NaN as ``NaN``) with MLflow's conversions."""
+    return json.dumps(obj, cls=_Encoder).encode()
+
+
+def predictions_json(raw: Any, wrap: bool = True) -> bytes:
+    """The response body for ``raw`` predictions: ``{"predictions": ...}`` (or bare)."""
+    if _dumps is not None and _is_ndarray(raw) and _fast_array(raw):
+        return bytes(_dumps({"predictions": raw} if wrap else raw, option=_NUMPY))
+    data = jsonable(raw)
+    return to_json_bytes({"predictions": data} if wrap else data)
