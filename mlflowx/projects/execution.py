@@ -1,0 +1,216 @@
+"""Running one entry point: the tracking run, the command in its environment, streamed output.
+
+This is the body of every compiled flow. It resumes a tracking run created by the submitter
+(``RunConfig.run_id`` in-process, ``MLFLOWX_PROJECT_RUN_ID`` on a worker) or creates one (scheduled
+deployment runs), tags it the way MLflow tags project runs, hands the run id to the command through
+the environment, and ends the run with the command's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlflowx.entities import RunStatus, RunTag
+from mlflowx.exceptions import InvalidState, MlflowxError
+from mlflowx.projects.envs import RunHandle
+from mlflowx.projects.params import build_command, resolve_parameters
+from mlflowx.tracking._source import _user
+from mlflowx.tracking._uri import get_tracking_uri
+from mlflowx.tracking.client import MlflowxClient
+
+if TYPE_CHECKING:
+    from mlflowx.projects.project import Project
+
+__all__ = [
+    "FLOW_RUN_TAG",
+    "PROJECT_RUN_ENV",
+    "ProjectRunFailed",
+    "RunConfig",
+    "execute",
+    "project_tags",
+    "resolve_experiment",
+]
+
+FLOW_RUN_TAG = "mlflowx.prefect.flow_run_id"
+#: Hands a pre-created tracking run to a flow run started on a worker.
+PROJECT_RUN_ENV = "MLFLOWX_PROJECT_RUN_ID"
+_log = logging.getLogger("mlflowx.projects")
+
+
+class ProjectRunFailed(InvalidState):
+    """The project's command ended with a non-zero exit code (``returncode``)."""
+
+    def __init__(self, message: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+@dataclass
+class RunConfig:
+    """How a compiled flow runs: fixed when the flow is compiled (or baked into a deployment)."""
+
+    env_manager: str | None = None
+    backend: str = "local"
+    experiment_name: str | None = None
+    experiment_id: str | None = None
+    run_name: str | None = None
+    tracking_uri: str | None = None
+    run_id: str | None = None
+    handle: RunHandle = field(default_factory=RunHandle)
+    docker_client: Any = None
+
+
+def resolve_experiment(client: MlflowxClient, name: str | None, experiment_id: str | None) -> str:
+    if experiment_id:
+        return str(experiment_id)
+    name = (
+        name
+        or os.environ.get("MLFLOWX_EXPERIMENT_NAME")
+        or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    )
+    if name:
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return client.create_experiment(name)
+        except MlflowxError:
+            again = client.get_experiment_by_name(name)
+            if again is None:
+                raise
+            return again.experiment_id
+    env_id = os.environ.get("MLFLOWX_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
+    return env_id or "0"
+
+
+def project_tags(project: Project, entry: str, env_manager: str, backend: str) -> dict[str, str]:
+    """MLflow's tags for a project run, plus the environment and backend."""
+    source = project.source
+    tags = {
+        "mlflow.user": _user(),
+        "mlflow.source.name": (source.repo_url if source.version else None) or source.uri,
+        "mlflow.source.type": "PROJECT",
+        "mlflow.project.entryPoint": entry,
+        "mlflow.project.env": env_manager,
+        "mlflow.project.backend": backend,
+    }
+    if source.commit:
+        tags["mlflow.source.git.commit"] = source.commit
+    if source.repo_url:
+        tags["mlflow.source.git.repoURL"] = source.repo_url
+        tags["mlflow.gitRepoURL"] = source.repo_url
+    if source.version:
+        tags["mlflow.source.git.version"] = source.version
+    if env_manager == "docker" and project.spec.docker_env is not None:
+        tags["mlflow.docker.image.name"] = project.spec.docker_env.image
+    return tags
+
+
+def _flow_run_id() -> str | None:
+    try:
+        from prefect.runtime import flow_run
+
+        value = flow_run.get_id()
+    except Exception:  # outside a flow run
+        return None
+    return str(value) if value else None
+
+
+def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    try:
+        from prefect.logging import get_run_logger
+
+        return get_run_logger()
+    except Exception:  # outside a flow run (direct calls, tests)
+        return _log
+
+
+def _command_env(
+    tracking_uri: str, run_id: str, experiment_id: str, artifact_uri: str | None
+) -> dict[str, str]:
+    env = {
+        "MLFLOWX_RUN_ID": run_id,
+        "MLFLOWX_TRACKING_URI": tracking_uri,
+        "MLFLOWX_EXPERIMENT_ID": experiment_id,
+    }
+    if tracking_uri.startswith(("http://", "https://")):
+        # MLflow's own client reads these; only meaningful when it can reach the store, i.e. an
+        # mlflowx server speaking MLflow's REST API (it cannot read mlflowx's SQLite schema).
+        env |= {
+            "MLFLOW_RUN_ID": run_id,
+            "MLFLOW_TRACKING_URI": tracking_uri,
+            "MLFLOW_EXPERIMENT_ID": experiment_id,
+        }
+    if artifact_uri and (artifact_uri.startswith("/") or artifact_uri.startswith("file://")):
+        env["MLFLOWX_ARTIFACT_DIR"] = artifact_uri.removeprefix("file://")
+    return env
+
+
+def execute(
+    project: Project, entry: str, params: Mapping[str, Any], config: RunConfig
+) -> dict[str, Any]:
+    """Run ``entry`` with ``params``; returns ``{"run_id", "exit_code"}`` or raises
+    :class:`ProjectRunFailed` (the flow then fails)."""
+    logger = _run_logger()
+    tracking_uri = config.tracking_uri or get_tracking_uri()
+    client = MlflowxClient(tracking_uri)
+    env_manager = project.resolve_env_manager(config.env_manager)
+    spec = project.entry_point(entry)
+    where = f"entry point {entry!r} of project {project.name!r}"
+    run_id = config.run_id or os.environ.get(PROJECT_RUN_ENV) or None
+    tags = project_tags(project, entry, env_manager, config.backend)
+    flow_run_id = _flow_run_id()
+    if flow_run_id:
+        tags[FLOW_RUN_TAG] = flow_run_id
+    if run_id is None:
+        experiment_id = resolve_experiment(client, config.experiment_name, config.experiment_id)
+        run = client.create_run(experiment_id, tags=tags, run_name=config.run_name)
+        run_id = run.info.run_id
+    else:
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        client.update_run(run_id, status=RunStatus.RUNNING.value)
+        run = client.get_run(run_id)
+    logger.info("Tracking run %s (experiment %s)", run_id, run.info.experiment_id)
+    storage = Path(tempfile.mkdtemp(prefix="mlflowx-project-"))
+    status = RunStatus.FAILED
+    try:
+        declared, extra = resolve_parameters(spec, params, where, project.directory)
+        _log_params(client, run_id, run.data.params, {**declared, **extra})
+        declared, extra = resolve_parameters(spec, params, where, project.directory, storage)
+        command = build_command(spec, declared, extra)
+        environment = project.environment(env_manager, docker_client=config.docker_client)
+        sink: Callable[[str], None] = lambda line: logger.info("%s", line)  # noqa: E731
+        environment.prepare(sink)
+        logger.info("Running in %s: %s", env_manager, command)
+        env = _command_env(tracking_uri, run_id, run.info.experiment_id, run.info.artifact_uri)
+        code = environment.run(command, project.directory, env, sink, config.handle)
+        if code != 0:
+            status = RunStatus.KILLED if config.handle.cancelled else RunStatus.FAILED
+            raise ProjectRunFailed(
+                f"Run {run_id}: the command of {where} exited with code {code}", code
+            )
+        status = RunStatus.FINISHED
+        return {"run_id": run_id, "exit_code": 0}
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+        try:
+            client.set_terminated(run_id, status.value)
+        except MlflowxError as exc:  # never hide the command's own failure
+            _log.warning("Could not end tracking run %s: %s", run_id, exc)
+
+
+def _log_params(client: MlflowxClient, run_id: str, logged: Any, values: Mapping[str, Any]) -> None:
+    """Log the run's parameters (skipping those already there: a resumed run)."""
+    from mlflowx.entities import Param
+
+    have = dict(logged) if isinstance(logged, Mapping) else {}
+    fresh = [Param(k, str(v)) for k, v in values.items() if k not in have]
+    if fresh:
+        client.log_batch(run_id, params=fresh)
