@@ -27,13 +27,25 @@ from mlflowx.exceptions import BadRequest, InternalError, MlflowxError
 from mlflowx.models.load import PyFuncModel
 from mlflowx.serving.scoring.config import ENV_MODEL_URI, ScoringConfig
 from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
+from mlflowx.serving.scoring.fastpath import SklearnFastPath, sklearn_fast_path
 from mlflowx.serving.scoring.output import predictions_json
-from mlflowx.serving.scoring.parsing import ParsedRequest, media_type, parse_request
+from mlflowx.serving.scoring.parsing import (
+    CSV,
+    JSON,
+    ParsedRequest,
+    loads_json,
+    media_type,
+    parse_csv,
+    parse_json,
+    parse_parquet,
+)
 
 __all__ = ["ScoringState", "app_from_env", "create_scoring_app", "model_metadata"]
 
 log = logging.getLogger("mlflowx.serving")
 _JSON = "application/json"
+#: Set to 0 to send every request through the general path (for comparisons and debugging).
+ENV_FAST_PATH = "MLFLOWX_SCORING_FAST_PATH"
 
 
 def model_metadata(model: PyFuncModel, model_uri: str | None) -> dict[str, Any]:
@@ -105,6 +117,7 @@ class ScoringState:
         self.metadata: dict[str, Any] = {}
         self.schema: Any = None
         self.param_schema: Any = None
+        self.fast: SklearnFastPath | None = None
         self._loader: threading.Thread | None = None
         if isinstance(model, PyFuncModel):
             self._ready(model, str(model.path))
@@ -116,6 +129,8 @@ class ScoringState:
         self.schema = signature.inputs if signature is not None else None
         self.param_schema = signature.params if signature is not None else None
         self.metadata = model_metadata(model, uri)
+        if os.environ.get(ENV_FAST_PATH, "1").strip().lower() not in ("0", "false", "no"):
+            self.fast = sklearn_fast_path(model)
         self.model_uri = uri
         self.model = model  # last: requests see a model only once everything is set
 
@@ -173,9 +188,12 @@ def _too_large(size: int, limit: int, at_least: bool = False) -> str:
     )
 
 
-def _predict(model: PyFuncModel, parsed: ParsedRequest) -> bytes:
+def _predict(model: PyFuncModel | SklearnFastPath, parsed: ParsedRequest) -> bytes:
     try:
-        raw = model.predict(parsed.data, params=parsed.params)
+        if isinstance(model, SklearnFastPath):
+            raw = model.predict(parsed.data)
+        else:
+            raw = model.predict(parsed.data, params=parsed.params)
     except MlflowxError:
         raise  # schema enforcement: names the column and what is wrong
     except Exception as e:
@@ -197,7 +215,20 @@ def _predict(model: PyFuncModel, parsed: ParsedRequest) -> bytes:
 def _handle(state: ScoringState, body: bytes, content_type: str | None) -> bytes:
     model = state.model
     assert model is not None
-    parsed = parse_request(body, content_type, state.schema, state.param_schema)
+    mime = media_type(content_type)
+    if mime == JSON:
+        payload = loads_json(body)
+        fast = state.fast
+        if fast is not None and type(payload) is dict and len(payload) == 1:
+            key, value = next(iter(payload.items()))
+            array = fast.rows(key, value)
+            if array is not None:
+                return _predict(fast, ParsedRequest(array))
+        parsed = parse_json(payload, state.schema, state.param_schema)
+    elif mime == CSV:
+        parsed = ParsedRequest(parse_csv(body, state.schema))
+    else:
+        parsed = ParsedRequest(parse_parquet(body))
     return _predict(model, parsed)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "media_type",
     "parse_csv",
     "parse_json",
+    "parse_parquet",
     "parse_request",
 ]
 
@@ -120,7 +121,7 @@ def parse_request(
         return parse_json(loads_json(body), schema, params)
     if mime == CSV:
         return ParsedRequest(parse_csv(body, schema))
-    return ParsedRequest(_parse_parquet(body))
+    return ParsedRequest(parse_parquet(body))
 
 
 def parse_json(
@@ -409,7 +410,7 @@ def parse_csv(body: bytes | str | Any, schema: Schema | None) -> Any:
         ) from None
 
 
-def _parse_parquet(body: bytes) -> Any:
+def parse_parquet(body: bytes) -> Any:
     import io
 
     import pandas as pd

@@ -1,0 +1,350 @@
+"""Scoring server benchmark: `mlflowx models serve` vs `mlflow models serve --env-manager local`.
+
+    .venv/bin/python bench/serving.py                  # both sides, full run (~3-4 min)
+    .venv/bin/python bench/serving.py --quick          # fewer requests
+    .venv/bin/python bench/serving.py --sides mlflowx  # one side
+    .venv/bin/python bench/serving.py --profile        # + py-spy of the mlflowx server
+
+The same model directory (iris LogisticRegression with a signature, saved by mlflowx with skops)
+is served by each tool in turn, 1 worker, the other side stopped. The same client code measures
+both (httpx, keep-alive):
+
+* ``p50``/``p99``: 1-row ``dataframe_split`` requests, one at a time, after a warm-up;
+* ``seq req/s``: the same sequential run's rate;
+* ``conc req/s``: 8 client *processes* (no client GIL limit) sending 1-row requests for a fixed
+  time; client CPU is reported so a client-bound result is visible;
+* ``batch rows/s``: 1,000-row requests, one at a time.
+
+Server CPU per request (psutil, the whole server process tree) is reported too: it is steadier
+than wall time on a loaded machine. Results go to ``bench/results/serving-<UTC>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+BIN = Path(sys.executable).parent
+RESULTS = Path(__file__).parent / "results"
+GOALS = {"p50": 3.0, "conc req/s": 3.0, "batch rows/s": 2.0, "seq req/s": 3.0}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def make_model(root: Path) -> tuple[Path, list[str], list[list[float]]]:
+    import pandas as pd
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    import mlflowx.sklearn
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    path = root / "iris-model"
+    mlflowx.sklearn.save_model(model, path, input_example=X.head(3))
+    big = pd.concat([X] * 7, ignore_index=True).head(1000)
+    return path, list(X.columns), big.to_numpy().tolist()
+
+
+def start(side: str, model: Path, root: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = _free_port()
+    log = root / f"{side}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLFLOWX_"))}
+    env |= {
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",  # MLflow 3.17 asks it for skops too
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "MLFLOWX_HOME": str(root),
+    }
+    if side == "mlflowx":
+        cmd = [str(BIN / "mlflowx"), "models", "serve", "-m", str(model), "--port", str(port),
+               "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    else:
+        cmd = [str(BIN / "mlflow"), "models", "serve", "-m", str(model), "--port", str(port),
+               "--workers", "1", "--env-manager", "local"]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=root, env=env,
+                                start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{side} server exited:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return proc, url, log
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError(f"{side} server not healthy in 300 s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+
+
+def server_cpu(proc: subprocess.Popen[bytes]) -> float:
+    try:
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            t = p.cpu_times()
+            total += t.user + t.system
+        return total
+    except psutil.Error:
+        return float("nan")
+
+
+HEADERS = {"Content-Type": "application/json"}
+
+
+def sequential(url: str, body: bytes, n: int) -> tuple[list[float], list[Any]]:
+    times, answers = [], []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = client.post("/invocations", content=body, headers=HEADERS)
+            times.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                raise RuntimeError(f"{r.status_code}: {r.text[:300]}")
+            answers.append(r.content)
+    return times, answers
+
+
+def _client_proc(url: str, body: bytes, barrier: Any, duration: float, out: Any) -> None:
+    count, errors = 0, 0
+    with httpx.Client(base_url=url, timeout=60) as client:
+        client.post("/invocations", content=body, headers=HEADERS)  # connect before the clock
+        barrier.wait()
+        cpu0 = time.process_time()
+        end = time.time() + duration
+        while time.time() < end:
+            r = client.post("/invocations", content=body, headers=HEADERS)
+            if r.status_code == 200:
+                count += 1
+            else:
+                errors += 1
+        out.put((count, errors, time.process_time() - cpu0))
+
+
+def concurrent(url: str, body: bytes, clients: int, duration: float) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    barrier = ctx.Barrier(clients)  # all clients connected before any clock starts
+    procs = [
+        ctx.Process(target=_client_proc, args=(url, body, barrier, duration, queue))
+        for _ in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=duration + 120) for _ in procs]
+    for p in procs:
+        p.join()
+    done = sum(r[0] for r in results)
+    return {
+        "requests": done,
+        "errors": sum(r[1] for r in results),
+        "req_per_s": done / duration,
+        "client_cpu_share": sum(r[2] for r in results) / duration / (os.cpu_count() or 1),
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def profile_server(proc: subprocess.Popen[bytes], url: str, body: bytes, out: Path) -> str:
+    spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    rec = subprocess.Popen(
+        [spy, "record", "-p", str(proc.pid), "-d", "8", "-r", "500", "-f", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.0)
+    end = time.monotonic() + 8
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while time.monotonic() < end and rec.poll() is None:
+            client.post("/invocations", content=body, headers=HEADERS)
+    rec.wait(60)
+    if not out.exists():
+        return f"py-spy failed: {rec.stderr.read().decode() if rec.stderr else ''}"
+    return summarize_stacks(out)
+
+
+def summarize_stacks(path: Path, top: int = 25) -> str:
+    """Inclusive share of samples per function (py-spy raw/collapsed format)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_s = line.rpartition(" ")
+        if not count_s.isdigit():
+            continue
+        count = int(count_s)
+        total += count
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0][:40]
+            if name not in seen:
+                seen.add(name)
+                inclusive[name] = inclusive.get(name, 0) + count
+    lines = [f"{total} samples; inclusive share per function:"]
+    for name, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {100 * count / total:5.1f}%  {name}")
+    return "\n".join(lines)
+
+
+def run_side(side: str, model: Path, root: Path, bodies: dict[str, bytes], args: Any) -> dict:
+    print(f"[{side}] starting server ...", flush=True)
+    t0 = time.monotonic()
+    proc, url, _ = start(side, model, root)
+    result: dict[str, Any] = {"startup_s": time.monotonic() - t0}
+    try:
+        sequential(url, bodies["one"], args.warmup)
+        cpu0 = server_cpu(proc)
+        times, answers = sequential(url, bodies["one"], args.requests)
+        cpu = server_cpu(proc) - cpu0
+        result |= {
+            "p50_ms": 1000 * statistics.median(times),
+            "p99_ms": 1000 * pct(times, 0.99),
+            "seq_req_per_s": len(times) / sum(times),
+            "server_cpu_ms_per_req": 1000 * cpu / len(times),
+            "answer_one": json.loads(answers[0]),
+        }
+        print(f"[{side}] sequential done: p50 {result['p50_ms']:.2f} ms", flush=True)
+        conc = concurrent(url, bodies["one"], args.clients, args.duration)
+        result["conc"] = conc
+        print(f"[{side}] concurrent done: {conc['req_per_s']:.0f} req/s", flush=True)
+        sequential(url, bodies["batch"], 3)
+        btimes, banswers = sequential(url, bodies["batch"], args.batches)
+        result |= {
+            "batch_ms": 1000 * statistics.median(btimes),
+            "batch_rows_per_s": 1000 / statistics.median(btimes),
+            "answer_batch": json.loads(banswers[0]),
+        }
+        print(f"[{side}] batch done: {result['batch_ms']:.2f} ms", flush=True)
+        if args.profile and side == "mlflowx":
+            result["profile"] = profile_server(proc, url, bodies["one"], root / "spy.txt")
+    finally:
+        stop(proc)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sides", default="mlflowx,mlflow")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-json", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.warmup, args.duration, args.batches = 500, 100, 5.0, 30
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        print(f"warning: load average {load:.1f} > {os.cpu_count()} CPUs; figures are noisy")
+    root = Path(tempfile.mkdtemp(prefix="mlflowx-bench-serving-"))
+    try:
+        model, columns, rows = make_model(root)
+        bodies = {
+            "one": json.dumps({"dataframe_split": {"columns": columns, "data": rows[:1]}}).encode(),
+            "batch": json.dumps({"dataframe_split": {"columns": columns, "data": rows}}).encode(),
+        }
+        results = {s: run_side(s, model, root, bodies, args) for s in args.sides.split(",")}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    report(results, args, load)
+    return 0
+
+
+def report(results: dict[str, dict], args: Any, load: float) -> None:
+    ours, theirs = results.get("mlflowx"), results.get("mlflow")
+    rows = [
+        ("p50 (1 row)", "ms", "p50_ms", True, "p50"),
+        ("p99 (1 row)", "ms", "p99_ms", True, None),
+        ("seq req/s", "req/s", "seq_req_per_s", False, None),
+        (f"conc req/s ({args.clients} clients)", "req/s", None, False, "conc req/s"),
+        ("batch 1,000 rows", "rows/s", "batch_rows_per_s", False, "batch rows/s"),
+        ("server CPU / 1-row req", "ms", "server_cpu_ms_per_req", True, None),
+    ]
+
+    def get(r: dict | None, key: str | None) -> float | None:
+        if r is None:
+            return None
+        return r["conc"]["req_per_s"] if key is None else r[key]
+
+    print()
+    print("workload | unit | mlflowx | mlflow | ratio | goal | met?")
+    print("--- | --- | ---: | ---: | ---: | ---: | ---")
+    for label, unit, key, lower_better, goal_key in rows:
+        a, b = get(ours, key), get(theirs, key)
+        ratio = None
+        if a and b:
+            ratio = b / a if lower_better else a / b
+        goal = GOALS.get(goal_key or "")
+        met = "" if goal is None or ratio is None else ("yes" if ratio >= goal else "NO")
+        fa = "-" if a is None else f"{a:,.2f}" if a < 100 else f"{a:,.0f}"
+        fb = "-" if b is None else f"{b:,.2f}" if b < 100 else f"{b:,.0f}"
+        fr = "-" if ratio is None else f"{ratio:.2f}x"
+        fg = "" if goal is None else f">= {goal:g}x"
+        print(f"{label} | {unit} | {fa} | {fb} | {fr} | {fg} | {met}")
+    for side, r in results.items():
+        c = r["conc"]
+        print(
+            f"{side}: startup {r['startup_s']:.1f}s; concurrent {c['requests']} ok, "
+            f"{c['errors']} errors, client CPU {100 * c['client_cpu_share']:.0f}% of the machine"
+        )
+    if ours and theirs:
+        same = ours["answer_one"] == theirs["answer_one"] and (
+            ours["answer_batch"] == theirs["answer_batch"]
+        )
+        print(f"identical predictions on both sides: {same}")
+    if ours and "profile" in ours:
+        print("\nmlflowx server profile (py-spy, sequential 1-row requests):")
+        print(ours["profile"])
+    if not args.no_json:
+        RESULTS.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        out = RESULTS / f"serving-{stamp}.json"
+        slim = {
+            s: {k: v for k, v in r.items() if not k.startswith("answer")}
+            for s, r in results.items()
+        }
+        payload = {"load_avg": load, "args": vars(args), "results": slim}
+        out.write_text(json.dumps(payload, indent=1))
+        print(f"\nraw figures: {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
