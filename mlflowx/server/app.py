@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mlflowx.protocol import endpoints as p
 from mlflowx.server import errors
 from mlflowx.server.deps import reject_nul_characters
 from mlflowx.server.limits import BodyLimit
@@ -52,18 +56,22 @@ def create_app(
     app.state.artifacts_destination = artifacts_destination
     app.state.max_artifact_bytes = max_artifact_bytes
     app.state.registry_store = registry_store or _default_registry_store(tracking_store)
+    app.state.inline_writes = tracking_store.inline_writes
     errors.install(app)
 
     checks = [Depends(reject_nul_characters)]
-    for router in (experiments.router, runs.router, logged_models.router, registry.router):
+    # Runs first: routes are matched in order, and run writes are most of the traffic.
+    for router in (runs.router, experiments.router, logged_models.router, registry.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
-        app.include_router(router, prefix=AJAX_PREFIX, include_in_schema=False, dependencies=checks)
     app.include_router(artifacts.router)
 
     # Artifact uploads stream to disk with their own limit; everything else is small JSON.
     app.add_middleware(
         BodyLimit, max_bytes=max_body_bytes, exempt_prefix="/api/2.0/mlflow-artifacts/"
     )
+    # The web UI's /ajax-api/... is the same API: one set of routes, reached by rewriting the path.
+    app.add_middleware(AjaxAlias)
+    _document_raw_bodies(app, [p.LogBatch])
 
     @app.get("/health", include_in_schema=False)
     def health() -> PlainTextResponse:
@@ -85,6 +93,44 @@ def create_app(
         }
 
     return app
+
+
+class AjaxAlias:
+    """Serve ``/ajax-api/2.0/mlflow/...`` as ``/api/2.0/mlflow/...`` (a pure ASGI rewrite)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(AJAX_PREFIX + "/"):
+            path = API_PREFIX + scope["path"][len(AJAX_PREFIX) :]
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def _document_raw_bodies(app: FastAPI, models: list[type[BaseModel]]) -> None:
+    """Add the schemas of bodies read with ``deps.parse_body`` to the OpenAPI document.
+
+    Their endpoints reference ``#/components/schemas/<Model>``; FastAPI does not know these
+    models, so their schemas (and the models they use, under ``<Model>.<Name>``) go in here.
+    """
+
+    build = app.openapi  # FastAPI's own: builds the document once and keeps it
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = build().setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                name = model.__name__
+                template = f"#/components/schemas/{name}.{{model}}"
+                schema = model.model_json_schema(ref_template=template)
+                for sub, sub_schema in schema.pop("$defs", {}).items():
+                    schemas[f"{name}.{sub}"] = sub_schema
+                schemas[name] = schema
+        document: dict[str, Any] = app.openapi_schema  # type: ignore[assignment]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:

@@ -27,7 +27,7 @@ router = WireRouter(tags=["model registry"])
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 
-def _registry_store(request: Request) -> RegistryStore:
+async def _registry_store(request: Request) -> RegistryStore:  # async: no threadpool hop
     store: RegistryStore | None = getattr(request.app.state, "registry_store", None)
     if store is None:
         raise NotImplementedByBackend("This server has no model registry store")

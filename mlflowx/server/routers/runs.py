@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request, Response
 
 from mlflowx.entities import Metric, Param, RunStatus, RunTag, ViewType
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ
-from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.server.deps import (
+    Store,
+    WireRouter,
+    empty,
+    parse_body,
+    raw_body_openapi,
+    require,
+    tracking_store,
+    write,
+)
 
 router = WireRouter(tags=["runs"])
 
+# Writes are ``async`` endpoints that call the store through ``deps.write`` (inline on SQLite)
+# and answer a pre-encoded ``{}``; reads stay plain functions, run in FastAPI's threadpool.
+
 
 @router.post(p.CREATE_RUN.path)
-def create_run(body: p.CreateRun, store: Store) -> p.RunResponse:
+async def create_run(body: p.CreateRun, request: Request) -> p.RunResponse:
     tags = [RunTag(t.key, t.value) for t in body.tags]
     user = body.user_id or next((t.value for t in tags if t.key == "mlflow.user"), None)
-    run = store.create_run(
-        body.experiment_id or "0", user, body.start_time, tags, body.run_name or None
+    store = tracking_store(request)
+    run = await write(
+        request,
+        store.create_run,
+        body.experiment_id or "0",
+        user,
+        body.start_time,
+        tags,
+        body.run_name or None,
     )
     return p.RunResponse(run=RunJ.of(run))
 
@@ -31,23 +50,26 @@ def get_run(query: Annotated[p.GetRun, Query()], store: Store) -> p.RunResponse:
 
 
 @router.post(p.UPDATE_RUN.path)
-def update_run(body: p.UpdateRun, store: Store) -> p.UpdateRunResponse:
+async def update_run(body: p.UpdateRun, request: Request) -> p.UpdateRunResponse:
     run_id = require(body.run_id or body.run_uuid, "run_id")
     status = RunStatus.parse(_status_name(body.status)) if body.status else None
-    info = store.update_run_info(run_id, status, body.end_time, body.run_name or None)
+    store = tracking_store(request)
+    info = await write(
+        request, store.update_run_info, run_id, status, body.end_time, body.run_name or None
+    )
     return p.UpdateRunResponse(run_info=RunInfoJ.of(info))
 
 
-@router.post(p.DELETE_RUN.path)
-def delete_run(body: p.RunId, store: Store) -> p.Empty:
-    store.delete_run(body.run_id)
-    return p.Empty()
+@router.post(p.DELETE_RUN.path, response_model=p.Empty)
+async def delete_run(body: p.RunId, request: Request) -> Response:
+    await write(request, tracking_store(request).delete_run, body.run_id)
+    return empty()
 
 
-@router.post(p.RESTORE_RUN.path)
-def restore_run(body: p.RunId, store: Store) -> p.Empty:
-    store.restore_run(body.run_id)
-    return p.Empty()
+@router.post(p.RESTORE_RUN.path, response_model=p.Empty)
+async def restore_run(body: p.RunId, request: Request) -> Response:
+    await write(request, tracking_store(request).restore_run, body.run_id)
+    return empty()
 
 
 @router.post(p.SEARCH_RUNS.path)
@@ -63,48 +85,48 @@ def search_runs(body: p.SearchRuns, store: Store) -> p.SearchRunsResponse:
     return p.SearchRunsResponse(runs=[RunJ.of(r) for r in page], next_page_token=page.token)
 
 
-@router.post(p.LOG_METRIC.path)
-def log_metric(body: p.LogMetric, store: Store) -> p.Empty:
+@router.post(p.LOG_METRIC.path, response_model=p.Empty)
+async def log_metric(body: p.LogMetric, request: Request) -> Response:
     run_id = require(body.run_id or body.run_uuid, "run_id")
-    store.log_metric(run_id, Metric(body.key, body.value, body.timestamp, body.step or 0))
-    return p.Empty()
+    metric = Metric(body.key, body.value, body.timestamp, body.step or 0)
+    await write(request, tracking_store(request).log_metric, run_id, metric)
+    return empty()
 
 
-@router.post(p.LOG_PARAM.path)
-def log_param(body: p.LogParam, store: Store) -> p.Empty:
+@router.post(p.LOG_PARAM.path, response_model=p.Empty)
+async def log_param(body: p.LogParam, request: Request) -> Response:
     run_id = require(body.run_id or body.run_uuid, "run_id")
-    store.log_param(run_id, Param(body.key, body.value))
-    return p.Empty()
+    await write(request, tracking_store(request).log_param, run_id, Param(body.key, body.value))
+    return empty()
 
 
-@router.post(p.SET_TAG.path)
-def set_tag(body: p.SetTag, store: Store) -> p.Empty:
+@router.post(p.SET_TAG.path, response_model=p.Empty)
+async def set_tag(body: p.SetTag, request: Request) -> Response:
     run_id = require(body.run_id or body.run_uuid, "run_id")
-    store.set_tag(run_id, RunTag(body.key, body.value))
-    return p.Empty()
+    await write(request, tracking_store(request).set_tag, run_id, RunTag(body.key, body.value))
+    return empty()
 
 
-@router.post(p.DELETE_TAG.path)
-def delete_tag(body: p.DeleteTag, store: Store) -> p.Empty:
-    store.delete_tag(body.run_id, body.key)
-    return p.Empty()
+@router.post(p.DELETE_TAG.path, response_model=p.Empty)
+async def delete_tag(body: p.DeleteTag, request: Request) -> Response:
+    await write(request, tracking_store(request).delete_tag, body.run_id, body.key)
+    return empty()
 
 
-@router.post(p.LOG_BATCH.path)
-def log_batch(body: p.LogBatch, store: Store) -> p.Empty:
-    store.log_batch(
-        body.run_id,
-        metrics=[Metric(m.key, m.value, m.timestamp, m.step) for m in body.metrics],
-        params=[Param(x.key, x.value) for x in body.params],
-        tags=[RunTag(x.key, x.value) for x in body.tags],
-    )
-    return p.Empty()
+@router.post(p.LOG_BATCH.path, response_model=p.Empty, openapi_extra=raw_body_openapi(p.LogBatch))
+async def log_batch(request: Request) -> Response:
+    # Up to 1,000 metrics: parsed in one pass, handed to the store as parsed (it checks them).
+    body = await parse_body(request, p.LogBatch)
+    store = tracking_store(request)
+    await write(request, store.log_batch, body.run_id, body.metrics, body.params, body.tags)
+    return empty()
 
 
-@router.post(p.LOG_INPUTS.path)
-def log_inputs(body: p.LogInputs, store: Store) -> p.Empty:
-    store.log_inputs(body.run_id, [d.entity() for d in body.datasets])
-    return p.Empty()
+@router.post(p.LOG_INPUTS.path, response_model=p.Empty)
+async def log_inputs(body: p.LogInputs, request: Request) -> Response:
+    datasets = [d.entity() for d in body.datasets]
+    await write(request, tracking_store(request).log_inputs, body.run_id, datasets)
+    return empty()
 
 
 @router.get(p.GET_METRIC_HISTORY.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Protocol
 
 from mlflowx.entities import (
     DatasetInput,
@@ -23,9 +24,39 @@ from mlflowx.entities import (
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.utils import validation as v
 
-__all__ = ["TrackingStore", "validate_batch"]
+__all__ = [
+    "KeyValueLike",
+    "MetricLike",
+    "TrackingStore",
+    "validate_batch",
+    "validate_metric_points",
+    "validate_params_and_tags",
+]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+
+
+class MetricLike(Protocol):
+    """A metric point as ``log_batch`` reads it: a :class:`Metric`, or a wire model with the
+    same fields (the server passes what it parsed, without building entities first)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def step(self) -> int: ...
+
+
+class KeyValueLike(Protocol):
+    """A param or tag as ``log_batch`` reads it (:class:`Param`, :class:`RunTag`, a wire model)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> str: ...
 
 
 class TrackingStore(ABC):
@@ -33,6 +64,9 @@ class TrackingStore(ABC):
 
     #: Where new experiments put their artifacts unless they name a location.
     default_artifact_root: str
+    #: Writes are short and local (an embedded database): the server may run them on its
+    #: event loop instead of a thread (see ``mlflowx.server.deps.write``).
+    inline_writes: bool = False
 
     # ------------------------------------------------------------------ experiments
     @abstractmethod
@@ -104,9 +138,9 @@ class TrackingStore(ABC):
     def log_batch(
         self,
         run_id: str,
-        metrics: Sequence[Metric] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
     ) -> None:
         """Log everything or nothing: a rejected item leaves the run unchanged."""
 
@@ -193,7 +227,7 @@ class TrackingStore(ABC):
 
 
 def validate_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+    metrics: Sequence[MetricLike], params: Sequence[KeyValueLike], tags: Sequence[KeyValueLike]
 ) -> tuple[list[Metric], dict[str, str], dict[str, str]]:
     """Check a whole batch before anything is written (every store, client side too).
 
@@ -202,12 +236,29 @@ def validate_batch(
     the offending item, e.g. ``metrics[3]: ...``.
     """
     v.validate_batch_sizes(metrics, params, tags)
-    checked: list[Metric] = []
-    for i, m in enumerate(metrics):
+    checked = [Metric(*point) for point in validate_metric_points(metrics)]
+    return checked, *validate_params_and_tags(params, tags)
+
+
+def validate_metric_points(metrics: Sequence[MetricLike]) -> list[tuple[str, float, int, int]]:
+    """Each metric checked and normalised to ``(key, value, timestamp, step)``, in one pass."""
+    check = v.validate_metric
+    try:
+        return [check(m.key, m.value, m.timestamp, m.step) for m in metrics]
+    except InvalidParameter:
+        pass
+    for i, m in enumerate(metrics):  # again, slowly, to name the offending item
         try:
-            checked.append(Metric(*v.validate_metric(m.key, m.value, m.timestamp, m.step)))
+            check(m.key, m.value, m.timestamp, m.step)
         except InvalidParameter as exc:
             raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def validate_params_and_tags(
+    params: Sequence[KeyValueLike], tags: Sequence[KeyValueLike]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Params and tags of a batch as dicts (see :func:`validate_batch`)."""
     param_map: dict[str, str] = {}
     for i, p in enumerate(params):
         try:
@@ -227,4 +278,4 @@ def validate_batch(
         except InvalidParameter as exc:
             raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
         tag_map[tkey] = tvalue
-    return checked, param_map, tag_map
+    return param_map, tag_map

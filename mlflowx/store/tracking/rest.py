@@ -26,7 +26,13 @@ from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
 from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel
 from mlflowx.store.http import HttpSession, session_for
-from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
+from mlflowx.store.tracking.base import (
+    SEARCH_MAX_RESULTS_DEFAULT,
+    KeyValueLike,
+    MetricLike,
+    TrackingStore,
+    validate_batch,
+)
 from mlflowx.utils.validation import validate_metric
 
 __all__ = ["RestTrackingStore"]
@@ -183,9 +189,9 @@ class RestTrackingStore(TrackingStore):
     def log_batch(
         self,
         run_id: str,
-        metrics: Sequence[Metric] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
     ) -> None:
         checked, param_map, tag_map = validate_batch(metrics, params, tags)
         body = p.LogBatch.model_construct(

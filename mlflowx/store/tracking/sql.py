@@ -46,7 +46,14 @@ from mlflowx.store.search import (
 )
 from mlflowx.store.sql.db import Connection, Database, SqliteDatabase, open_database
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
-from mlflowx.store.tracking.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore, validate_batch
+from mlflowx.store.tracking.base import (
+    SEARCH_MAX_RESULTS_DEFAULT,
+    KeyValueLike,
+    MetricLike,
+    TrackingStore,
+    validate_metric_points,
+    validate_params_and_tags,
+)
 from mlflowx.store.tracking.sql_models import LoggedModelsMixin
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
@@ -137,6 +144,7 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     def __init__(self, uri: str, default_artifact_root: str | None = None) -> None:
         self.uri = uri
         self.db: Database = open_database(uri)
+        self.inline_writes = self.db.dialect == "sqlite"
         self.default_artifact_root = default_artifact_root or _default_artifact_root(uri)
         self._ensure_schema()
         self._ensure_default_experiment()
@@ -680,30 +688,33 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     def log_batch(
         self,
         run_id: str,
-        metrics: Sequence[Metric] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
     ) -> None:
         run_id = v.validate_run_id(run_id)
-        checked, param_map, tag_map = validate_batch(metrics, params, tags)
-        metric_rows = [_metric_row(run_id, m) for m in checked]
+        v.validate_batch_sizes(metrics, params, tags)
+        # One pass from the caller's points to row tuples (run_uuid, key, value, timestamp,
+        # step, is_nan), the column order of _INSERT_METRIC and _UPSERT_LATEST.
+        metric_rows = [
+            (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
+            for key, value, timestamp, step in validate_metric_points(metrics)
+        ]
+        param_map, tag_map = validate_params_and_tags(params, tags)
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
             if param_map:
                 self._log_params(conn, run_id, param_map)
             if tag_map:
-                conn.executemany(
-                    _UPSERT_TAG,
-                    [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
-                )
+                conn.executemany_rows(_UPSERT_TAG, [(run_id, k, val) for k, val in tag_map.items()])
                 if RUN_NAME_TAG in tag_map:
                     conn.execute(
                         "UPDATE runs SET name = :n WHERE run_uuid = :id",
                         {"n": v.validate_run_name(tag_map[RUN_NAME_TAG]), "id": run_id},
                     )
             if metric_rows:
-                conn.executemany(_INSERT_METRIC, metric_rows)
-                conn.executemany(_UPSERT_LATEST, list(_latest_per_key(metric_rows)))
+                conn.executemany_rows(_INSERT_METRIC, metric_rows)
+                conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(metric_rows))
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
@@ -719,10 +730,7 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
                     f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
                     f"value '{param_map[key]}'."
                 )
-        conn.executemany(
-            _INSERT_PARAM,
-            [{"run_uuid": run_id, "key": k, "value": val} for k, val in param_map.items()],
-        )
+        conn.executemany_rows(_INSERT_PARAM, [(run_id, k, val) for k, val in param_map.items()])
 
     def log_param(self, run_id: str, param: Param) -> None:
         self.log_batch(run_id, params=[param])
@@ -860,14 +868,11 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         return PagedList([loaded[i] for i in page], token)
 
 
-def _latest_per_key(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    best: dict[str, dict[str, Any]] = {}
+def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The greatest (step, timestamp, value) point of each key, from metric row tuples."""
+    best: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        cur = best.get(row["key"])
-        if cur is None or (row["step"], row["timestamp"], row["value"]) > (
-            cur["step"],
-            cur["timestamp"],
-            cur["value"],
-        ):
-            best[row["key"]] = row
-    return best.values()
+        cur = best.get(row[1])
+        if cur is None or (row[4], row[3], row[2]) > (cur[4], cur[3], cur[2]):
+            best[row[1]] = row
+    return list(best.values())
