@@ -94,6 +94,17 @@ def autolog(
         )
 
 
+def __getattr__(name: str) -> object:
+    """``mlflowx.flow`` and ``mlflowx.task`` (tracked Prefect flows and tasks), imported on
+    first use so that ``import mlflowx`` does not import Prefect. Looked up by name: the
+    orchestration layer sits above the core layers that import ``mlflowx``."""
+    if name in ("flow", "task"):
+        from importlib import import_module
+
+        return getattr(import_module("mlflowx.orchestration"), name)
+    raise AttributeError(f"module 'mlflowx' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "Experiment",
@@ -117,6 +128,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "end_run",
+    "flow",
     "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
@@ -146,4 +158,5 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "task",
 ]

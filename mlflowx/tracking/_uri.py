@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from pathlib import Path
 
 from mlflowx import settings
 
 _lock = threading.Lock()
 _tracking_uri: str | None = None
+#: A URI in force for the current context only (set by a tracked Prefect flow or task run).
+context_tracking_uri: ContextVar[str | None] = ContextVar("mlflowx_tracking_uri", default=None)
 
 
 def _normalize(uri: str | Path) -> str:
@@ -33,7 +36,11 @@ def set_tracking_uri(uri: str | Path | None) -> None:
 
 def get_tracking_uri() -> str:
     """The tracking URI in force: set_tracking_uri, then MLFLOWX_/MLFLOW_TRACKING_URI, then the
-    embedded SQLite file under ``$MLFLOWX_HOME`` (or the working directory)."""
+    embedded SQLite file under ``$MLFLOWX_HOME`` (or the working directory). A tracked Prefect
+    flow run's own URI comes first inside that run."""
+    scoped = context_tracking_uri.get()
+    if scoped is not None:
+        return scoped
     if _tracking_uri is not None:
         return _tracking_uri
     env = settings.tracking_uri_from_env()
