@@ -1,0 +1,37 @@
+"""Model images and serving containers on Docker (the docker SDK, legacy builder).
+
+- :func:`generate_dockerfile` / :func:`build_model_image`: a scoring image holding the model, its
+  requirements and mlflowx[serving] (installed offline from a wheelhouse), running
+  ``mlflowx models serve`` as a non-root user with a HEALTHCHECK.
+- :class:`DockerDeployments`: a deployment is an nginx reverse proxy on the deployment's own
+  network, publishing a port on 127.0.0.1, with model containers behind it; ``update`` rolls out
+  a new model with no downtime.
+"""
+
+from mlflowx.serving.docker._common import (
+    DEFAULT_BASE_IMAGE,
+    DockerUnavailable,
+    ImageBuildError,
+    ensure_base_image,
+    resolve_base_image,
+)
+from mlflowx.serving.docker.deployments import (
+    DeploymentError,
+    DockerDeployments,
+    ModelDeployment,
+)
+from mlflowx.serving.docker.image import BuiltImage, build_model_image, generate_dockerfile
+
+__all__ = [
+    "DEFAULT_BASE_IMAGE",
+    "BuiltImage",
+    "DeploymentError",
+    "DockerDeployments",
+    "DockerUnavailable",
+    "ImageBuildError",
+    "ModelDeployment",
+    "build_model_image",
+    "ensure_base_image",
+    "generate_dockerfile",
+    "resolve_base_image",
+]

@@ -1,0 +1,467 @@
+"""Model images: a build context (model, mlflowx wheel, offline wheelhouse, Dockerfile), built.
+
+The image installs mlflowx with the ``serving`` extra only (no Prefect, no SQL stack) from a
+wheelhouse, so the build itself needs no network. The wheelhouse is made by running ``pip wheel``
+*inside the base image* (so environment markers are resolved for the image's Python, not the
+host's), with the host's CA bundle mounted read-only; it is cached on the host by
+(base image id, requirement set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflowx
+from mlflowx.exceptions import InvalidParameter, InvalidState
+from mlflowx.serving.docker._common import (
+    ImageBuildError,
+    Progress,
+    cache_root,
+    docker_client,
+    ensure_base_image,
+    progress_or_noop,
+    resolve_base_image,
+)
+
+__all__ = [
+    "CONTAINER_PORT",
+    "MODEL_DIR",
+    "BuiltImage",
+    "build_model_image",
+    "generate_dockerfile",
+    "mlflowx_wheel",
+    "model_requirements",
+    "render_dockerfile",
+    "wheelhouse",
+]
+
+CONTAINER_PORT = 8080
+MODEL_DIR = "/opt/ml/model"
+VENV = "/opt/mlflowx"
+UID = 10001
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+LABEL_PREFIX = "io.mlflowx"
+# Never installed from a model's requirements: the scoring image brings mlflowx itself, and the
+# official client would drag its whole dependency tree in.
+_NOT_INSTALLED = {"mlflow", "mlflow-skinny", "mlflowx"}
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """A built model image: its tag, id and size."""
+
+    name: str
+    id: str
+    size_bytes: int
+
+
+# --- the mlflowx wheel ------------------------------------------------------------------------
+
+
+def _source_tree() -> Path:
+    root = Path(mlflowx.__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        raise InvalidState(
+            f"mlflowx is imported from {root}, which is not a source tree (no pyproject.toml); "
+            "model images need mlflowx as a wheel built from its source, so install mlflowx from "
+            "a checkout (pip install -e .) to build images"
+        )
+    return root
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    files = [root / "pyproject.toml", *sorted((root / "mlflowx").rglob("*"))]
+    for path in files:
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix in {".pyc", ".pyo"}:
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def mlflowx_wheel(cache_dir: str | Path | None = None, progress: Progress | None = None) -> Path:
+    """A wheel of the running mlflowx, built with ``pip wheel --no-deps`` from its source tree
+    (cached by the tree's content)."""
+    root = _source_tree()
+    target = cache_root(cache_dir) / "wheels" / _tree_digest(root)
+    found = sorted(target.glob("mlflowx-*.whl"))
+    if found:
+        return found[0]
+    progress_or_noop(progress)("Building the mlflowx wheel")
+    with tempfile.TemporaryDirectory(prefix="mlflowx-src-") as tmp:
+        # Build from a copy: an in-tree build would write build/ and egg-info into the checkout.
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md", "LICENSE", "setup.cfg", "setup.py"):
+            if (root / name).is_file():
+                shutil.copy2(root / name, src / name)
+        shutil.copytree(
+            root / "mlflowx", src / "mlflowx", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        out = Path(tmp) / "out"
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wheels = sorted(out.glob("mlflowx-*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise ImageBuildError(
+                f"Building the mlflowx wheel from {root} failed: {done.stderr.strip()[-2000:]}"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheels[0], target / wheels[0].name)
+    return target / wheels[0].name
+
+
+# --- requirements and the wheelhouse ----------------------------------------------------------
+
+
+def model_requirements(model_dir: Path) -> list[str]:
+    """The model's requirements.txt lines that the image installs (mlflow/mlflowx left out)."""
+    path = model_dir / "requirements.txt"
+    if not path.is_file():
+        return []
+    kept: list[str] = []
+    for raw in path.read_text().splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            raise InvalidParameter(
+                f"{path}: pip options such as {line.split()[0]!r} are not supported in a "
+                "model's requirements for images; list plain requirements"
+            )
+        match = _REQ_NAME.match(line)
+        name = match.group(1).lower().replace("_", "-") if match else ""
+        if name in _NOT_INSTALLED:
+            continue
+        kept.append(line)
+    return kept
+
+
+def _wheel_requires(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode()
+    return sorted(
+        line.split(":", 1)[1].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    )
+
+
+def _wheelhouse_key(base_id: str, requirements: list[str], wheel: Path) -> str:
+    own = _wheel_requires(wheel)
+    payload = json.dumps({"base": base_id, "mlflowx": own, "model": sorted(requirements)})
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def wheelhouse(
+    client: Any,
+    base_image: str,
+    requirements: list[str],
+    wheel: Path,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """A directory of wheels for mlflowx[serving]'s dependencies and ``requirements``, made by
+    ``pip wheel`` inside ``base_image`` and cached by (base image id, requirement set)."""
+    base = ensure_base_image(client, base_image, progress)
+    root = cache_root(cache_dir) / "wheelhouse"
+    target = root / _wheelhouse_key(str(base.id), requirements, wheel)
+    if (target / ".complete").is_file():
+        return target
+    progress_or_noop(progress)(f"Downloading the wheelhouse inside {base_image}")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        (tmp / "requirements.txt").write_text("\n".join(requirements) + "\n")
+        src = tmp / "src"
+        src.mkdir()
+        shutil.copy2(wheel, src / wheel.name)
+        out = tmp / "wheels"
+        out.mkdir()
+        volumes = {str(tmp): {"bind": "/work", "mode": "rw"}}
+        env = {"HOME": "/tmp", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_CACHE_DIR": "1"}
+        if HOST_CA_BUNDLE.is_file():
+            ca = "/etc/ssl/certs/ca-certificates.crt"
+            volumes[str(HOST_CA_BUNDLE)] = {"bind": ca, "mode": "ro"}
+            env |= {"PIP_CERT": ca, "SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca}
+        for name in (
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "PIP_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+        ):
+            for variant in (name, name.lower()):
+                if os.environ.get(variant):
+                    env[variant] = os.environ[variant]
+        # `pip wheel` (not `pip download`) so a dependency published only as an sdist arrives
+        # built, and the offline install never needs build tools.
+        script = (
+            "python3 -m pip wheel -q -w /work/wheels -r /work/requirements.txt "
+            f'"mlflowx[serving] @ file:///work/src/{wheel.name}"'
+        )
+        user = f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") else None
+        container = client.containers.run(
+            base.id, ["sh", "-c", script], volumes=volumes, environment=env, user=user,
+            detach=True,
+        )  # fmt: skip
+        try:
+            status = container.wait()
+            logs = container.logs().decode(errors="replace")
+        finally:
+            container.remove(force=True)
+        if status.get("StatusCode") != 0:
+            raise ImageBuildError(
+                f"Downloading the wheelhouse inside {base_image} failed "
+                f"(exit {status.get('StatusCode')}):\n{logs.strip()[-3000:]}"
+            )
+        for own in out.glob("mlflowx-*.whl"):
+            own.unlink()  # the image installs the wheel it is given, never a cached one
+        (out / ".complete").write_text(json.dumps({"requirements": requirements}))
+        try:
+            out.rename(target)
+        except OSError:
+            if not (target / ".complete").is_file():  # another build won the race, else retry
+                shutil.rmtree(target, ignore_errors=True)
+                out.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+# --- the Dockerfile and the build context -----------------------------------------------------
+
+
+def render_dockerfile(base_image: str, wheel_name: str, *, model_uri: str = "") -> str:
+    """The Dockerfile of a model image (context: model/, dist/, wheelhouse/, requirements.txt)."""
+    health = (
+        "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % "
+        f"os.environ.get('MLFLOWX_PORT', '{CONTAINER_PORT}'), timeout=4)"
+    )
+    serve = (
+        f'exec mlflowx models serve -m {MODEL_DIR} --host 0.0.0.0 --port "$MLFLOWX_PORT" '
+        '--workers "$MLFLOWX_WORKERS"'
+    )
+    comment = f"# Model: {model_uri}\n" if model_uri else ""
+    return f"""\
+# Generated by mlflowx {mlflowx.__version__}: a scoring image (`mlflowx models serve`).
+{comment}# Builds offline: everything is installed from wheelhouse/ with --no-index.
+# Stage 1: the dependencies (every wheel of the wheelhouse), cached while they do not change.
+FROM {base_image} AS deps
+COPY wheelhouse/ /tmp/wheelhouse/
+RUN python3 -m venv {VENV} \\
+ && {VENV}/bin/pip install -q --no-cache-dir --no-index --disable-pip-version-check \\
+      --find-links /tmp/wheelhouse /tmp/wheelhouse/*.whl \\
+ && find {VENV}/lib -depth -type d -name tests -path '*/site-packages/*/tests' -exec rm -rf {{}} +
+
+# Stage 2: the scoring image, run as a non-root user.
+FROM {base_image}
+RUN groupadd --system --gid {UID} mlflowx \\
+ && useradd --system --uid {UID} --gid {UID} --create-home --home-dir /home/mlflowx \\
+      --shell /usr/sbin/nologin mlflowx
+COPY --from=deps {VENV} {VENV}
+COPY dist/{wheel_name} /tmp/dist/{wheel_name}
+RUN {VENV}/bin/pip install -q --no-cache-dir --no-index --no-deps --disable-pip-version-check \\
+      /tmp/dist/{wheel_name} \\
+ && {VENV}/bin/pip check --disable-pip-version-check
+ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1 MLFLOWX_HOME=/home/mlflowx \\
+    MLFLOWX_PORT={CONTAINER_PORT} MLFLOWX_WORKERS=1
+COPY model/ {MODEL_DIR}/
+USER {UID}:{UID}
+WORKDIR /home/mlflowx
+EXPOSE {CONTAINER_PORT}
+HEALTHCHECK --interval=2s --timeout=5s --start-period=120s --retries=3 \\
+  CMD {json.dumps(["python3", "-c", health])}
+CMD {json.dumps(["sh", "-c", serve])}
+"""
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir():
+        if path.name.startswith("."):
+            continue
+        try:
+            os.link(path, dst / path.name)
+        except OSError:
+            shutil.copy2(path, dst / path.name)
+
+
+def _write_context(
+    client: Any,
+    model_uri: str,
+    directory: Path,
+    base_image: str,
+    *,
+    cache_dir: str | Path | None,
+    progress: Progress | None,
+) -> Path:
+    from mlflowx.models.uri import download_model
+
+    say = progress_or_noop(progress)
+    directory.mkdir(parents=True, exist_ok=True)
+    model_dst = directory / "model"
+    if model_dst.exists():
+        raise InvalidParameter(f"{model_dst} already exists; pick an empty directory")
+    say(f"Downloading model {model_uri}")
+    with tempfile.TemporaryDirectory(prefix="mlflowx-model-") as tmp:
+        local = download_model(model_uri, Path(tmp) / "model")
+        if not (local / "MLmodel").is_file():
+            raise InvalidParameter(f"{model_uri} is not a model directory (it has no MLmodel file)")
+        shutil.copytree(local, model_dst)
+    requirements = model_requirements(model_dst)
+    (directory / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
+    wheel = mlflowx_wheel(cache_dir, progress)
+    (directory / "dist").mkdir(exist_ok=True)
+    shutil.copy2(wheel, directory / "dist" / wheel.name)
+    house = wheelhouse(
+        client, base_image, requirements, wheel, cache_dir=cache_dir, progress=progress
+    )
+    _link_or_copy(house, directory / "wheelhouse")
+    dockerfile = directory / "Dockerfile"
+    dockerfile.write_text(render_dockerfile(base_image, wheel.name, model_uri=model_uri))
+    return dockerfile
+
+
+def generate_dockerfile(
+    model_uri: str,
+    directory: str | Path,
+    *,
+    base_image: str | None = None,
+    client: Any = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write a complete, offline-buildable context for ``model_uri`` into ``directory``
+    (Dockerfile, model/, the mlflowx wheel in dist/, wheelhouse/); returns the Dockerfile path.
+
+    ``docker build DIR`` then builds the scoring image with no network. Making the wheelhouse
+    needs Docker (it is downloaded inside the base image).
+    """
+    base = resolve_base_image(base_image)
+    client = docker_client(client)
+    return _write_context(
+        client, model_uri, Path(directory), base, cache_dir=cache_dir, progress=progress
+    )
+
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_NAME = re.compile(rf"{_COMPONENT}(?:\.{_COMPONENT})*(?::[0-9]+)?(?:/{_COMPONENT})*")
+
+
+def check_image_tag(image: str) -> str:
+    """``image`` if it is NAME:TAG with an explicit tag other than ``latest``."""
+    if ":" not in image.rsplit("/", 1)[-1]:
+        raise InvalidParameter(f"Image name {image!r} needs an explicit tag (e.g. {image}:1)")
+    name, tag = image.rsplit(":", 1)
+    if tag == "latest" or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        raise InvalidParameter(
+            f"Image name {image!r} needs an explicit tag other than latest (e.g. {name}:1)"
+        )
+    if not _IMAGE_NAME.fullmatch(name):
+        raise InvalidParameter(
+            f"Invalid image name {image!r}: use lowercase letters, digits, '.', '_', '-' and '/'"
+        )
+    return image
+
+
+def run_build(
+    client: Any,
+    context: Path,
+    image: str,
+    *,
+    network: bool,
+    labels: dict[str, str],
+    progress: Progress | None,
+    what: str,
+) -> Any:
+    """``docker build`` with the legacy builder through the SDK's low-level API, streaming the
+    steps to ``progress``; returns the image object."""
+    say = progress_or_noop(progress)
+    tail: list[str] = []
+    image_id = None
+    try:
+        stream = client.api.build(
+            path=str(context),
+            tag=image,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+            labels=labels,
+            network_mode=None if network else "none",
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                raise ImageBuildError(
+                    f"Building {what} {image} failed: {detail}\n" + "".join(tail[-30:])
+                )
+            line = chunk.get("stream")
+            if line:
+                tail.append(line)
+                if line.startswith("Step "):
+                    say(f"Building {image}: {line.strip()[:100]}")
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and aux.get("ID"):
+                image_id = aux["ID"]
+    except ImageBuildError:
+        raise
+    except Exception as exc:  # docker.errors.APIError / BuildError / connection errors
+        raise ImageBuildError(f"Building {what} {image} failed: {exc}") from exc
+    return client.images.get(image_id or image)
+
+
+def build_model_image(
+    model_uri: str,
+    image: str,
+    *,
+    base_image: str | None = None,
+    network: bool = True,
+    client: Any = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    labels: dict[str, str] | None = None,
+) -> BuiltImage:
+    """Build the scoring image ``image`` (NAME:TAG) for ``model_uri``.
+
+    ``network=False`` runs the build with networking disabled (``network_mode="none"``); it works
+    because everything comes from the wheelhouse.
+    """
+    check_image_tag(image)
+    base = resolve_base_image(base_image)
+    client = docker_client(client)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mlflowx-build-") as tmp:
+        context = Path(tmp) / f"ctx-{uuid.uuid4().hex[:8]}"
+        _write_context(client, model_uri, context, base, cache_dir=cache_dir, progress=progress)
+        all_labels = {
+            f"{LABEL_PREFIX}.model-uri": model_uri,
+            f"{LABEL_PREFIX}.version": mlflowx.__version__,
+            f"{LABEL_PREFIX}.base-image": base,
+            **(labels or {}),
+        }
+        built = run_build(
+            client, context, image, network=network, labels=all_labels, progress=progress,
+            what="model image",
+        )  # fmt: skip
+    progress_or_noop(progress)(
+        f"Built {image} in {time.monotonic() - started:.0f} s ({built.attrs['Size'] / 1e6:.0f} MB)"
+    )
+    return BuiltImage(name=image, id=str(built.id), size_bytes=int(built.attrs["Size"]))
