@@ -15,6 +15,7 @@ Docker; there is no state file.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import time
@@ -95,6 +96,21 @@ def _logs_tail(container: Any, lines: int = 25) -> str:
         return str(container.logs(tail=lines).decode(errors="replace").strip())
     except Exception:
         return "(no logs)"
+
+
+def _load_failure(state: dict[str, Any]) -> str | None:
+    """The scoring server's load error, when its last health check says the model failed."""
+    log = (state.get("Health") or {}).get("Log") or []
+    if not log:
+        return None
+    output = str(log[-1].get("Output", "")).strip()
+    try:
+        body = json.loads(output)
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("status") == "failed":
+        return str(body.get("error") or "no reason given")
+    return None
 
 
 class DockerDeployments:
@@ -232,6 +248,8 @@ class DockerDeployments:
                 problem = f"it stopped (exit code {state.get('ExitCode')})"
             elif int(container.attrs.get("RestartCount", 0) or 0) > 0:
                 problem = "it crashed and was restarted"
+            elif _load_failure(state):
+                problem = f"the model failed to load ({_load_failure(state)})"
             elif health == "unhealthy":
                 problem = "its health check failed"
             elif health is None:

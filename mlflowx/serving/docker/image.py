@@ -250,9 +250,17 @@ def wheelhouse(
 
 def render_dockerfile(base_image: str, wheel_name: str, *, model_uri: str = "") -> str:
     """The Dockerfile of a model image (context: model/, dist/, wheelhouse/, requirements.txt)."""
+    # Prints the server's 503 body (e.g. {"status": "failed", "error": ...}) into Docker's
+    # health log, so a rollout can tell "still loading" from "will never load".
     health = (
-        "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % "
-        f"os.environ.get('MLFLOWX_PORT', '{CONTAINER_PORT}'), timeout=4)"
+        "import os, sys, urllib.error, urllib.request\n"
+        "url = 'http://127.0.0.1:%s/health' % os.environ.get('MLFLOWX_PORT', "
+        f"'{CONTAINER_PORT}')\n"
+        "try:\n"
+        "    urllib.request.urlopen(url, timeout=4)\n"
+        "except urllib.error.HTTPError as exc:\n"
+        "    print(exc.read().decode(errors='replace')[:2000])\n"
+        "    sys.exit(1)\n"
     )
     serve = (
         f'exec mlflowx models serve -m {MODEL_DIR} --host 0.0.0.0 --port "$MLFLOWX_PORT" '
@@ -315,6 +323,7 @@ def _write_context(
     from mlflowx.models.uri import download_model
 
     say = progress_or_noop(progress)
+    ensure_base_image(client, base_image, progress)  # fail early, with how to make one
     directory.mkdir(parents=True, exist_ok=True)
     model_dst = directory / "model"
     if model_dst.exists():

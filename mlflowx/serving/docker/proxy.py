@@ -89,7 +89,8 @@ _DOCKERFILE = f"""\
 FROM {{base}}
 RUN apt-get update -qq \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx \\
- && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/* /usr/share/doc/* /usr/share/man/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \\
+      /etc/nginx/sites-enabled/* /usr/share/doc/* /usr/share/man/*
 COPY nginx.conf {CONF_DIR}/nginx.conf
 COPY entrypoint.sh /usr/local/bin/mlflowx-proxy
 RUN chmod 0755 /usr/local/bin/mlflowx-proxy && nginx -v
