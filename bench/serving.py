@@ -75,6 +75,7 @@ def start(side: str, model: Path, root: Path) -> tuple[subprocess.Popen[bytes], 
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "true",
         "MLFLOWX_HOME": str(root),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # MLflow execs `uvicorn`
     }
     if side == "mlflowx":
         cmd = [str(BIN / "mlflowx"), "models", "serve", "-m", str(model), "--port", str(port),
