@@ -35,7 +35,7 @@ from mlflowx.orchestration._context import (
 )
 from mlflowx.orchestration._flatten import TRUNCATED_TAG, Results, flatten_params, flatten_results
 from mlflowx.tracking import _context as fluent_ctx
-from mlflowx.tracking._uri import _normalize, get_tracking_uri
+from mlflowx.tracking._uri import _normalize, context_tracking_uri, get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 from mlflowx.tracking.fluent import PARENT_RUN_TAG
 from mlflowx.utils.validation import MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
@@ -524,7 +524,8 @@ def _parent() -> tuple[Tracking | None, Run | None]:
     stack = fluent_ctx.active_runs.get()
     if stack:
         info = stack[-1].info
-        return Tracking(get_tracking_uri(), info.run_id, info.experiment_id), stack[-1]
+        uri = context_tracking_uri.get() or get_tracking_uri()
+        return Tracking(uri, info.run_id, info.experiment_id), stack[-1]
     return oc.flow_tracking(FlowRunContext.get()), None
 
 
