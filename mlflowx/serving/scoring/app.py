@@ -1,8 +1,11 @@
 """The scoring server: MLflow's ``/invocations`` protocol on FastAPI.
 
-The model is loaded once per worker, in a background thread started with the app, so the
-server answers from the first moment: ``/ping`` and ``/health`` say 503 (``loading``, or
-``failed`` with the reason) until the model is ready, then 200. ``/invocations`` is a plain
+The model is loaded once per worker when the app starts, before the worker accepts
+connections (so with several workers no request reaches one that is still loading). If the load
+fails the worker still starts, logs why, and answers 503 with the reason on ``/health``,
+``/ping`` and ``/invocations``, so a health check sees the failure instead of a restart loop.
+``background=True`` loads in a thread instead, answering 503 ``loading`` meanwhile (for an
+embedding app that must answer health checks during a slow load). ``/invocations`` is a plain
 Starlette route (no FastAPI dependency solving on the hot path); small requests are predicted
 on the event loop, larger ones in a worker thread under the request timeout.
 """
@@ -233,13 +236,20 @@ def _handle(state: ScoringState, body: bytes, content_type: str | None) -> bytes
 
 
 def create_scoring_app(
-    model: PyFuncModel | str | Path, *, config: ScoringConfig | None = None
+    model: PyFuncModel | str | Path,
+    *,
+    config: ScoringConfig | None = None,
+    background: bool = False,
 ) -> FastAPI:
-    """The scoring server's ASGI app for a model URI (loaded when the app starts, in the
-    background) or an already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
+    """The scoring server's ASGI app for a model URI (loaded when the app starts) or an
+    already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
 
     Routes: ``POST /invocations`` (MLflow's scoring protocol), ``GET /ping`` and ``/health``
-    (200 once the model is loaded, else 503), ``/version`` and ``/metadata``.
+    (200 once the model is loaded, else 503 with ``loading`` or ``failed`` and the reason),
+    ``/version`` and ``/metadata``.
+
+    Args:
+        background: load the model in a thread after startup instead of during it.
     """
     from mlflowx import __version__
 
@@ -248,7 +258,10 @@ def create_scoring_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state.start_loading()
+        if background:
+            state.start_loading()
+        elif state.model is None:
+            await asyncio.to_thread(state.load)
         yield
 
     app = FastAPI(

@@ -125,9 +125,7 @@ def sklearn_fast_path(model: PyFuncModel) -> SklearnFastPath | None:
     if schema.is_tensor_spec() or not schema.has_input_names():
         return None
     specs = list(schema.inputs)
-    if not all(
-        isinstance(s, ColSpec) and s.type is DataType.double and s.required for s in specs
-    ):
+    if not all(isinstance(s, ColSpec) and s.type is DataType.double and s.required for s in specs):
         return None
     names = [str(s.name) for s in specs]
     try:
