@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -88,7 +89,11 @@ class LocalSubmittedRun(SubmittedRun):
         if not background:
             target()
             return
-        self._thread = threading.Thread(target=target, name=f"mlflowx-project-{self.run_id}")
+        # Carry this context (Prefect's settings, the active profile) into the thread.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(target,), name=f"mlflowx-project-{self.run_id}"
+        )
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> bool:
