@@ -20,9 +20,12 @@ $(STAMP):
 
 install: $(STAMP)
 
-## The main job on the embedded defaults (SQLite + local artifacts under ./demo-home).
+## The pipeline on the embedded defaults (SQLite, local artifacts, ephemeral Prefect, all under
+## ./demo-home): train -> evaluate -> register -> deploy. DEMO_DEPLOY=docker rolls out a container.
+DEMO_DEPLOY ?= process
 demo: install
-	MLFLOWX_HOME=$(CURDIR)/demo-home $(PY) flows/quickstart.py
+	MLFLOWX_HOME=$(CURDIR)/demo-home PREFECT_HOME=$(CURDIR)/demo-home/prefect \
+	PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90 $(PY) flows/demo.py --deploy $(DEMO_DEPLOY)
 
 lint: install
 	$(VENV)/bin/ruff check mlflowx tests bench flows

@@ -9,7 +9,10 @@ from typing import Any
 
 import mlflowx
 
-__all__ = ["child_run", "flow_run_lineage", "str_tags"]
+__all__ = ["FLOW_RUN_ID_TAG", "child_run", "flow_run_lineage", "str_tags"]
+
+#: The tag naming the Prefect flow run on runs and model versions.
+FLOW_RUN_ID_TAG = "mlflowx.prefect.flow_run_id"
 
 
 def flow_run_lineage() -> dict[str, str]:
@@ -30,7 +33,7 @@ def flow_run_lineage() -> dict[str, str]:
     if not flow_run_id:
         return {}
     tags = {
-        "mlflowx.prefect.flow_run_id": str(flow_run_id),
+        FLOW_RUN_ID_TAG: str(flow_run_id),
         "mlflowx.prefect.flow_run_name": str(runtime.flow_run.name or ""),
         "mlflowx.prefect.flow_name": str(runtime.flow_run.flow_name or ""),
     }

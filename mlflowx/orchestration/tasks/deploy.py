@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from mlflowx.exceptions import InvalidParameter, MlflowxError
 from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS
+from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DeploySpec
 
 __all__ = [
@@ -151,19 +152,23 @@ def _registered(model_uri: str) -> tuple[str, str] | None:
     return resolve_model_uri(model_uri)
 
 
-def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> tuple[Any, str]:
+def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> Any:
+    import mlflowx
     from mlflowx.serving import start_scoring_server
 
     previous = _RUNNING.pop(name, None)
     if previous is not None:
         previous.stop()
-    server = start_scoring_server(model_uri, host="127.0.0.1", port=spec.port or 0)
+    # The server is another process: the tracking URI in force here must travel with it.
+    env = {"MLFLOWX_TRACKING_URI": mlflowx.get_tracking_uri()}
     try:
-        _wait_healthy(server.url, timeout)
-    except BaseException:
-        server.stop()
-        raise
-    return server, str(server.url)
+        return start_scoring_server(
+            model_uri, host="127.0.0.1", port=spec.port or None, env=env, timeout=timeout
+        )
+    except MlflowxError as exc:
+        raise DeploymentCheckFailed(
+            f"The scoring server for {model_uri} did not start: {exc}"
+        ) from exc
 
 
 def _container(name: str, model_uri: str, spec: DeploySpec) -> Any:
@@ -219,7 +224,8 @@ def deploy_champion(
             prediction=prediction,
         )
     else:
-        server, url = _process(name, model_uri, spec, timeout)
+        server = _process(name, model_uri, spec, timeout)
+        url = str(server.url)
         try:
             prediction = _predict(url, payload)
         except BaseException:
@@ -327,6 +333,13 @@ def deploy_model_container(
     }
 
 
-deploy = task(name="deploy")(deploy_champion)
+def _summary(result: object) -> str:
+    if result is None:
+        return "skipped"
+    assert isinstance(result, Rollout)
+    return f"{result.model_uri} as a {result.target} at {result.url}"
+
+
+deploy = task(name="deploy")(reports("deploy", _summary)(deploy_champion))
 build_image = task(name="build_image")(build_model_image_task)
 deploy_model = task(name="deploy_model")(deploy_model_container)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 import mlflowx
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.orchestration.tasks.data import load_split
+from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DatasetSpec, EvaluationSpec
 from mlflowx.orchestration.tasks.train import TrainResult
 
@@ -54,14 +55,16 @@ def _numbers(metrics: dict[str, Any] | None) -> dict[str, float] | None:
     }
 
 
-def current_champion(model_name: str) -> str | None:
-    """The version the ``champion`` alias points at, or ``None`` (no model or no alias)."""
+def current_champion(model_name: str, alias: str = CHAMPION_ALIAS) -> str | None:
+    """The version ``alias`` points at, or ``None`` (no such model, or no such alias)."""
     from mlflowx.registry.client import RegistryClient
 
     try:
-        return RegistryClient().get_model_version_by_alias(model_name, CHAMPION_ALIAS).version
+        model = RegistryClient().get_registered_model(model_name)
     except NotFound:
         return None
+    version = model.aliases.get(alias)
+    return None if version is None else str(version)
 
 
 def evaluate_model(
@@ -153,4 +156,13 @@ def evaluate_model(
     )
 
 
-evaluate = task(name="evaluate")(evaluate_model)
+def _summary(result: object) -> str:
+    assert isinstance(result, EvaluationOutcome)
+    key = next((k for k in ("accuracy_score", "r2_score") if k in result.metrics), None)
+    score = f"{key} {result.metrics[key]:.3f}" if key else "evaluated"
+    if result.champion_version and result.champion_metrics and key in result.champion_metrics:
+        score += f" (champion v{result.champion_version}: {result.champion_metrics[key]:.3f})"
+    return score + ("" if result.passed else " - below the bar")
+
+
+evaluate = task(name="evaluate")(reports("evaluate", _summary)(evaluate_model))

@@ -6,9 +6,9 @@ from prefect import task
 from pydantic import BaseModel
 
 import mlflowx
-from mlflowx.exceptions import NotFound
 from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
-from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS, EvaluationOutcome
+from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS, EvaluationOutcome, current_champion
+from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.train import TrainResult
 
 __all__ = ["LINEAGE_TAG_PREFIX", "Registration", "register", "register_trained"]
@@ -53,14 +53,10 @@ def register_trained(
         if outcome.failures:
             lineage["mlflowx.evaluation.failures"] = "; ".join(outcome.failures)[:4000]
     version = mlflowx.register_model(trained.model_uri, model_name, tags=str_tags(lineage))
-    client = RegistryClient()
     previous = None
     if passed:
-        try:
-            previous = client.get_model_version_by_alias(model_name, alias).version
-        except NotFound:
-            previous = None
-        client.set_registered_model_alias(model_name, alias, version.version)
+        previous = current_champion(model_name, alias)
+        RegistryClient().set_registered_model_alias(model_name, alias, version.version)
     return Registration(
         name=model_name,
         version=str(version.version),
@@ -71,4 +67,10 @@ def register_trained(
     )
 
 
-register = task(name="register")(register_trained)
+def _summary(result: object) -> str:
+    assert isinstance(result, Registration)
+    moved = f", alias {CHAMPION_ALIAS} moved" if result.champion else ", champion unchanged"
+    return f"{result.name} version {result.version}{moved}"
+
+
+register = task(name="register")(reports("register", _summary)(register_trained))

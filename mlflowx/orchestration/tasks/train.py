@@ -14,6 +14,7 @@ import mlflowx
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.orchestration.tasks._runs import child_run
 from mlflowx.orchestration.tasks.data import load_split
+from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DEFAULT_ALLOWED_ESTIMATORS, DatasetSpec, EstimatorSpec
 
 __all__ = ["ALLOWED_ESTIMATORS_ENV", "TrainResult", "build_estimator", "train", "train_model"]
@@ -158,4 +159,11 @@ def train_model(
 
 
 #: The Prefect task. Results stay in memory (they are small pydantic models).
-train = task(name="train", task_run_name="train-{estimator.import_path}")(train_model)
+def _summary(result: object) -> str:
+    assert isinstance(result, TrainResult)
+    return f"{result.estimator}: train score {result.train_score:.3f}"
+
+
+train = task(name="train", task_run_name="train-{estimator.import_path}")(
+    reports("train", _summary)(train_model)
+)
