@@ -1,0 +1,121 @@
+"""The Prefect work-pool backend against a real server: a process worker, scheduled deployments."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mlflowx
+import mlflowx.projects
+from tests.projects.conftest import ProjectFactory
+
+BIN = Path(sys.executable).parent
+PROJECT = """
+name: pooled
+entry_points:
+  main:
+    parameters:
+      alpha: {type: float, default: 0.5}
+      label: {type: string, default: none}
+    command: "python -c \\"import mlflowx, sys; mlflowx.start_run(); mlflowx.log_metric('alpha', float(sys.argv[1])); mlflowx.end_run(); print('worker says', sys.argv[2])\\" {alpha} {label}"
+"""
+
+
+def _process_pool(name: str) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.workers.process import ProcessWorker
+
+    template = ProcessWorker.get_default_base_job_template()
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(
+            WorkPoolCreate(name=name, type="process", base_job_template=template)
+        )
+
+
+def _run_worker(pool: str, env: dict[str, str], log: Path, worker_type: str = "process") -> None:
+    cmd = [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--type", worker_type,
+           "--run-once"]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+        try:
+            proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            pytest.fail(f"worker did not finish:\n{log.read_text()}")
+
+
+def test_process_worker_runs_the_project(
+    prefect_server: Any, make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    pool = f"proc-{uuid.uuid4().hex[:8]}"
+    _process_pool(pool)
+    root = make_project(MLproject=PROJECT)
+    submitted = mlflowx.projects.run(
+        str(root), parameters={"alpha": 0.25, "label": "hello; rm -rf /"},
+        backend="prefect", work_pool=pool, synchronous=False, run_name="pooled-run",
+    )  # fmt: skip
+    assert isinstance(submitted, mlflowx.projects.PrefectSubmittedRun)
+    assert submitted.get_status() == "SCHEDULED"
+    env = {**os.environ, **prefect_server.env, "PREFECT_LOGGING_LEVEL": "INFO"}
+    _run_worker(pool, env, tmp_path / "worker.log")
+    assert submitted.wait(timeout=120), (tmp_path / "worker.log").read_text()
+    assert submitted.get_status() == "FINISHED"
+    run = mlflowx.get_run(submitted.run_id)
+    assert run.info.status.value == "FINISHED"
+    assert run.info.run_name == "pooled-run"
+    assert run.data.metrics == {"alpha": 0.25}
+    assert run.data.params == {"alpha": "0.25", "label": "hello; rm -rf /"}
+    tags = run.data.tags
+    assert tags["mlflow.project.backend"] == "prefect"
+    assert tags["mlflowx.prefect.flow_run_id"] == str(submitted.flow_run_id)
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(submitted.flow_run_id)
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
+    assert flow_run.parameters["alpha"] == 0.25
+    assert "worker says hello; rm -rf /" in [log.message for log in logs]
+
+
+def test_scheduled_deployment_reads_back(prefect_server: Any, make_project: ProjectFactory) -> None:
+    from typer.testing import CliRunner
+
+    from mlflowx.cli import app
+
+    pool = f"sched-{uuid.uuid4().hex[:8]}"
+    _process_pool(pool)
+    root = make_project(MLproject=PROJECT)
+    result = CliRunner().invoke(
+        app, ["projects", "deploy", str(root), "-e", "main", "--work-pool", pool,
+              "--cron", "0 3 * * *", "--name", "nightly", "-P", "alpha=0.75"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    deployment_id = uuid.UUID(result.output.split()[-1])
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment(deployment_id)
+        flow = client.read_flow(deployment.flow_id)
+    assert flow.name == "pooled-main"
+    assert deployment.name == "nightly"
+    assert deployment.work_pool_name == pool
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "0 3 * * *"
+    assert schedule.active
+    assert deployment.parameters == {"alpha": 0.75}
+    props = deployment.parameter_openapi_schema["properties"]
+    assert props["alpha"] == {"default": 0.5, "position": 0, "title": "alpha", "type": "number"}
+    assert props["label"]["type"] == "string"
+    assert deployment.entrypoint == ".mlflowx/flow_main.py:mlproject_main"
+    assert deployment.job_variables["env"]["MLFLOWX_TRACKING_URI"] == mlflowx.get_tracking_uri()
