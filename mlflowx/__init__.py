@@ -15,7 +15,7 @@ from mlflowx.entities import (
     ViewType,
 )
 from mlflowx.exceptions import MlflowxError
-from mlflowx.registry import register_model
+from mlflowx.registry import get_registry_uri, register_model, set_registry_uri
 from mlflowx.tracking import MlflowxClient, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 from mlflowx.tracking.fluent import (
     ActiveRun,
@@ -133,6 +133,7 @@ __all__ = [
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
@@ -154,6 +155,7 @@ __all__ = [
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

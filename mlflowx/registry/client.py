@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from mlflowx.entities import ModelVersion, ModelVersionStage, PagedList, RegisteredModel
-from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.exceptions import InvalidParameter, MlflowxError, NotFound
 from mlflowx.store.model_registry import RegistryStore, get_registry_store
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -30,14 +31,15 @@ def _strs(tags: Mapping[str, Any] | None) -> dict[str, str]:
 class RegistryClientMixin:
     """Registered models, versions, tags, stages and aliases, addressed by name.
 
-    The registry lives at the tracking URI (as in MLflow when no registry URI is set).
+    The registry lives at ``registry_uri``: by default the tracking URI, as in MLflow (see
+    :func:`mlflowx.get_registry_uri`).
     """
 
-    tracking_uri: str
+    registry_uri: str
 
     @property
     def registry_store(self) -> RegistryStore:
-        return get_registry_store(self.tracking_uri)
+        return get_registry_store(self.registry_uri)
 
     # ------------------------------------------------------------------ registered models
     def create_registered_model(
@@ -184,11 +186,41 @@ class RegistryClientMixin:
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return self.registry_store.get_model_version_by_alias(name, alias)
 
+    # ------------------------------------------------------------------ copies
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Copy the version ``src_model_uri`` names to a new version of ``dst_name``.
+
+        ``src_model_uri`` is a registry URI: ``models:/<name>/<version>``,
+        ``models:/<name>@<alias>`` or ``models:/<name>/<stage>``. The destination model is
+        created if it does not exist. The copy's source is ``models:/<name>/<version>`` of the
+        version copied; it keeps that version's run, tags, description and logged model (as
+        MLflow's ``copy_model_version``).
+        """
+        from mlflowx.registry.uri import resolve_model_uri
+
+        if urlsplit(str(src_model_uri)).scheme != "models":
+            raise InvalidParameter(
+                f"Unsupported source model URI: {src_model_uri!r}. copy_model_version only "
+                "copies registered model versions, named by a 'models:/' URI"
+            )
+        store = self.registry_store
+        try:
+            src = store.get_model_version(*resolve_model_uri(src_model_uri, store))
+        except MlflowxError as exc:
+            raise type(exc)(
+                f"Failed to fetch model version from source model URI {src_model_uri!r}: "
+                f"{exc.message}"
+            ) from None
+        return store.copy_model_version(src, dst_name)
+
 
 class RegistryClient(RegistryClientMixin):
-    """The model registry alone, at ``registry_uri`` (default: the tracking URI)."""
+    """The model registry alone, at ``registry_uri`` (default: :func:`mlflowx.get_registry_uri`,
+    which is the tracking URI unless a registry URI is set)."""
 
     def __init__(self, registry_uri: str | None = None) -> None:
-        from mlflowx.tracking._uri import _normalize, get_tracking_uri
+        from mlflowx.registry._uri import resolve_registry_uri
 
-        self.tracking_uri = _normalize(registry_uri) if registry_uri else get_tracking_uri()
+        self.registry_uri = resolve_registry_uri(registry_uri)
+        #: Kept for callers of earlier versions, where the registry was the tracking URI.
+        self.tracking_uri = self.registry_uri

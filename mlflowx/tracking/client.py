@@ -45,12 +45,16 @@ class MlflowxClient(RegistryClientMixin):
 
     Args:
         tracking_uri: where to track; defaults to :func:`mlflowx.get_tracking_uri`.
+        registry_uri: where the model registry is; defaults to :func:`mlflowx.get_registry_uri`
+            when a registry URI is set, else to this client's tracking URI (as MLflow).
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        from mlflowx.registry._uri import resolve_registry_uri
         from mlflowx.tracking._uri import _normalize
 
         self.tracking_uri = _normalize(tracking_uri) if tracking_uri else get_tracking_uri()
+        self.registry_uri = resolve_registry_uri(registry_uri, self.tracking_uri)
         self._artifact_uris: dict[str, str] = {}
         self._async: AsyncLogger | None = None
 

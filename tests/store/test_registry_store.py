@@ -596,13 +596,15 @@ def test_fluent_register_model_keeps_the_run() -> None:
     with mlflowx.start_run() as run:
         pass
     run_id = run.info.run_id
+    # runs:/<run>/model names the model the run logged as "model" (see test_registry_client).
+    logged = mlflowx.MlflowxClient().create_logged_model("0", "model", source_run_id=run_id)
     first = mlflowx.register_model(f"runs:/{run_id}/model", "fluent", tags={"k": "v"})
     second = mlflowx.register_model(f"runs:/{run_id}/model", "fluent")
     assert (first.version, second.version) == ("1", "2")
-    assert (first.run_id, first.source, first.tags) == (run_id, f"runs:/{run_id}/model", {"k": "v"})
+    source = f"models:/{logged.model_id}"
+    assert (first.run_id, first.source, first.tags) == (run_id, source, {"k": "v"})
     assert first.current_stage == ModelVersionStage.NONE
 
-    logged = mlflowx.MlflowxClient().create_logged_model("0", "model", source_run_id=run_id)
     by_id = mlflowx.register_model(f"models:/{logged.model_id}", "from-logged")
     assert (by_id.model_id, by_id.run_id) == (logged.model_id, run_id)
     client = mlflowx.MlflowxClient()

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mlflowx.entities import ModelVersion, PagedList, RegisteredModel
-from mlflowx.exceptions import InvalidParameter
+from mlflowx.exceptions import AlreadyExists, InvalidParameter
 from mlflowx.utils import validation as v
 
 __all__ = [
@@ -249,6 +249,28 @@ class RegistryStore(ABC):
     @abstractmethod
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``alias`` points to; ``latest`` is the newest version."""
+
+    def copy_model_version(self, src: ModelVersion, dst_name: str) -> ModelVersion:
+        """``src`` as the next version of ``dst_name`` (the model is created if missing).
+
+        As in MLflow (which does this in the client, with no REST endpoint of its own): the
+        copy's source is ``models:/<src name>/<src version>`` (its files resolve to those of
+        ``src``), and it keeps the run id, run link, description, tags and logged model of
+        ``src``. Stage and aliases are not copied.
+        """
+        try:
+            self.create_registered_model(dst_name)
+        except AlreadyExists:
+            pass
+        return self.create_model_version(
+            dst_name,
+            f"models:/{src.name}/{src.version}",
+            src.run_id,
+            dict(src.tags),
+            src.run_link,
+            src.description,
+            src.model_id,
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""
