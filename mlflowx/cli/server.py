@@ -51,7 +51,6 @@ def server(
     import uvicorn
 
     from mlflowx import settings
-    from mlflowx.server.uvicorn_setup import NoDelayHttpProtocol
     from mlflowx.store.tracking.sql import SqlTrackingStore
 
     backend = backend_store_uri or settings.default_tracking_uri()
@@ -73,7 +72,10 @@ def server(
         host=host,
         port=port,
         workers=workers,
-        http=NoDelayHttpProtocol,
+        # Import strings: uvicorn loads these in the process that serves, so the parent of
+        # several workers never imports FastAPI and the app, and starts them sooner.
+        http="mlflowx.utils.uvicorn_setup:NoDelayHttpProtocol",
+        ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
         log_level=log_level,
         timeout_graceful_shutdown=10,
         server_header=False,
