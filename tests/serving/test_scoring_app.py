@@ -360,3 +360,24 @@ def test_unified_llm_input_is_passed_as_is(tmp_path: Path) -> None:
             headers=JSON,
         )
     assert response.json() == {"got": ["messages"], "params": None}
+
+
+def test_the_scoring_app_imports_only_the_serving_extra(iris_dir: Path) -> None:
+    """A scoring image installs the serving extra only: no SQL stack, no Prefect, no MLflow."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from starlette.testclient import TestClient\n"
+        "from mlflowx.serving import create_scoring_app\n"
+        f"with TestClient(create_scoring_app({str(iris_dir)!r})) as c:\n"
+        "    assert c.get('/health').status_code == 200\n"
+        # (Not dask: scikit-learn's array-API shim imports it whenever it is installed.)
+        "heavy = ('sqlalchemy', 'sqlmodel', 'alembic', 'prefect', 'mlflow', 'docker')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
