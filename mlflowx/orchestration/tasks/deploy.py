@@ -7,6 +7,8 @@ Also ``build_image`` and ``deploy_model``: the Docker steps on their own, as Pre
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 DEPLOYMENT_TAG_PREFIX = "mlflowx.deployment."
+logger = logging.getLogger("mlflowx.orchestration")
 #: Scoring servers started in this process with ``keep_running``; ``stop_servers`` ends them.
 _RUNNING: dict[str, Any] = {}
 
@@ -152,6 +155,40 @@ def _registered(model_uri: str) -> tuple[str, str] | None:
     return resolve_model_uri(model_uri)
 
 
+def _serving_pid(pid: int) -> bool:
+    """Whether ``pid`` is a live ``mlflowx models serve`` process on this machine."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"models" in cmdline and b"serve" in cmdline
+
+
+def _stop_earlier_process(name: str, model_uri: str) -> None:
+    """Stop the scoring server an earlier rollout of ``name`` left on this host (e.g. last
+    night's flow run, in another process): a process rollout replaces the previous one."""
+    import os
+    import signal
+
+    from mlflowx.registry.client import RegistryClient
+
+    model_name = model_uri.removeprefix("models:/").split("/")[0]
+    query = (
+        f"name = '{model_name}' AND tags.`{DEPLOYMENT_TAG_PREFIX}name` = '{name}' "
+        f"AND tags.`{DEPLOYMENT_TAG_PREFIX}target` = 'process'"
+    )
+    for version in RegistryClient().search_model_versions(query):
+        tags = version.tags
+        pid = tags.get(f"{DEPLOYMENT_TAG_PREFIX}pid", "")
+        if tags.get(f"{DEPLOYMENT_TAG_PREFIX}host") != socket.gethostname() or not pid.isdigit():
+            continue
+        if _serving_pid(int(pid)):
+            try:
+                os.killpg(int(pid), signal.SIGTERM)  # its own session: the server and workers
+            except ProcessLookupError:
+                pass
+
+
 def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> Any:
     import mlflowx
     from mlflowx.serving import start_scoring_server
@@ -159,6 +196,7 @@ def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> Any
     previous = _RUNNING.pop(name, None)
     if previous is not None:
         previous.stop()
+    _stop_earlier_process(name, model_uri)
     # The server is another process: the tracking URI in force here must travel with it.
     env = {"MLFLOWX_TRACKING_URI": mlflowx.get_tracking_uri()}
     try:
@@ -191,8 +229,10 @@ def deploy_champion(
 ) -> Rollout | None:
     """Roll out ``models:/<model_name>@<alias>`` (pinned to the version the alias names now).
 
-    ``spec.target`` ``docker`` creates (or updates) a serving container; ``process`` starts a
-    local scoring server; ``none`` does nothing and returns ``None``. The rollout must answer
+    ``spec.target`` ``docker`` creates (or updates) a serving container (a local scoring server
+    when no Docker daemon answers); ``process`` starts a local scoring server, replacing the one
+    an earlier rollout of the same name left on this host; ``none`` does nothing and returns
+    ``None``. The rollout must answer
     ``/health`` and one prediction on the model's input example, else
     :class:`DeploymentCheckFailed`. The version is tagged ``mlflowx.deployment.*``.
     """
@@ -202,12 +242,15 @@ def deploy_champion(
     version, model_uri = _resolve(model_name, alias)
     name = spec.name or model_name
     payload = _check_payload(model_uri)
-    if spec.target == "docker":
-        if not docker_available():
-            raise InvalidParameter(
-                "deploy target 'docker' needs a Docker daemon; none answers here (use target "
-                "'process' for a local scoring server)"
-            )
+    target = spec.target
+    if target == "docker" and not docker_available():
+        logger.warning(
+            "Deploy target 'docker': no Docker daemon answers here; rolling %s out as a local "
+            "scoring-server process instead",
+            model_uri,
+        )
+        target = "process"
+    if target == "docker":
         deployment = _container(name, model_uri, spec)
         url = str(deployment.url)
         _wait_healthy(url, timeout)
@@ -253,6 +296,7 @@ def deploy_champion(
             f"{DEPLOYMENT_TAG_PREFIX}name": name,
             f"{DEPLOYMENT_TAG_PREFIX}url": url,
             f"{DEPLOYMENT_TAG_PREFIX}pid": rollout.pid,
+            f"{DEPLOYMENT_TAG_PREFIX}host": socket.gethostname(),
             f"{DEPLOYMENT_TAG_PREFIX}image": rollout.image,
             f"{DEPLOYMENT_TAG_PREFIX}container_id": rollout.container_id,
         },
