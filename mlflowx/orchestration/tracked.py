@@ -308,9 +308,9 @@ def _wrap_flow_fn(fn: Callable[..., Any], config: FlowConfig, flow_name: str) ->
     signature = inspect.signature(fn)
 
     def start(args: Any, kwargs: Any) -> _FlowRun:
-        return _FlowRun(
-            config, flow_name, _bound_arguments(signature, args, kwargs), _engine_context(wrapper)
-        )
+        context = _engine_context(wrapper)
+        name = context.flow.name if context is not None else flow_name  # with_options(name=)
+        return _FlowRun(config, name, _bound_arguments(signature, args, kwargs), context)
 
     def returned(run: _FlowRun, value: Any) -> None:
         if not run.engine:
@@ -321,6 +321,22 @@ def _wrap_flow_fn(fn: Callable[..., Any], config: FlowConfig, flow_name: str) ->
     def raised(run: _FlowRun, exc: BaseException) -> None:
         if not run.engine:
             run.finish_direct(exc=exc)
+            return
+        # The state hook ends the run; keep this attempt's error (a flow may be retried).
+        context = FlowRunContext.get()
+        attempt = context.flow_run.run_count if context and context.flow_run else 1
+        text = _error_text(exc)
+        try:
+            _log_batch(
+                run.client,
+                run.tracking.run_id,
+                tags=[
+                    RunTag(oc.ERROR_TAG, text),
+                    RunTag(f"{oc.TAG_PREFIX}attempt.{attempt}.error", text),
+                ],
+            )
+        except Exception:  # never hide the flow's own error behind a tracking one
+            logger.exception("mlflowx: could not record the error of flow run attempt %s", attempt)
 
     if inspect.iscoroutinefunction(fn):
 
@@ -385,21 +401,38 @@ def _state_value(state: Any) -> Any:
 def _on_flow_state(flow: Flow[Any, Any], flow_run: Any, state: Any) -> None:
     """Prefect hook for the final states: end the flow run's tracking run to match."""
     config = getattr(flow, "_mlflowx_config", None) or FlowConfig()
+    state_type = state.type.value
     tracking = ACTIVE_FLOW_RUNS.pop(str(flow_run.id), None)
     if tracking is None:
-        # Not started in this process: a crash or cancellation reported by the runner.
-        client = client_for(config.resolve_uri())
-        run_id = _find_run(client, None, oc.FLOW_RUN_ID_TAG, str(flow_run.id))
-        if run_id is None:
+        tracking = _tracking_elsewhere(flow, flow_run, config, failed=state_type != "COMPLETED")
+        if tracking is None:
             return
-        run = client.get_run(run_id)
-        tracking = Tracking(client.tracking_uri, run_id, run.info.experiment_id)
-    state_type = state.type.value
     completed = state_type == "COMPLETED"
     value = _state_value(state) if completed and config.log_results else None
     _end_flow_run(
         tracking, state_type, str(state.name), state.message, value, config, has_value=completed
     )
+
+
+def _tracking_elsewhere(
+    flow: Flow[Any, Any], flow_run: Any, config: FlowConfig, failed: bool
+) -> Tracking | None:
+    """The run of a flow run this process did not start: one started by a process that died
+    (the runner reports the crash), else, for a run that failed before its function ran (bad
+    parameters, infrastructure), a new run so that the failure shows in tracking."""
+    client = client_for(config.resolve_uri())
+    eid = _experiment_id(client, config.experiment) if config.experiment else None
+    run_id = _find_run(client, eid, oc.FLOW_RUN_ID_TAG, str(flow_run.id))
+    if run_id is not None:
+        return Tracking(client.tracking_uri, run_id, client.get_run(run_id).info.experiment_id)
+    if not failed:
+        return None
+    if eid is None:
+        _, env_name = fluent_ctx.env_experiment()
+        eid = _experiment_id(client, env_name or flow.name)
+    tags = {**oc.process_source_tags(), **oc.prefect_flow_run_tags(flow_run, flow.name)}
+    run = client.create_run(eid, tags=tags, run_name=config.run_name or flow_run.name or flow.name)
+    return Tracking(client.tracking_uri, run.info.run_id, eid)
 
 
 _FLOW_HOOKS = (

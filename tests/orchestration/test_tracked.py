@@ -177,3 +177,151 @@ def test_retried_task_reuses_its_run() -> None:
     assert child.data.tags["mlflowx.prefect.attempt.2.error"] == "RuntimeError: transient 2"
     assert child.data.metrics == {"result": 0.5}
     assert child.data.params == {"x": "1"}
+
+
+def test_user_hooks_are_kept_and_with_options_keeps_tracking() -> None:
+    fired: list[str] = []
+
+    def mine(flow: Any, flow_run: Any, state: Any) -> None:
+        fired.append(f"{flow.name}:{state.name}")
+
+    @flow(experiment="hooks", on_completion=[mine])
+    def base(x: int = 1) -> int:
+        return x
+
+    renamed = base.with_options(name="renamed", on_completion=[mine], on_failure=[mine])
+    assert isinstance(renamed, type(base))
+    base()
+    renamed(x=2)
+    assert fired == ["base:Completed", "renamed:Completed"]
+    runs = runs_of("hooks")
+    assert sorted(r.data.tags["mlflowx.prefect.flow_name"] for r in runs) == ["base", "renamed"]
+    assert all(r.info.status == "FINISHED" for r in runs)
+
+
+# Prefect's async task engine leaves a socket to its server open when asyncio.run closes the
+# loop (prefect-facts section 2: "ResourceWarning: unclosed socket from task_engine.py").
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_async_flow_and_async_tracked_task() -> None:
+    import asyncio
+    import gc
+
+    @task(track=True)
+    async def score(x: int) -> float:
+        mlflowx.log_metric("async_inside", x)
+        return x / 10
+
+    @flow(experiment="async")
+    async def evaluate(n: int = 2) -> float:
+        values = await asyncio.gather(*(score(i) for i in range(n)))
+        return sum(values)
+
+    assert asyncio.run(evaluate()) == pytest.approx(0.1)
+    gc.collect()  # collect that socket here, under this test's filters
+    runs = runs_of("async")
+    assert len(runs) == 3
+    parent = only(runs, **{"mlflowx.prefect.flow_name": "evaluate"})
+    assert parent.info.status == "FINISHED"
+    assert parent.data.metrics == {"result": pytest.approx(0.1)}
+    for child in (r for r in runs if r is not parent):
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.data.metrics["async_inside"] == float(child.data.params["x"])
+
+
+def test_cancelled_flow_run_is_killed() -> None:
+    from prefect.states import Cancelled
+
+    @flow(experiment="cancels")
+    def stopped() -> Any:
+        return Cancelled(message="operator stopped it")
+
+    state = stopped(return_state=True)
+    assert state.is_cancelled()
+    (run,) = runs_of("cancels")
+    assert run.info.status == "KILLED"
+    assert run.data.tags["mlflowx.prefect.state"] == "Cancelled"
+
+
+def test_subflow_is_a_nested_run() -> None:
+    @flow
+    def inner(k: int) -> dict[str, int]:
+        return {"k2": k * k}
+
+    @flow(experiment="subflows")
+    def outer() -> int:
+        return inner(3)["k2"]
+
+    outer()
+    runs = runs_of("subflows")
+    assert len(runs) == 2
+    parent = only(runs, **{"mlflowx.prefect.flow_name": "outer"})
+    child = only(runs, **{"mlflowx.prefect.flow_name": "inner"})
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert child.data.metrics == {"k2": 9.0}
+    assert parent.data.metrics == {"result": 9.0}
+    assert {parent.info.status, child.info.status} == {"FINISHED"}
+
+
+def test_flow_retry_reuses_the_run() -> None:
+    calls: list[int] = []
+
+    @flow(experiment="flow-retries", retries=1, retry_delay_seconds=0)
+    def shaky() -> float:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first try fails")
+        return 1.0
+
+    assert shaky() == 1.0
+    (run,) = runs_of("flow-retries")
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["mlflowx.prefect.attempt"] == "2"
+    assert run.data.tags["mlflowx.prefect.attempt.1.error"] == "RuntimeError: first try fails"
+
+
+def test_bad_parameters_still_leave_a_failed_run() -> None:
+    @flow(experiment="bad-params")
+    def typed(n: int) -> int:
+        return n
+
+    state = typed(n="not a number", return_state=True)  # type: ignore[arg-type]
+    assert state.is_failed()
+    (run,) = runs_of("bad-params")
+    assert run.info.status == "FAILED"
+    assert "validation" in run.data.tags["mlflowx.prefect.state_message"].lower()
+
+
+def test_returned_models_become_logged_models() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    import mlflowx.sklearn
+
+    X = [[0.0, 1.0], [1.0, 0.0], [0.0, 0.9], [0.9, 0.1]]
+    y = [0, 1, 0, 1]
+
+    @task(track=True)
+    def fit() -> Any:
+        model = LogisticRegression().fit(X, y)
+        return mlflowx.sklearn.log_model(model, name="clf")
+
+    @flow(experiment="models")
+    def pipeline() -> dict[str, Any]:
+        info = fit()
+        return {"estimator": LogisticRegression().fit(X, y), "registered": info, "acc": 1.0}
+
+    pipeline()
+    runs = runs_of("models")
+    parent = only(runs, **{"mlflowx.prefect.flow_name": "pipeline"})
+    child = only(runs, **{"mlflowx.prefect.task_name": "fit"})
+    client = mlflowx.MlflowClient()
+    logged = client.search_logged_models([parent.info.experiment_id])
+    by_name = {m.name: m for m in logged}
+    assert set(by_name) == {"clf", "estimator"}
+    assert by_name["clf"].source_run_id == child.info.run_id
+    assert by_name["estimator"].source_run_id == parent.info.run_id
+    assert parent.data.tags["estimator"] == f"models:/{by_name['estimator'].model_id}"
+    assert parent.data.tags["registered"] == f"models:/{by_name['clf'].model_id}"
+    assert parent.data.metrics == {"acc": 1.0}
+    loaded = mlflowx.sklearn.load_model(parent.data.tags["estimator"])
+    assert list(loaded.predict(X)) == y
