@@ -309,7 +309,7 @@ def _wrap_flow_fn(fn: Callable[..., Any], config: FlowConfig, flow_name: str) ->
 
     def start(args: Any, kwargs: Any) -> _FlowRun:
         context = _engine_context(wrapper)
-        name = context.flow.name if context is not None else flow_name  # with_options(name=)
+        name = context.flow.name if context and context.flow else flow_name  # with_options(name=)
         return _FlowRun(config, name, _bound_arguments(signature, args, kwargs), context)
 
     def returned(run: _FlowRun, value: Any) -> None:
