@@ -25,13 +25,14 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from mlflowx.exceptions import BadRequest, InternalError, MlflowxError
 from mlflowx.models.load import PyFuncModel
 from mlflowx.serving.scoring.config import ENV_MODEL_URI, ScoringConfig
 from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
 from mlflowx.serving.scoring.fastpath import SklearnFastPath, sklearn_fast_path
-from mlflowx.serving.scoring.output import predictions_json
+from mlflowx.serving.scoring.output import predictions_json, to_json_bytes
 from mlflowx.serving.scoring.parsing import (
     CSV,
     JSON,
@@ -43,7 +44,7 @@ from mlflowx.serving.scoring.parsing import (
     parse_parquet,
 )
 
-__all__ = ["ScoringState", "app_from_env", "create_scoring_app", "model_metadata"]
+__all__ = ["ScoringApp", "ScoringState", "app_from_env", "create_scoring_app", "model_metadata"]
 
 log = logging.getLogger("mlflowx.serving")
 _JSON = "application/json"
@@ -166,23 +167,6 @@ class ScoringState:
         return 503, {"status": "loading", "model_uri": self.model_uri}
 
 
-def _error(exc: MlflowxError) -> Response:
-    return JSONResponse(exc.to_payload(), status_code=exc.http_status)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(int(declared), limit))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(_too_large(size, limit, at_least=True))
-        chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
 def _too_large(size: int, limit: int, at_least: bool = False) -> str:
     more = "at least " if at_least else ""
     return (
@@ -235,12 +219,107 @@ def _handle(state: ScoringState, body: bytes, content_type: str | None) -> bytes
     return _predict(model, parsed)
 
 
+class _Disconnected(Exception):
+    """The client went away before sending the whole body."""
+
+
+async def _receive_body(receive: Receive, limit: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(_too_large(size, limit, at_least=True))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _error_body(exc: MlflowxError) -> tuple[int, bytes]:
+    return exc.http_status, to_json_bytes(exc.to_payload())
+
+
+async def _score(state: ScoringState, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+    """Status and JSON body for one ``/invocations`` request."""
+    config = state.config
+    if state.model is None:
+        status = "failed to load" if state.error else "still loading"
+        return _error_body(ModelNotReady(f"The model is {status}; see /health"))
+    try:
+        if scope["method"] != "POST":
+            return 405, to_json_bytes(
+                {"error_code": "BAD_REQUEST", "message": "/invocations takes POST requests"}
+            )
+        headers = dict(scope["headers"])
+        raw_type = headers.get(b"content-type")
+        content_type = raw_type.decode("latin-1") if raw_type is not None else None
+        media_type(content_type)  # 415 before reading the body
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > config.max_body_bytes:
+            raise PayloadTooLarge(_too_large(int(declared), config.max_body_bytes))
+        body = await _receive_body(receive, config.max_body_bytes)
+        if len(body) <= config.inline_max_bytes:
+            return 200, _handle(state, body, content_type)
+        content = await asyncio.wait_for(
+            asyncio.to_thread(_handle, state, body, content_type), config.timeout
+        )
+        return 200, content
+    except MlflowxError as e:
+        return _error_body(e)
+    except TimeoutError:
+        return 504, to_json_bytes(
+            {
+                "error_code": "DEADLINE_EXCEEDED",
+                "message": f"The prediction took longer than {config.timeout:g}s "
+                "(MLFLOWX_SCORING_SERVER_REQUEST_TIMEOUT)",
+            }
+        )
+    except Exception as e:
+        log.exception("Unexpected error while scoring")
+        return _error_body(InternalError(f"Unexpected error while scoring: {e}"))
+
+
+class ScoringApp(FastAPI):
+    """The scoring server's app: ``/invocations``, the hot path, is answered as plain ASGI
+    ahead of FastAPI's middleware and router (no per-request Request/Response objects or
+    exception layers); every other route goes through FastAPI."""
+
+    scoring: ScoringState
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if path == "/invocations":
+                try:
+                    status, content = await _score(self.scoring, scope, receive)
+                except _Disconnected:
+                    return
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", b"%d" % len(content)),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": content})
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_scoring_app(
     model: PyFuncModel | str | Path,
     *,
     config: ScoringConfig | None = None,
     background: bool = False,
-) -> FastAPI:
+) -> ScoringApp:
     """The scoring server's ASGI app for a model URI (loaded when the app starts) or an
     already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
 
@@ -264,7 +343,7 @@ def create_scoring_app(
             await asyncio.to_thread(state.load)
         yield
 
-    app = FastAPI(
+    app = ScoringApp(
         title="mlflowx scoring server",
         version=__version__,
         docs_url=None,
@@ -272,39 +351,7 @@ def create_scoring_app(
         openapi_url=None,
         lifespan=lifespan,
     )
-    app.state.scoring = state
-
-    async def invocations(request: Request) -> Response:
-        if state.model is None:
-            status = "failed to load" if state.error else "still loading"
-            return _error(ModelNotReady(f"The model is {status}; see /health"))
-        try:
-            content_type = request.headers.get("content-type")
-            media_type(content_type)  # 415 before reading the body
-            body = await _read_body(request, config.max_body_bytes)
-            if len(body) <= config.inline_max_bytes:
-                content = _handle(state, body, content_type)
-            else:
-                content = await asyncio.wait_for(
-                    asyncio.to_thread(_handle, state, body, content_type), config.timeout
-                )
-        except MlflowxError as e:
-            return _error(e)
-        except TimeoutError:
-            return JSONResponse(
-                {
-                    "error_code": "DEADLINE_EXCEEDED",
-                    "message": f"The prediction took longer than {config.timeout:g}s "
-                    "(MLFLOWX_SCORING_SERVER_REQUEST_TIMEOUT)",
-                },
-                status_code=504,
-            )
-        except Exception as e:
-            log.exception("Unexpected error while scoring")
-            return _error(InternalError(f"Unexpected error while scoring: {e}"))
-        return Response(content, media_type=_JSON)
-
-    app.add_route("/invocations", invocations, methods=["POST"])
+    app.scoring = app.state.scoring = state
 
     async def ping(_: Request) -> Response:
         status, body = state.health()
