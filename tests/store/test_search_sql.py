@@ -922,3 +922,25 @@ def test_experiments_default_order() -> None:
     fragment = compile_experiments_search("name = 'x'", ["name"], "postgresql")
     assert fragment.order_by == 'e.name COLLATE "C" ASC, e.experiment_id DESC'
     assert fragment.params == {"s_0": "x"}
+
+
+# ---------------------------------------------------------------------- logged models' key/values
+def test_logged_models_filter_on_tags_and_params(tracking_uri: str, tmp_path: Any) -> None:
+    """Tags and params of logged models: values, IN, and presence (IS [NOT] NULL)."""
+    from mlflowx.store.tracking.sql import SqlTrackingStore
+
+    store = SqlTrackingStore(tracking_uri, default_artifact_root=str(tmp_path / "artifacts"))
+    store.create_logged_model("0", "a", params={"lr": "0.1"}, tags={"team": "x"})
+    store.create_logged_model("0", "b", params={"lr": "0.2"})
+    store.create_logged_model("0", "c", tags={"team": "y"})
+
+    def names(filter_string: str) -> list[str]:
+        found = store.search_logged_models(["0"], filter_string, order_by=["name"])
+        return [m.name for m in found]
+
+    assert names("params.lr = '0.1'") == ["a"]
+    assert names("params.lr IN ('0.1', '0.2')") == ["a", "b"]
+    assert names("params.lr IS NULL") == ["c"]
+    assert names("tags.team IS NOT NULL AND params.lr IS NOT NULL") == ["a"]
+    assert names("tags.team LIKE '%' AND name != 'a'") == ["c"]
+    store.close()

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.store.search.parser import LIST_OPS, NUMERIC_OPS, STRING_OPS
+from mlflowx.store.search.sql import SqlBuilder
 
 __all__ = [
     "IS_PROMPT_TAG",
@@ -41,9 +43,6 @@ __all__ = [
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 Value = str | int | tuple[str, ...]
-_STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE"})
-_LIST_OPS = frozenset({"IN", "NOT IN"})
-_NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _ATTRIBUTE_PREFIXES = frozenset({"attribute", "attributes", "attr"})
 _TAG_PREFIXES = frozenset({"tag", "tags"})
 
@@ -72,7 +71,7 @@ class _Target:
 
 REGISTERED_MODELS = _Target(
     what="registered models",
-    attributes={"name": ("rm.name", _STRING_OPS | _LIST_OPS, False)},
+    attributes={"name": ("rm.name", STRING_OPS | LIST_OPS, False)},
     order_keys={
         "name": ("rm.name", True),
         "last_updated_timestamp": ("rm.last_updated_time", False),
@@ -88,10 +87,10 @@ REGISTERED_MODELS = _Target(
 MODEL_VERSIONS = _Target(
     what="model versions",
     attributes={
-        "name": ("mv.name", _STRING_OPS | _LIST_OPS, False),
-        "run_id": ("mv.run_id", _STRING_OPS | _LIST_OPS, False),
-        "source_path": ("mv.source", _STRING_OPS, False),
-        "version_number": ("mv.version", _NUMERIC_OPS, True),
+        "name": ("mv.name", STRING_OPS | LIST_OPS, False),
+        "run_id": ("mv.run_id", STRING_OPS | LIST_OPS, False),
+        "source_path": ("mv.source", STRING_OPS, False),
+        "version_number": ("mv.version", NUMERIC_OPS, True),
     },
     order_keys={
         "name": ("mv.name", True),
@@ -238,7 +237,7 @@ class _Parser:
                 )
             _, allowed, numeric = self.target.attributes[subject.value]
         elif subject.prefix in _TAG_PREFIXES:
-            entity, allowed, numeric = "tag", _STRING_OPS, False
+            entity, allowed, numeric = "tag", STRING_OPS, False
         else:
             raise InvalidParameter(
                 f"Invalid entity type {subject.prefix!r} in filter {self.source!r}; valid: "
@@ -262,7 +261,7 @@ class _Parser:
                 f"{self.source!r}; allowed: {', '.join(sorted(allowed))}"
             )
         value: Value
-        if op in _LIST_OPS:
+        if op in LIST_OPS:
             value = self.string_list()
         elif numeric:
             value = self.integer(subject.value)
@@ -325,26 +324,6 @@ class RegistrySearch:
     params: dict[str, Any]
 
 
-class _Builder:
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
-        self.params: dict[str, Any] = {}
-
-    def bind(self, value: Any) -> str:
-        name = f"s_{len(self.params)}"
-        self.params[name] = value
-        return ":" + name
-
-    def compare(self, column: str, op: str, value: Value) -> str:
-        if isinstance(value, tuple):
-            return f"{column} {op} ({', '.join(self.bind(v) for v in value)})"
-        if op == "LIKE":
-            return f"{column} LIKE {self.bind(value)} ESCAPE '\\'"
-        if op == "ILIKE":
-            return f"LOWER({column}) LIKE LOWER({self.bind(value)}) ESCAPE '\\'"
-        return f"{column} {op} {self.bind(value)}"
-
-
 def _queries_prompts(clauses: list[Clause]) -> bool:
     for c in clauses:
         if c.entity == "tag" and c.key == IS_PROMPT_TAG and isinstance(c.value, str):
@@ -354,7 +333,7 @@ def _queries_prompts(clauses: list[Clause]) -> bool:
     return False
 
 
-def _order_by(b: _Builder, target: _Target, order_by: Sequence[str] | None) -> str:
+def _order_by(b: SqlBuilder, target: _Target, order_by: Sequence[str] | None) -> str:
     if isinstance(order_by, str):
         raise InvalidParameter(f"order_by must be a list of strings, got {order_by!r}")
     items: list[tuple[str, bool]] = []
@@ -393,7 +372,7 @@ def _order_by(b: _Builder, target: _Target, order_by: Sequence[str] | None) -> s
 def _compile(
     target: _Target, clauses: list[Clause], order_by: Sequence[str] | None, dialect: str
 ) -> RegistrySearch:
-    b = _Builder(dialect)
+    b = SqlBuilder(dialect)
     where: list[str] = []
     if not _queries_prompts(clauses):
         # MLflow drops clauses on the prompt tag here (they could only ask for non-prompts).

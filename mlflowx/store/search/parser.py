@@ -38,13 +38,20 @@ from typing import Literal, cast
 from mlflowx.exceptions import InvalidParameter
 
 __all__ = [
+    "LIST_OPS",
+    "NULL_OPS",
+    "NUMERIC_OPS",
+    "STRING_OPS",
     "Comparison",
+    "Grammar",
     "OrderBy",
     "decode_page_token",
     "encode_page_token",
     "parse_experiments_filter",
     "parse_experiments_order_by",
+    "parse_filter_with",
     "parse_order_by",
+    "parse_order_by_with",
     "parse_search_filter",
 ]
 
@@ -80,10 +87,10 @@ class OrderBy:
 
 
 # ------------------------------------------------------------------------------------ grammar
-_NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
-_STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE"})
-_LIST_OPS = frozenset({"IN", "NOT IN"})
+NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
+STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE"})
+LIST_OPS = frozenset({"IN", "NOT IN"})
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 
 # What a key's value must look like, and which comparators it takes.
@@ -91,7 +98,10 @@ _Kind = Literal["number", "string", "id"]
 
 
 @dataclass(frozen=True)
-class _Grammar:
+class Grammar:
+    """What one search accepts (runs, experiments, logged models): its entities, attributes
+    and comparators; :func:`parse_filter_with` and :func:`parse_order_by_with` read by it."""
+
     what: str  # "runs" / "experiments", for messages
     entities: Mapping[str, Entity]  # prefix -> entity
     attributes: Mapping[str, _Kind]  # canonical attribute key -> value kind
@@ -111,7 +121,7 @@ class _Grammar:
         return self.comparators[entity]
 
 
-RUNS = _Grammar(
+RUNS = Grammar(
     what="runs",
     entities={
         "metric": "metric",
@@ -146,19 +156,19 @@ RUNS = _Grammar(
         "Run Name": "run_name",
     },
     comparators={
-        "metric": _NUMERIC_OPS | _NULL_OPS,
+        "metric": NUMERIC_OPS | NULL_OPS,
         # IN / NOT IN on params and tags go beyond MLflow (which has them for run_id only).
-        "param": _STRING_OPS | _LIST_OPS | _NULL_OPS,
-        "tag": _STRING_OPS | _LIST_OPS | _NULL_OPS,
-        "dataset": _STRING_OPS | _LIST_OPS,
-        "attribute:string": _STRING_OPS | _LIST_OPS,
-        "attribute:number": _NUMERIC_OPS,
+        "param": STRING_OPS | LIST_OPS | NULL_OPS,
+        "tag": STRING_OPS | LIST_OPS | NULL_OPS,
+        "dataset": STRING_OPS | LIST_OPS,
+        "attribute:string": STRING_OPS | LIST_OPS,
+        "attribute:number": NUMERIC_OPS,
     },
     dataset_keys=frozenset({"name", "digest", "context"}),
     order_entities=frozenset({"metric", "param", "tag", "attribute"}),
 )
 
-EXPERIMENTS = _Grammar(
+EXPERIMENTS = Grammar(
     what="experiments",
     entities={
         "attribute": "attribute",
@@ -175,10 +185,10 @@ EXPERIMENTS = _Grammar(
     },
     attribute_aliases={},
     comparators={
-        "tag": _STRING_OPS | _LIST_OPS | _NULL_OPS,
-        "attribute:string": _STRING_OPS,
-        "attribute:number": _NUMERIC_OPS,
-        "attribute:id": frozenset({"=", "!="}) | _LIST_OPS,
+        "tag": STRING_OPS | LIST_OPS | NULL_OPS,
+        "attribute:string": STRING_OPS,
+        "attribute:number": NUMERIC_OPS,
+        "attribute:id": frozenset({"=", "!="}) | LIST_OPS,
     },
     order_entities=frozenset({"attribute"}),
 )
@@ -299,7 +309,7 @@ def _read_identifier(source: str, start: int, what: str) -> _Token:
 
 # ------------------------------------------------------------------------------------- parser
 class _Parser:
-    def __init__(self, source: str, grammar: _Grammar, what: str) -> None:
+    def __init__(self, source: str, grammar: Grammar, what: str) -> None:
         self.source = source
         self.grammar = grammar
         self.what = what
@@ -473,9 +483,9 @@ class _Parser:
             )
         kind = self.grammar.kind_of(entity, key)
         value: Value
-        if op in _NULL_OPS:
+        if op in NULL_OPS:
             value = None
-        elif op in _LIST_OPS:
+        elif op in LIST_OPS:
             value = self.string_list(kind, entity, key, op_token)
         else:
             value = self.scalar(kind, entity, key, op_token)
@@ -512,13 +522,15 @@ class _Parser:
         return entity, key, ascending
 
 
-def _parse_filter(filter_string: str | None, grammar: _Grammar) -> list[Comparison]:
+def parse_filter_with(filter_string: str | None, grammar: Grammar) -> list[Comparison]:
+    """The AND-ed comparisons of ``filter_string``, checked against ``grammar``."""
     if filter_string is None or not filter_string.strip():
         return []
     return _Parser(filter_string, grammar, "filter").filter()
 
 
-def _parse_order_by(order_by: Sequence[str] | None, grammar: _Grammar) -> list[OrderBy]:
+def parse_order_by_with(order_by: Sequence[str] | None, grammar: Grammar) -> list[OrderBy]:
+    """The ``order_by`` items, checked against ``grammar`` (each key at most once)."""
     if isinstance(order_by, str):  # a lone string would otherwise be read character by character
         raise InvalidParameter(f"order_by must be a list of strings, got {order_by!r}")
     result: list[OrderBy] = []
@@ -538,22 +550,22 @@ def _parse_order_by(order_by: Sequence[str] | None, grammar: _Grammar) -> list[O
 
 def parse_search_filter(filter_string: str | None) -> list[Comparison]:
     """Parse a runs filter (``metrics.acc > 0.9 AND params.model = 'cnn'``); empty -> ``[]``."""
-    return _parse_filter(filter_string, RUNS)
+    return parse_filter_with(filter_string, RUNS)
 
 
 def parse_order_by(order_by: Sequence[str] | None) -> list[OrderBy]:
     """Parse runs ``order_by`` items (``metrics.acc DESC``, ``start_time``, ``params.`a` ASC``)."""
-    return _parse_order_by(order_by, RUNS)
+    return parse_order_by_with(order_by, RUNS)
 
 
 def parse_experiments_filter(filter_string: str | None) -> list[Comparison]:
     """Parse an experiments filter (``name LIKE 'x%' AND tags.team = 'ml'``); empty -> ``[]``."""
-    return _parse_filter(filter_string, EXPERIMENTS)
+    return parse_filter_with(filter_string, EXPERIMENTS)
 
 
 def parse_experiments_order_by(order_by: Sequence[str] | None) -> list[OrderBy]:
     """Parse experiments ``order_by`` items (``name``, ``creation_time DESC`` ...)."""
-    return _parse_order_by(order_by, EXPERIMENTS)
+    return parse_order_by_with(order_by, EXPERIMENTS)
 
 
 # --------------------------------------------------------------------------------- page token

@@ -58,27 +58,27 @@ class SqlFragment:
 
 
 @dataclass(frozen=True, slots=True)
-class _Column:
+class Column:
     sql: str
     nullable: bool
     text: bool
 
 
 _RUN_COLUMNS = {
-    "run_id": _Column("r.run_uuid", nullable=False, text=True),
-    "run_name": _Column("r.name", nullable=True, text=True),
-    "status": _Column("r.status", nullable=False, text=True),
-    "user_id": _Column("r.user_id", nullable=True, text=True),
-    "artifact_uri": _Column("r.artifact_uri", nullable=True, text=True),
-    "start_time": _Column("r.start_time", nullable=True, text=False),
-    "end_time": _Column("r.end_time", nullable=True, text=False),
+    "run_id": Column("r.run_uuid", nullable=False, text=True),
+    "run_name": Column("r.name", nullable=True, text=True),
+    "status": Column("r.status", nullable=False, text=True),
+    "user_id": Column("r.user_id", nullable=True, text=True),
+    "artifact_uri": Column("r.artifact_uri", nullable=True, text=True),
+    "start_time": Column("r.start_time", nullable=True, text=False),
+    "end_time": Column("r.end_time", nullable=True, text=False),
 }
 
 _EXPERIMENT_COLUMNS = {
-    "experiment_id": _Column("e.experiment_id", nullable=False, text=False),
-    "name": _Column("e.name", nullable=False, text=True),
-    "creation_time": _Column("e.creation_time", nullable=True, text=False),
-    "last_update_time": _Column("e.last_update_time", nullable=True, text=False),
+    "experiment_id": Column("e.experiment_id", nullable=False, text=False),
+    "name": Column("e.name", nullable=False, text=True),
+    "creation_time": Column("e.creation_time", nullable=True, text=False),
+    "last_update_time": Column("e.last_update_time", nullable=True, text=False),
 }
 
 _KEY_VALUE_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
@@ -93,7 +93,7 @@ _PYTHON_OPS: dict[str, Callable[[float, float], bool]] = {
 _BINARY_OPS = frozenset(_PYTHON_OPS)
 
 
-class _Builder:
+class SqlBuilder:
     def __init__(self, dialect: str) -> None:
         if dialect not in SUPPORTED_DIALECTS:
             raise NotImplementedByBackend(
@@ -133,6 +133,32 @@ class _Builder:
             return f"{column} {op} {self.bind(value)}"
         raise InvalidParameter(f"Invalid comparator {op!r}")
 
+    def key_value(
+        self, table: str, link: str, owner: str, c: Comparison, *, compare: bool = True
+    ) -> str | None:
+        """A condition on a key/value side table (tags, params, metrics) of the searched rows.
+
+        ``table.link`` points at the searched row's ``owner`` column (e.g. ``tags.run_uuid``
+        at ``r.run_uuid``). ``IS [NOT] NULL`` tests whether the key is there (an ``EXISTS``;
+        returns ``None``); any other comparison joins the key's row and, unless ``compare`` is
+        false (the caller writes its own test), compares its ``value``. Returns the join alias.
+        """
+        if c.op in ("IS NULL", "IS NOT NULL"):
+            alias = self.alias("x")
+            exists = (
+                f"EXISTS (SELECT 1 FROM {table} {alias} "
+                f"WHERE {alias}.{link} = {owner} AND {alias}.key = {self.bind(c.key)})"
+            )
+            self.where.append(exists if c.op == "IS NOT NULL" else f"NOT {exists}")
+            return None
+        alias = self.alias("j")
+        self.joins.append(
+            f"JOIN {table} {alias} ON {alias}.{link} = {owner} AND {alias}.key = {self.bind(c.key)}"
+        )
+        if compare:
+            self.where.append(self.compare(f"{alias}.value", c.op, c.value))
+        return alias
+
     def order_item(self, expr: str, ascending: bool, *, nullable: bool, text: bool) -> str:
         """``expr`` in the direction asked, NULLs last either way, strings by code point."""
         if text and self.dialect == "postgresql":
@@ -154,7 +180,7 @@ class _Builder:
 
 
 # -------------------------------------------------------------------------------------- runs
-def _run_column(entity: str, key: str) -> _Column | None:
+def _run_column(entity: str, key: str) -> Column | None:
     if entity == "attribute":
         column = _RUN_COLUMNS.get(key)
         if column is None:
@@ -175,7 +201,7 @@ def compile_runs_search(
         order: from :func:`~mlflowx.store.search.parse_order_by`.
         dialect: ``"sqlite"`` or ``"postgresql"``.
     """
-    b = _Builder(dialect)
+    b = SqlBuilder(dialect)
     # Inner joins made for filters, reused for sorting: key -> alias (and whether NaN can pass).
     metric_joins: dict[str, tuple[str, bool]] = {}
     value_joins: dict[tuple[str, str], str] = {}
@@ -235,26 +261,17 @@ def _left_join(table: str, alias: str, key_param: str) -> str:
 
 
 def _compile_key_value(
-    b: _Builder,
+    b: SqlBuilder,
     c: Comparison,
     metric_joins: dict[str, tuple[str, bool]],
     value_joins: dict[tuple[str, str], str],
 ) -> None:
+    metric = c.entity == "metric"  # compared below: NaN is stored as 0 with a flag
     table = _KEY_VALUE_TABLES[c.entity]
-    if c.op in ("IS NULL", "IS NOT NULL"):
-        alias = b.alias("x")
-        exists = (
-            f"EXISTS (SELECT 1 FROM {table} {alias} "
-            f"WHERE {alias}.run_uuid = r.run_uuid AND {alias}.key = {b.bind(c.key)})"
-        )
-        b.where.append(exists if c.op == "IS NOT NULL" else f"NOT {exists}")
+    alias = b.key_value(table, "run_uuid", "r.run_uuid", c, compare=not metric)
+    if alias is None:
         return
-    alias = b.alias("j")
-    b.joins.append(
-        f"JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = {b.bind(c.key)}"
-    )
-    if c.entity != "metric":
-        b.where.append(b.compare(f"{alias}.value", c.op, c.value))
+    if not metric:
         value_joins.setdefault((c.entity, c.key), alias)
         return
     if c.op not in _BINARY_OPS or isinstance(c.value, (str, tuple)) or c.value is None:
@@ -274,7 +291,7 @@ def _compile_key_value(
         metric_joins[c.key] = (alias, nan_possible)
 
 
-def _compile_dataset(b: _Builder, c: Comparison) -> None:
+def _compile_dataset(b: SqlBuilder, c: Comparison) -> None:
     inputs = b.alias("i")
     if c.key == "context":
         tags = b.alias("t")
@@ -309,7 +326,7 @@ def compile_experiments_search(
     ``creation_time DESC, experiment_id ASC``. As in MLflow, ``experiment_id DESC`` breaks ties
     when the order does not name it.
     """
-    b = _Builder(dialect)
+    b = SqlBuilder(dialect)
     for c in parse_experiments_filter(filter_string):
         if c.entity == "attribute":
             column = _EXPERIMENT_COLUMNS[c.key]
@@ -317,20 +334,8 @@ def compile_experiments_search(
             if c.key == "experiment_id":  # an INTEGER column; the parser checked the digits
                 value = tuple(map(int, value)) if isinstance(value, tuple) else int(str(value))
             b.where.append(b.compare(column.sql, c.op, value))
-        elif c.op in ("IS NULL", "IS NOT NULL"):
-            alias = b.alias("x")
-            exists = (
-                f"EXISTS (SELECT 1 FROM experiment_tags {alias} WHERE "
-                f"{alias}.experiment_id = e.experiment_id AND {alias}.key = {b.bind(c.key)})"
-            )
-            b.where.append(exists if c.op == "IS NOT NULL" else f"NOT {exists}")
         else:
-            alias = b.alias("j")
-            b.joins.append(
-                f"JOIN experiment_tags {alias} ON {alias}.experiment_id = e.experiment_id "
-                f"AND {alias}.key = {b.bind(c.key)}"
-            )
-            b.where.append(b.compare(f"{alias}.value", c.op, c.value))
+            b.key_value("experiment_tags", "experiment_id", "e.experiment_id", c)
     order = parse_experiments_order_by(order_by) or [
         OrderBy("attribute", "creation_time", ascending=False),
         OrderBy("attribute", "experiment_id", ascending=True),
