@@ -9,6 +9,7 @@ the URL of the temporary server the flow's process runs to its workers instead.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from prefect_dask.task_runners import DaskTaskRunner
@@ -31,7 +32,13 @@ class ProcessDaskTaskRunner(DaskTaskRunner):
     """``DaskTaskRunner`` on a ``LocalCluster`` of ``n_workers`` single-threaded processes."""
 
     def __init__(self, n_workers: int = 2, **kwargs: Any) -> None:
-        cluster_kwargs = {"n_workers": n_workers, "threads_per_worker": 1, "processes": True}
+        cluster_kwargs: dict[str, Any] = {
+            "n_workers": n_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,  # no web dashboard (and no clash on port 8787)
+            "silence_logs": logging.WARNING,
+        }
         cluster_kwargs.update(kwargs.pop("cluster_kwargs", None) or {})
         super().__init__(cluster_kwargs=cluster_kwargs, **kwargs)
 
@@ -48,5 +55,6 @@ class ProcessDaskTaskRunner(DaskTaskRunner):
             env = dict(self.cluster_kwargs.get("env") or {})
             env.setdefault("PREFECT_API_URL", url)
             self.cluster_kwargs["env"] = env
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         super().__enter__()  # type: ignore[no-untyped-call]
         return self
