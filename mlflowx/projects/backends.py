@@ -177,6 +177,16 @@ def flow_parameters(
     return declared
 
 
+def _require_prefect_api() -> None:
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        raise InvalidParameter(
+            "The prefect backend needs a Prefect server that workers also reach: set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api after `prefect server start`)"
+        )
+
+
 def _pool_type(work_pool: str) -> str:
     from prefect import get_client
     from prefect.exceptions import ObjectNotFound
@@ -219,18 +229,22 @@ def deploy(
 
     if isinstance(project, str):
         project = load(project, version)
+    _require_prefect_api()
     tracking_uri = tracking_uri or get_tracking_uri()
+    variables: dict[str, Any] = {"env": {"MLFLOWX_TRACKING_URI": tracking_uri}}
+    if _pool_type(work_pool) == "docker":
+        from mlflowx.projects.docker_image import build_project_image, docker_job_variables
+
+        env_manager = "local"  # the image is the environment
+        options = {"env_manager": env_manager, "experiment_name": experiment_name,
+                   "backend": "prefect", "tracking_uri": tracking_uri}  # fmt: skip
+        project.write_flow_module(entry, **options)  # baked into the image
+        image = image or build_project_image(project)
+        variables = docker_job_variables(image, tracking_uri)
     options = {"env_manager": env_manager, "experiment_name": experiment_name,
                "backend": "prefect", "tracking_uri": tracking_uri}  # fmt: skip
     entrypoint = project.write_flow_module(entry, **options)
     flow: Any = Flow.from_source(source=str(project.directory), entrypoint=entrypoint)
-    variables: dict[str, Any] = {"env": {"MLFLOWX_TRACKING_URI": tracking_uri}}
-    pool_type = _pool_type(work_pool)
-    if pool_type == "docker":
-        from mlflowx.projects.docker_image import build_project_image, docker_job_variables
-
-        image = image or build_project_image(project)
-        variables = docker_job_variables(image, tracking_uri)
     for key, value in (job_variables or {}).items():
         if key == "env" and isinstance(value, Mapping):
             variables["env"] = {**variables.get("env", {}), **value}
@@ -275,8 +289,10 @@ def run(
     """
     if backend not in BACKENDS:
         raise InvalidParameter(f"Unknown backend {backend!r}; choose one of {BACKENDS}")
-    if backend == "prefect" and not work_pool:
-        raise InvalidParameter("The prefect backend needs a work pool (--work-pool NAME)")
+    if backend == "prefect":
+        if not work_pool:
+            raise InvalidParameter("The prefect backend needs a work pool (--work-pool NAME)")
+        _require_prefect_api()
     project = load(uri, version)
     env = project.resolve_env_manager(env_manager)
     params = flow_parameters(project, entry_point, parameters)

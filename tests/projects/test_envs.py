@@ -153,3 +153,27 @@ def test_docker_env_runs_in_the_image(
     assert run.data.tags["mlflow.project.env"] == "docker"
     assert run.data.tags["mlflow.docker.image.name"] == base_image
     assert run.info.status.value == "FINISHED"
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_example_sklearn_project_runs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mlflowx.projects")
+    project = load(str(EXAMPLES / "sklearn_project"))
+    out = execute(project, "main", {"alpha": "0.2"}, RunConfig(env_manager="local"))
+    run = mlflowx.get_run(out["run_id"])
+    assert set(run.data.metrics) == {"rmse", "mae", "r2"}
+    assert run.data.params == {"alpha": "0.2", "l1_ratio": "0.1", "max_iter": "2000"}
+    assert any("ElasticNet(alpha=0.2" in r.getMessage() for r in caplog.records)
+
+
+def test_example_docker_project_runs(
+    docker_client: Any, base_image: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mlflowx.projects")
+    project = load(str(EXAMPLES / "sklearn_project_docker"))
+    out = execute(project, "main", {"rows": 3}, RunConfig(docker_client=docker_client))
+    lines = [r.getMessage() for r in caplog.records]
+    assert "hello from docker_env" in lines
+    assert f"run {out['run_id']}: mean alcohol of 3 rows = 13.530" in lines

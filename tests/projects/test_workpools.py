@@ -17,14 +17,18 @@ import mlflowx.projects
 from tests.projects.conftest import ProjectFactory
 
 BIN = Path(sys.executable).parent
-PROJECT = """
+LOG = (
+    "import mlflowx, sys; mlflowx.start_run(); mlflowx.log_metric('alpha', float(sys.argv[1])); "
+    "mlflowx.end_run(); print('worker says', sys.argv[2])"
+)
+PROJECT = f"""
 name: pooled
 entry_points:
   main:
     parameters:
-      alpha: {type: float, default: 0.5}
-      label: {type: string, default: none}
-    command: "python -c \\"import mlflowx, sys; mlflowx.start_run(); mlflowx.log_metric('alpha', float(sys.argv[1])); mlflowx.end_run(); print('worker says', sys.argv[2])\\" {alpha} {label}"
+      alpha: {{type: float, default: 0.5}}
+      label: {{type: string, default: none}}
+    command: "python -c \\"{LOG}\\" {{alpha}} {{label}}"
 """
 
 
@@ -119,3 +123,57 @@ def test_scheduled_deployment_reads_back(prefect_server: Any, make_project: Proj
     assert props["label"]["type"] == "string"
     assert deployment.entrypoint == ".mlflowx/flow_main.py:mlproject_main"
     assert deployment.job_variables["env"]["MLFLOWX_TRACKING_URI"] == mlflowx.get_tracking_uri()
+
+
+@pytest.mark.slow
+def test_docker_worker_runs_the_project_in_its_image(
+    prefect_server: Any, docker_client: Any, base_image: str, make_project: ProjectFactory,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """A prefect-docker worker runs the flow inside the project's image (Prefect + mlflowx +
+    the project, built offline from a wheelhouse); the tracking store is mounted."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect_docker.worker import DockerWorker
+
+    pool = f"docker-{uuid.uuid4().hex[:8]}"
+    template = DockerWorker.get_default_base_job_template()
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(
+            WorkPoolCreate(name=pool, type="docker", base_job_template=template)
+        )
+    root = make_project(MLproject=PROJECT)
+    submitted = mlflowx.projects.run(
+        str(root), parameters={"alpha": 0.5, "label": "in-docker"}, backend="prefect",
+        work_pool=pool, synchronous=False,
+    )  # fmt: skip
+    assert isinstance(submitted, mlflowx.projects.PrefectSubmittedRun)
+    env = {**os.environ, **prefect_server.env, "PREFECT_LOGGING_LEVEL": "INFO"}
+    _run_worker(pool, env, tmp_path / "worker.log", worker_type="docker")
+    assert submitted.wait(timeout=180), (tmp_path / "worker.log").read_text()
+    run = mlflowx.get_run(submitted.run_id)
+    assert run.info.status.value == "FINISHED"
+    assert run.data.metrics == {"alpha": 0.5}
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(submitted.flow_run_id)
+        deployment = client.read_deployment(flow_run.deployment_id)  # type: ignore[arg-type]
+    image = deployment.job_variables["image"]
+    assert image.startswith("mlflowx-project-pooled:")
+    docker_client.images.get(image)
+
+
+def test_prefect_backend_needs_an_api_and_a_pool(make_project: ProjectFactory) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from mlflowx.exceptions import InvalidParameter
+
+    root = make_project(MLproject=PROJECT)
+    with pytest.raises(InvalidParameter, match="needs a work pool"):
+        mlflowx.projects.run(str(root), backend="prefect")
+    with (
+        temporary_settings(restore_defaults={PREFECT_API_URL}),
+        pytest.raises(InvalidParameter, match="set PREFECT_API_URL"),
+    ):
+        mlflowx.projects.run(str(root), backend="prefect", work_pool="p")
+    with pytest.raises(InvalidParameter, match="Unknown backend"):
+        mlflowx.projects.run(str(root), backend="k8s")
