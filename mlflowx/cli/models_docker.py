@@ -24,6 +24,10 @@ BaseImageOpt = Annotated[
 ]
 
 
+# Steps worth a line of their own (the spinner shows every step while it runs).
+_LOGGED = ("Built ", "Pulling ", "Downloading the wheelhouse", "Building the")
+
+
 @contextlib.contextmanager
 def progress_status(title: str) -> Iterator[Callable[[str], None]]:
     """A rich spinner whose text follows the steps of a long operation."""
@@ -33,7 +37,7 @@ def progress_status(title: str) -> Iterator[Callable[[str], None]]:
     with console.status(title) as status:
 
         def update(message: str) -> None:
-            if message.startswith(("Built ", "Pulling ", "Downloading the wheelhouse")):
+            if message.startswith(_LOGGED):
                 console.log(message)
             status.update(message)
 

@@ -77,7 +77,11 @@ def models(
 @pytest.fixture
 def deployments(docker_client: Any, base_image: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("MLFLOWX_BASE_IMAGE", base_image)  # the proxy image is built on it
-    return DockerDeployments(docker_client)
+    started = time.monotonic()
+    # Steps and their times show with `pytest -s`.
+    return DockerDeployments(
+        docker_client, progress=lambda step: print(f"[{time.monotonic() - started:6.1f}s] {step}")
+    )
 
 
 @pytest.fixture

@@ -44,6 +44,10 @@ events {{ worker_connections 4096; }}
 http {{
     access_log off;
     server_tokens off;
+    # No keep-alive towards clients: a reload closes the idle keep-alive connections of the old
+    # workers, racing with a client's next request on them. With one connection per request,
+    # connections wait in the listening socket (shared by old and new workers) and none is lost.
+    keepalive_timeout 0;
     client_max_body_size 0;  # the scoring server enforces its own limit (413)
     include {UPSTREAM_FILE};
     server {{
