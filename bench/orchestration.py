@@ -14,7 +14,8 @@ Each repetition runs the same flow twice, plain (``@prefect.flow`` + ``@prefect.
 tracked (``@mlflowx.flow`` + ``@mlflowx.task(track=True)``), in alternating order. Reported:
 - per task: median wall time of one task call measured inside the flow, tracked minus plain;
 - per task, tracking alone: the time the tracking wrapper spends around the task function
-  (create the child run, one log_batch, end it), measured inside the wrapper;
+  (create the child run, one log_batch, end it), measured inside the wrapper, as wall time and
+  as the thread's CPU time (which a loaded machine distorts much less);
 - whole flow: median flow call time, tracked / plain.
 Results go to ``bench/results/orchestration-<UTC timestamp>.json``.
 """
@@ -110,12 +111,14 @@ def build_flows(n_tasks: int) -> dict[str, Any]:
     from mlflowx.orchestration import tracked
 
     inner: list[float] = []  # time inside the task function, tracked flow
+    inner_cpu: list[float] = []
     calls: dict[str, list[float]] = {"plain": [], "tracked": []}
 
     def work(x: int) -> dict[str, float]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         value = {"loss": 1.0 / (x + 1), "score": float(x)}
         inner.append(time.perf_counter() - t0)
+        inner_cpu.append(time.thread_time() - c0)
         return value
 
     plain_task = prefect.task(work, name="work")
@@ -123,14 +126,16 @@ def build_flows(n_tasks: int) -> dict[str, Any]:
 
     # Time the tracking wrapper of every tracked task call: wrapper total minus the function.
     wrapper_total: list[float] = []
+    wrapper_cpu: list[float] = []
     original = tracked_task.fn
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             return original(*args, **kwargs)
         finally:
             wrapper_total.append(time.perf_counter() - t0)
+            wrapper_cpu.append(time.thread_time() - c0)
 
     tracked_task.fn = timed
 
@@ -153,7 +158,9 @@ def build_flows(n_tasks: int) -> dict[str, Any]:
         "tracked": mlflowx.flow(tracked_fn, name="bench-tracked", experiment="bench"),
         "calls": calls,
         "inner": inner,
+        "inner_cpu": inner_cpu,
         "wrapper_total": wrapper_total,
+        "wrapper_cpu": wrapper_cpu,
         "tracked_module": tracked,
     }
 
@@ -172,8 +179,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         flows[name]()
     for key in ("plain", "tracked"):
         flows["calls"][key].clear()
-    flows["inner"].clear()
-    flows["wrapper_total"].clear()
+    for key in ("inner", "inner_cpu", "wrapper_total", "wrapper_cpu"):
+        flows[key].clear()
 
     for rep in range(args.reps):
         order = ("plain", "tracked") if rep % 2 == 0 else ("tracked", "plain")
@@ -189,6 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     calls = flows["calls"]
     wrapper = [w - i for w, i in zip(flows["wrapper_total"], flows["inner"], strict=False)]
+    wrapper_cpu = [w - i for w, i in zip(flows["wrapper_cpu"], flows["inner_cpu"], strict=False)]
     client = mlflowx.MlflowClient()
     experiment = client.get_experiment_by_name("bench")
     assert experiment is not None
@@ -205,6 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tracking_wrapper_ms_per_task_p90": (
             statistics.quantiles(wrapper, n=10)[-1] * 1000 if len(wrapper) >= 10 else None
         ),
+        "tracking_wrapper_cpu_ms_per_task_median": median_ms(wrapper_cpu),
         "flow_s_plain_median": statistics.median(flow_times["plain"]),
         "flow_s_tracked_median": statistics.median(flow_times["tracked"]),
         "flow_ratio": statistics.median(flow_times["tracked"])
@@ -293,6 +302,10 @@ def main() -> int:
             result["tracking_wrapper_ms_per_task_median"],
         ),
         ("tracking wrapper alone per task (p90 ms)", result["tracking_wrapper_ms_per_task_p90"]),
+        (
+            "tracking wrapper CPU per task (median ms)",
+            result["tracking_wrapper_cpu_ms_per_task_median"],
+        ),
         ("flow, plain (median s)", result["flow_s_plain_median"]),
         ("flow, tracked (median s)", result["flow_s_tracked_median"]),
         ("whole-flow ratio tracked / plain", result["flow_ratio"]),

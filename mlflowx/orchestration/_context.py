@@ -62,8 +62,16 @@ class Tracking:
     experiment_id: str
 
 
+class _ActiveFlowRuns(dict[str, Tracking]):
+    """Pickles as a plain-dict snapshot taken in one step: Dask pickles the flow (and this) in
+    its own thread while flow runs of this process may start or end."""
+
+    def __reduce__(self) -> tuple[type[dict[str, Tracking]], tuple[dict[str, Tracking]]]:
+        return dict, (dict(self),)
+
+
 #: Prefect flow run id -> the tracking run of that flow run, for flow runs active in this process.
-ACTIVE_FLOW_RUNS: dict[str, Tracking] = {}
+ACTIVE_FLOW_RUNS: dict[str, Tracking] = _ActiveFlowRuns()
 
 _clients: dict[str, MlflowxClient] = {}
 _clients_lock = threading.Lock()

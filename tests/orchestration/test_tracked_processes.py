@@ -107,3 +107,59 @@ def test_tracking_uri_travels_to_a_subprocess_flow_run(
     assert run.data.params == {"n": "21"}
     assert run.data.metrics == {"from_body": 21.0, "double": 42.0}
     assert run.data.tags["mlflowx.prefect.flow_name"] == "job"
+
+
+DEPLOYED_SCRIPT = """
+import mlflowx
+
+@mlflowx.flow
+def nightly(n: int = 2) -> dict:
+    return {"double": 2 * n}
+"""
+
+
+def test_deployment_run_on_a_process_worker_is_tracked_with_lineage(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """The tracking URI and experiment reach the flow run through the work pool's job
+    variables; the run carries the deployment, work pool and UI link."""
+    import uuid
+
+    from prefect import Flow
+    from prefect.deployments import run_deployment
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "nightly.py").write_text(textwrap.dedent(DEPLOYED_SCRIPT))
+    uri = f"sqlite:///{tmp_path}/deployed.db"
+    env = {**os.environ, **prefect_server.env}
+    pool = f"proc-{uuid.uuid4().hex[:8]}"
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "work-pool", "create", pool, "--type", "process"],
+        env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    loaded = Flow.from_source(source=str(project), entrypoint="nightly.py:nightly")
+    loaded.deploy(
+        name="retrain",
+        work_pool_name=pool,
+        job_variables={"env": {"MLFLOWX_TRACKING_URI": uri, "MLFLOWX_EXPERIMENT_NAME": "deployed"}},
+        print_next_steps=False,
+    )
+    flow_run = run_deployment(name="nightly/retrain", parameters={"n": 5}, timeout=0)
+    worker = subprocess.run(
+        [sys.executable, "-m", "prefect", "worker", "start", "-p", pool, "--run-once"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+
+    mlflowx.set_tracking_uri(uri)
+    (run,) = runs_of("deployed")
+    tags = run.data.tags
+    assert run.info.status == "FINISHED", tags
+    assert run.data.params == {"n": "5"}
+    assert run.data.metrics == {"double": 10.0}
+    assert tags["mlflowx.prefect.flow_run_id"] == str(flow_run.id)
+    assert tags["mlflowx.prefect.deployment_id"] == str(flow_run.deployment_id)
+    assert tags["mlflowx.prefect.deployment_name"] == "retrain"
+    assert tags["mlflowx.prefect.work_pool"] == pool
+    assert tags["mlflowx.prefect.flow_run_url"].endswith(f"/runs/flow-run/{flow_run.id}")
