@@ -16,7 +16,15 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 STEPS = {
     "prefect": "Start Prefect (temporary server)",
@@ -42,6 +50,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="leave the scoring server running after the demo",
     )
     return parser.parse_args(argv)
+
+
+class StateColumn(ProgressColumn):
+    """A spinner while a step runs, a dot before it starts, nothing once it is done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spinner = SpinnerColumn(finished_text=" ")
+
+    def render(self, task: Task) -> Text:
+        if not task.started:
+            return Text("·", style="dim")
+        return self.spinner.render(task)  # type: ignore[return-value]
 
 
 class StepDisplay:
@@ -103,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     import mlflowx
     from mlflowx.orchestration.tasks import DeploySpec, progress, stop_servers
 
-    columns = (SpinnerColumn(finished_text=" "), TextColumn("{task.description}"))
+    columns = (StateColumn(), TextColumn("{task.description}"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
         display = StepDisplay(bar)
         progress.add_listener(display)
