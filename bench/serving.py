@@ -200,8 +200,10 @@ def profile_server(proc: subprocess.Popen[bytes], url: str, body: bytes, out: Pa
     return summarize_stacks(out)
 
 
-def summarize_stacks(path: Path, top: int = 25) -> str:
-    """Inclusive share of samples per function (py-spy raw/collapsed format)."""
+def summarize_stacks(path: Path, top: int = 18) -> str:
+    """Where the server's samples go (py-spy raw format): the share of samples whose innermost
+    frame is in each package, and the inclusive share of the main steps of a request."""
+    by_package: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
     for line in path.read_text().splitlines():
@@ -209,16 +211,29 @@ def summarize_stacks(path: Path, top: int = 25) -> str:
         if not count_s.isdigit():
             continue
         count = int(count_s)
+        frames = stack.split(";")
+        if "_worker (concurrent/futures/thread.py" in frames[-1]:
+            continue  # an idle executor thread (the model loader's) waiting on its queue
         total += count
-        seen = set()
-        for frame in stack.split(";"):
-            name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0][:40]
-            if name not in seen:
-                seen.add(name)
-                inclusive[name] = inclusive.get(name, 0) + count
-    lines = [f"{total} samples; inclusive share per function:"]
-    for name, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        where = frames[-1].rpartition("(")[2]
+        package = where.split("/")[0] if "/" in where else where.split(".")[0]
+        by_package[package] = by_package.get(package, 0) + count
+        for frame in set(frames):
+            name = frame.split(" (")[0]
+            inclusive[name] = inclusive.get(name, 0) + count
+    if not total:
+        return "no samples"
+    lines = [f"{total} samples. Innermost frame by package:"]
+    for name, count in sorted(by_package.items(), key=lambda kv: -kv[1])[:10]:
         lines.append(f"  {100 * count / total:5.1f}%  {name}")
+    lines.append("Inclusive share of request steps:")
+    steps = [
+        "ScoringApp.__call__", "_score", "_handle", "loads_json", "SklearnFastPath.rows",
+        "SklearnFastPath.predict", "validate_data", "predictions_json",
+        "RequestResponseCycle.send", "HttpToolsProtocol.data_received",
+    ]  # fmt: skip
+    for name in steps[:top]:
+        lines.append(f"  {100 * inclusive.get(name, 0) / total:5.1f}%  {name}")
     return "\n".join(lines)
 
 
