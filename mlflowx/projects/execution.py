@@ -107,7 +107,9 @@ def project_tags(project: Project, entry: str, env_manager: str, backend: str) -
         tags["mlflow.source.git.repoURL"] = source.repo_url
         tags["mlflow.gitRepoURL"] = source.repo_url
     if source.version:
-        tags["mlflow.source.git.version"] = source.version
+        tags["mlflowx.source.git.version"] = source.version
+    if source.branch:
+        tags["mlflow.source.git.branch"] = source.branch
     if env_manager == "docker" and project.spec.docker_env is not None:
         tags["mlflow.docker.image.name"] = project.spec.docker_env.image
     return tags

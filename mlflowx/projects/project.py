@@ -210,6 +210,7 @@ class Project:
             "version": self.source.version,
             "commit": self.source.commit,
             "repo_url": self.source.repo_url,
+            "branch": self.source.branch,
         }
         module = folder / f"flow_{_slug(entry)}.py"
         module.write_text(
@@ -240,6 +241,6 @@ def load_directory(directory: str | Path, source: dict[str, Any] | None = None) 
     spec, mlproject = load_spec(path)
     src = ProjectSource(
         str(facts.get("uri") or path), path, facts.get("version"), facts.get("commit"),
-        facts.get("repo_url"),
+        facts.get("repo_url"), facts.get("branch"),
     )  # fmt: skip
     return Project(src, spec, mlproject)

@@ -28,6 +28,8 @@ class ProjectSource:
     version: str | None = None
     commit: str | None = None
     repo_url: str | None = None
+    #: ``version`` when it names a branch (MLflow's ``mlflow.source.git.branch`` tag).
+    branch: str | None = None
 
 
 def split_subdirectory(uri: str) -> tuple[str, str]:
@@ -81,7 +83,7 @@ def _mlflowx_dir() -> Path:
     return settings.home() if os.environ.get("MLFLOWX_HOME") else Path.home() / ".mlflowx"
 
 
-def _checkout(repo: str, version: str | None) -> tuple[Path, str]:
+def _checkout(repo: str, version: str | None) -> tuple[Path, str, str | None]:
     root = _mlflowx_dir() / "projects"
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=root))
@@ -98,6 +100,13 @@ def _checkout(repo: str, version: str | None) -> tuple[Path, str]:
         if (work / ".gitmodules").exists():
             _git("submodule", "update", "--init", "--recursive", cwd=work)
         commit = _git("rev-parse", "HEAD", cwd=work)
+        branch = None
+        if version:
+            try:
+                _git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{version}", cwd=work)
+                branch = version
+            except InvalidParameter:
+                pass
         digest = hashlib.sha256(repo.encode()).hexdigest()[:12]
         final = root / f"{digest}-{commit[:12]}"
         if not final.exists():
@@ -105,7 +114,7 @@ def _checkout(repo: str, version: str | None) -> tuple[Path, str]:
                 work.rename(final)
             except OSError:  # another process checked out the same commit first
                 pass
-        return final, commit
+        return final, commit, branch
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -126,9 +135,9 @@ def fetch(uri: str, version: str | None = None) -> ProjectSource:
     repo = str(local) if local is not None else base
     if local is None and "://" not in base and "@" not in base:
         raise NotFound(f"No project at {uri!r}: not a folder, and not a git URL")
-    checkout, commit = _checkout(repo, version)
+    checkout, commit, branch = _checkout(repo, version)
     directory = checkout / sub if sub else checkout
-    return ProjectSource(uri, _existing(directory, uri), version, commit, repo)
+    return ProjectSource(uri, _existing(directory, uri), version, commit, repo, branch)
 
 
 def _existing(directory: Path, uri: str) -> Path:

@@ -57,12 +57,14 @@ def test_tag_commit_and_branch(
     tags = mlflowx.get_run(run_id).data.tags
     assert tags["mlflow.source.git.commit"] == first
     assert tags["mlflow.source.git.repoURL"] == str(root)
-    assert tags["mlflow.source.git.version"] == "v1"
+    assert tags["mlflowx.source.git.version"] == "v1"
+    assert "mlflow.source.git.branch" not in tags  # a tag, not a branch
     text, run_id = _output(f"file://{root}#sub", second, caplog)
     assert text == "two"
     assert mlflowx.get_run(run_id).data.tags["mlflow.source.git.commit"] == second
     text, run_id = _output(f"{root}#sub", "trunk", caplog)
     assert text == "two"
+    assert mlflowx.get_run(run_id).data.tags["mlflow.source.git.branch"] == "trunk"
 
 
 def test_checkouts_are_cached_per_commit(repo: tuple[Path, str, str]) -> None:
