@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 import mlflowx
-from mlflowx.exceptions import InvalidParameter
+from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.orchestration.tasks import (
     ChallengerRejected,
     DatasetSpec,
@@ -25,6 +28,7 @@ from mlflowx.orchestration.tasks import (
 from mlflowx.orchestration.tasks.data import load_split
 from mlflowx.orchestration.tasks.train import ALLOWED_ESTIMATORS_ENV
 from mlflowx.registry.client import RegistryClient
+from tests.fixtures.server import free_port
 
 IRIS = DatasetSpec(ref="sklearn:iris", test_size=0.3, seed=7)
 GOOD = EstimatorSpec(
@@ -204,3 +208,111 @@ def test_deploy_without_a_champion_is_not_found() -> None:
     RegistryClient().delete_registered_model_alias("iris", "champion")
     with pytest.raises(mlflowx.MlflowxError, match="champion"):
         deploy_champion("iris", DeploySpec(target="process", keep_running=False))
+
+
+class FakeDeployments:
+    """DockerDeployments' interface over a real local scoring server (no Docker needed): the
+    tasks' own logic (create vs update, checks, tags) is what is under test here."""
+
+    servers: ClassVar[dict[str, Any]] = {}
+
+    def get(self, name: str) -> Any:
+        if name not in self.servers:
+            raise NotFound(f"No Docker deployment named {name!r}")
+        return self._describe(name)
+
+    def _describe(self, name: str, image: str | None = None) -> Any:
+        from mlflowx.serving.docker import ModelDeployment
+
+        server = self.servers[name]
+        return ModelDeployment(
+            name, server.url, server.port, server.model_uri, image or "img:1", "c1", "p1", "n"
+        )
+
+    def create(self, name: str, model_uri: str, port: int, **kwargs: Any) -> Any:
+        from mlflowx.serving import start_scoring_server
+
+        assert 0 < port < 65536
+        self.servers[name] = start_scoring_server(model_uri, port=port)
+        return self._describe(name, kwargs.get("image"))
+
+    def update(self, name: str, model_uri: str, **kwargs: Any) -> Any:
+        self.servers.pop(name).stop()
+        return self.create(name, model_uri, free_port(), **kwargs)
+
+
+@pytest.fixture
+def fake_docker(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeDeployments]]:
+    import mlflowx.serving.docker as docker_api
+
+    deploy_module = sys.modules["mlflowx.orchestration.tasks.deploy"]
+
+    monkeypatch.setattr(docker_api, "DockerDeployments", FakeDeployments)
+    monkeypatch.setattr(deploy_module, "docker_available", lambda: True)
+    try:
+        yield FakeDeployments
+    finally:
+        while FakeDeployments.servers:
+            FakeDeployments.servers.popitem()[1].stop()
+
+
+def test_deploy_docker_creates_then_updates_the_container_and_tags_versions(
+    fake_docker: type[FakeDeployments],
+) -> None:
+    first = train_model(IRIS, GOOD, experiment="tasks")
+    register_trained(first, "iris")
+    rollout = deploy_champion("iris", DeploySpec(target="docker", name="iris-web"))
+    assert rollout is not None
+    assert rollout.target == "docker"
+    assert rollout.container_id == "c1"
+    assert len(rollout.prediction) == 5
+    second = train_model(IRIS, GOOD, experiment="tasks")
+    register_trained(second, "iris")
+    rollout = deploy_champion("iris", DeploySpec(target="docker", name="iris-web"))
+    assert rollout is not None
+    assert rollout.model_uri == "models:/iris/2"
+    assert fake_docker.servers["iris-web"].model_uri == "models:/iris/2"
+    tags = RegistryClient().get_model_version("iris", "2").tags
+    assert tags["mlflowx.deployment.target"] == "docker"
+    assert tags["mlflowx.deployment.image"] == "img:1"
+    assert tags["mlflowx.deployment.container_id"] == "c1"
+
+
+def test_deploy_docker_without_a_daemon_falls_back_to_a_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deploy_module = sys.modules["mlflowx.orchestration.tasks.deploy"]
+
+    monkeypatch.setattr(deploy_module, "docker_available", lambda: False)
+    trained = train_model(IRIS, GOOD, experiment="tasks")
+    register_trained(trained, "iris")
+    rollout = deploy_champion("iris", DeploySpec(target="docker", keep_running=False))
+    assert rollout is not None
+    assert rollout.target == "process"
+
+
+def test_build_image_and_deploy_model_tasks_tag_the_version(
+    fake_docker: type[FakeDeployments], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflowx.serving.docker as docker_api
+    from mlflowx.orchestration.tasks.deploy import build_model_image_task, deploy_model_container
+    from mlflowx.serving.docker import BuiltImage
+
+    built: list[tuple[str, str]] = []
+
+    def fake_build(model_uri: str, image: str, **kwargs: Any) -> BuiltImage:
+        built.append((model_uri, image))
+        return BuiltImage(image, "sha256:abc", 123)
+
+    monkeypatch.setattr(docker_api, "build_model_image", fake_build)
+    trained = train_model(IRIS, GOOD, experiment="tasks")
+    register_trained(trained, "iris")
+    image = build_model_image_task("models:/iris@champion", "iris-model:1")
+    assert image == {"name": "iris-model:1", "id": "sha256:abc", "size_bytes": 123}
+    assert built == [("models:/iris@champion", "iris-model:1")]
+    deployed = deploy_model_container("iris-svc", "models:/iris/1", image="iris-model:1")
+    assert deployed["image"] == "iris-model:1"
+    tags = RegistryClient().get_model_version("iris", "1").tags
+    assert tags["mlflowx.deployment.image_id"] == "sha256:abc"
+    assert tags["mlflowx.deployment.name"] == "iris-svc"
+    assert tags["mlflowx.deployment.url"] == deployed["url"]

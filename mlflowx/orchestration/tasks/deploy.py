@@ -209,6 +209,13 @@ def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> Any
         ) from exc
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def _container(name: str, model_uri: str, spec: DeploySpec) -> Any:
     from mlflowx.serving.docker import DockerDeployments
 
@@ -216,7 +223,9 @@ def _container(name: str, model_uri: str, spec: DeploySpec) -> Any:
     try:
         deployments.get(name)
     except MlflowxError:
-        return deployments.create(name, model_uri, spec.port or 0, base_image=spec.base_image)
+        return deployments.create(
+            name, model_uri, spec.port or _free_port(), base_image=spec.base_image
+        )
     return deployments.update(name, model_uri, base_image=spec.base_image)
 
 
@@ -352,7 +361,9 @@ def deploy_model_container(
     try:
         deployments.get(name)
     except MlflowxError:
-        deployment = deployments.create(name, model_uri, port, image=image, base_image=base_image)
+        deployment = deployments.create(
+            name, model_uri, port or _free_port(), image=image, base_image=base_image
+        )
     else:
         deployment = deployments.update(name, model_uri, image=image, base_image=base_image)
     found = _registered(model_uri)
