@@ -25,7 +25,8 @@ install: $(STAMP)
 DEMO_DEPLOY ?= process
 demo: install
 	MLFLOWX_HOME=$(CURDIR)/demo-home PREFECT_HOME=$(CURDIR)/demo-home/prefect \
-	PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90 $(PY) flows/demo.py --deploy $(DEMO_DEPLOY)
+	PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=$${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-90} \
+	$(PY) flows/demo.py --deploy $(DEMO_DEPLOY)
 
 lint: install
 	$(VENV)/bin/ruff check mlflowx tests bench flows

@@ -28,10 +28,20 @@ echo "building the mlflowx wheel" >&2
 "$py" -m pip wheel --quiet --no-deps -w "$ctx/own" . >&2
 "$py" -m pip freeze --exclude-editable | grep -v '^mlflowx' | grep -v '^-e ' > "$ctx/constraints.txt"
 ca=/etc/ssl/certs/ca-certificates.crt
-echo "downloading dependency wheels inside $base into $wheels" >&2
-docker run --rm -v "$ca:$ca:ro" -v "$wheels:/wh" -v "$ctx:/ctx:ro" -e PIP_CERT="$ca" "$base" sh -c '
-  python3 -m venv /tmp/v && /tmp/v/bin/pip download --quiet --disable-pip-version-check \
-    -d /wh -c /ctx/constraints.txt "$(ls /ctx/own/mlflowx-*.whl)[orchestration,serving]"' >&2
+# The download resolves against the index even when every wheel is cached: skip it when the
+# requirements (pyproject, pins) and the base image are the ones the cache was filled for.
+stamp="$wheels/.complete-$( { cat pyproject.toml "$ctx/constraints.txt";
+  docker image inspect --format '{{.Id}}' "$base"; } | sha1sum | cut -c1-12)"
+if [ -e "$stamp" ]; then
+  echo "dependency wheels cached in $wheels" >&2
+else
+  echo "downloading dependency wheels inside $base into $wheels" >&2
+  docker run --rm -v "$ca:$ca:ro" -v "$wheels:/wh" -v "$ctx:/ctx:ro" -e PIP_CERT="$ca" "$base" sh -c '
+    python3 -m venv /tmp/v && /tmp/v/bin/pip download --quiet --disable-pip-version-check \
+      -d /wh -c /ctx/constraints.txt "$(ls /ctx/own/mlflowx-*.whl)[orchestration,serving]"' >&2
+  rm -f "$wheels"/.complete-*
+  touch "$stamp"
+fi
 rm -f "$wheels"/mlflowx-*.whl   # the cache keeps dependencies only
 cp "$wheels"/* "$ctx/wheelhouse/"
 mv "$ctx"/own/*.whl "$ctx/wheelhouse/" && rmdir "$ctx/own"
