@@ -93,13 +93,23 @@ def _tree_digest(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+# One wheel per process and cache: the code this process runs is what it imported at start,
+# so later edits of the source tree do not change the wheel (nor the runtime image) it ships.
+_WHEELS: dict[Path, Path] = {}
+
+
 def mlflowx_wheel(cache_dir: str | Path | None = None, progress: Progress | None = None) -> Path:
     """A wheel of the running mlflowx, built with ``pip wheel --no-deps`` from its source tree
-    (cached by the tree's content)."""
+    (cached by the tree's content, and reused for the rest of the process)."""
     root = _source_tree()
-    target = cache_root(cache_dir) / "wheels" / _tree_digest(root)
+    cache = cache_root(cache_dir)
+    known = _WHEELS.get(cache)
+    if known is not None and known.is_file():
+        return known
+    target = cache / "wheels" / _tree_digest(root)
     found = sorted(target.glob("mlflowx-*.whl"))
     if found:
+        _WHEELS[cache] = found[0]
         return found[0]
     progress_or_noop(progress)("Building the mlflowx wheel")
     with tempfile.TemporaryDirectory(prefix="mlflowx-src-") as tmp:
@@ -121,8 +131,11 @@ def mlflowx_wheel(cache_dir: str | Path | None = None, progress: Progress | None
                 f"Building the mlflowx wheel from {root} failed: {done.stderr.strip()[-2000:]}"
             )
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(wheels[0], target / wheels[0].name)
-    return target / wheels[0].name
+        partial = target / f".{wheels[0].name}.{uuid.uuid4().hex[:8]}"
+        shutil.copy2(wheels[0], partial)
+        os.replace(partial, target / wheels[0].name)  # atomic for concurrent builds
+    _WHEELS[cache] = target / wheels[0].name
+    return _WHEELS[cache]
 
 
 # --- requirements and the wheelhouse ----------------------------------------------------------
