@@ -414,14 +414,34 @@ def _on_flow_state(flow: Flow[Any, Any], flow_run: Any, state: Any) -> None:
     )
 
 
+def _job_env(flow_run: Any) -> dict[str, str]:
+    """The environment the flow run's infrastructure was given (deployment job variables, then
+    the run's own), for hooks that the worker runs in its own process after a crash."""
+    env: dict[str, str] = {}
+    try:
+        if flow_run.deployment_id is not None:
+            from prefect.client.orchestration import get_client
+
+            with get_client(sync_client=True) as prefect_client:
+                deployment = prefect_client.read_deployment(flow_run.deployment_id)
+            env.update((deployment.job_variables or {}).get("env") or {})
+        env.update((getattr(flow_run, "job_variables", None) or {}).get("env") or {})
+    except Exception:  # best effort: fall back to this process's environment
+        logger.debug("mlflowx: could not read the job variables of %s", flow_run.id, exc_info=True)
+    return {str(k): str(v) for k, v in env.items() if v is not None}
+
+
 def _tracking_elsewhere(
     flow: Flow[Any, Any], flow_run: Any, config: FlowConfig, failed: bool
 ) -> Tracking | None:
     """The run of a flow run this process did not start: one started by a process that died
     (the runner reports the crash), else, for a run that failed before its function ran (bad
     parameters, infrastructure), a new run so that the failure shows in tracking."""
-    client = client_for(config.resolve_uri())
-    eid = _experiment_id(client, config.experiment) if config.experiment else None
+    job_env = _job_env(flow_run) if config.tracking_uri is None else {}
+    uri = job_env.get("MLFLOWX_TRACKING_URI") or job_env.get("MLFLOW_TRACKING_URI")
+    client = client_for(_normalize(uri) if uri else config.resolve_uri())
+    experiment = config.experiment or job_env.get("MLFLOWX_EXPERIMENT_NAME")
+    eid = _experiment_id(client, experiment) if experiment else None
     run_id = _find_run(client, eid, oc.FLOW_RUN_ID_TAG, str(flow_run.id))
     if run_id is not None:
         return Tracking(client.tracking_uri, run_id, client.get_run(run_id).info.experiment_id)

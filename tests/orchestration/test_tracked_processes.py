@@ -115,14 +115,22 @@ import mlflowx
 @mlflowx.flow
 def nightly(n: int = 2) -> dict:
     return {"double": 2 * n}
+
+
+@mlflowx.flow
+def crashy() -> None:
+    import os
+
+    os._exit(3)  # the process dies: no hook runs in it; the worker reports the crash
 """
 
 
 def test_deployment_run_on_a_process_worker_is_tracked_with_lineage(
     prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
-    """The tracking URI and experiment reach the flow run through the work pool's job
-    variables; the run carries the deployment, work pool and UI link."""
+    """The tracking URI and experiment reach the flow run through the deployment's job
+    variables; the run carries the deployment, work pool and UI link. A flow run whose process
+    dies is ended FAILED by the crash hook the worker runs."""
     import uuid
 
     from prefect import Flow
@@ -138,14 +146,17 @@ def test_deployment_run_on_a_process_worker_is_tracked_with_lineage(
         [sys.executable, "-m", "prefect", "work-pool", "create", pool, "--type", "process"],
         env=env, check=True, capture_output=True, timeout=120,
     )  # fmt: skip
-    loaded = Flow.from_source(source=str(project), entrypoint="nightly.py:nightly")
-    loaded.deploy(
-        name="retrain",
-        work_pool_name=pool,
-        job_variables={"env": {"MLFLOWX_TRACKING_URI": uri, "MLFLOWX_EXPERIMENT_NAME": "deployed"}},
-        print_next_steps=False,
-    )
+    job_env = {"MLFLOWX_TRACKING_URI": uri, "MLFLOWX_EXPERIMENT_NAME": "deployed"}
+    for name in ("nightly", "crashy"):
+        loaded = Flow.from_source(source=str(project), entrypoint=f"nightly.py:{name}")
+        loaded.deploy(
+            name="retrain",
+            work_pool_name=pool,
+            job_variables={"env": job_env},
+            print_next_steps=False,
+        )
     flow_run = run_deployment(name="nightly/retrain", parameters={"n": 5}, timeout=0)
+    crash_run = run_deployment(name="crashy/retrain", timeout=0)
     worker = subprocess.run(
         [sys.executable, "-m", "prefect", "worker", "start", "-p", pool, "--run-once"],
         env=env, capture_output=True, text=True, timeout=300, check=False,
@@ -153,7 +164,13 @@ def test_deployment_run_on_a_process_worker_is_tracked_with_lineage(
     assert worker.returncode == 0, worker.stdout + worker.stderr
 
     mlflowx.set_tracking_uri(uri)
-    (run,) = runs_of("deployed")
+    runs = runs_of("deployed")
+    assert len(runs) == 2, [r.data.tags for r in runs]
+    (crashed,) = [r for r in runs if r.data.tags["mlflowx.prefect.flow_name"] == "crashy"]
+    assert crashed.data.tags["mlflowx.prefect.flow_run_id"] == str(crash_run.id)
+    assert crashed.info.status == "FAILED"
+    assert crashed.data.tags["mlflowx.prefect.state"] == "Crashed"
+    (run,) = [r for r in runs if r is not crashed]
     tags = run.data.tags
     assert run.info.status == "FINISHED", tags
     assert run.data.params == {"n": "5"}
