@@ -29,6 +29,8 @@ from tests.fixtures.server import free_port
 from tests.serving._scoring import IRIS_COLUMNS, bodies, save_iris, save_mixed, save_regression
 
 pytestmark = [
+    # One `mlflow models serve` per xdist worker is slow enough: keep the module together.
+    pytest.mark.xdist_group("mlflow-models-serve"),
     # MLflow's own warnings while loading and serving (type hints, env probing): not ours.
     pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
     pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
