@@ -40,8 +40,11 @@ def trigger(
     output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
     tracking_uri: TrackingUri = None,
 ) -> None:
-    """Run a deployed pipeline at PREFECT_API_URL with parameters; with --wait, report the
-    tracking run and model version it made and exit non-zero unless it completed."""
+    """Run a deployed pipeline at PREFECT_API_URL with parameters.
+
+    With --wait: report the tracking run and model version the flow run made, and exit 1 unless
+    it completed (3 on timeout).
+    """
     from rich.console import Console
 
     from mlflowx.orchestration.tasks.triggering import (

@@ -77,6 +77,14 @@ def test_workflow_command_triggers_the_deployment_and_reports_run_and_version(
          "-n", "nightly-retrain"], env,
     )  # fmt: skip
 
+    listing = subprocess.run(
+        [str(BIN / "mlflowx"), "pipelines", "list"], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert listing.returncode == 0, listing.stderr
+    expected = "train-pipeline/nightly-retrain\tpool=mlflowx-process\tschedules=0 3 * * *"
+    assert expected in listing.stdout.splitlines(), listing.stdout
+
     # The workflow's inputs, as GitHub would set them; one good run and one that must fail.
     good_env = {**env, "DATASET": "sklearn:iris", "ESTIMATOR_C": "0.5", "GITHUB_SHA": "a1" * 20}
     bad_env = {**good_env, "DATASET": "sklearn:no-such-data", "GITHUB_SHA": "b2" * 20}
