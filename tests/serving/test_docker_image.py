@@ -99,7 +99,11 @@ def test_model_requirements_leave_out_mlflow(tmp_path: Path) -> None:
 
 
 def test_generate_dockerfile_writes_an_offline_context(
-    docker_client: Any, base_image: str, iris_dir: tuple[Path, Any, Any], tmp_path: Path
+    docker_client: Any,
+    base_image: str,
+    iris_dir: tuple[Path, Any, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "ctx"
     dockerfile = generate_dockerfile(
@@ -112,6 +116,19 @@ def test_generate_dockerfile_writes_an_offline_context(
     assert {"scikit_learn", "fastapi", "uvicorn", "pandas", "skops"} <= wheels
     assert not wheels & {"prefect", "sqlalchemy", "sqlmodel", "alembic", "mlflow", "mlflowx"}
     assert next(p.name for p in (out / "dist").iterdir()).startswith("mlflowx-")
+
+    # The command writes the same context (the wheelhouse comes from the cache).
+    monkeypatch.setenv("MLFLOWX_DOCKER_CACHE", str(CACHE_DIR))
+    result = CliRunner().invoke(
+        app,
+        ["models", "generate-dockerfile", "-m", str(iris_dir[0]), "-d", str(tmp_path / "cli"),
+         "--base-image", base_image],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cli" / "Dockerfile").read_text() == dockerfile.read_text()
+    assert sorted(p.name for p in (tmp_path / "cli" / "wheelhouse").iterdir()) == sorted(
+        p.name for p in (out / "wheelhouse").iterdir()
+    )
 
 
 def test_offline_image_serves_correct_predictions(
