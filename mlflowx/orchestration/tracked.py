@@ -395,7 +395,12 @@ def _end_flow_run(
 
 
 def _state_value(state: Any) -> Any:
-    return state.result(raise_on_failure=False, _sync=True)
+    """The flow's return value, or None when it cannot be read here (results stored elsewhere)."""
+    try:
+        return state.result(raise_on_failure=False, _sync=True)
+    except Exception:
+        logger.warning("mlflowx: could not read the flow run's result to log it", exc_info=True)
+        return None
 
 
 def _on_flow_state(flow: Flow[Any, Any], flow_run: Any, state: Any) -> None:
