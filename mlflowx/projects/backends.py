@@ -327,5 +327,7 @@ def run(
         client.set_tag(run_id, FLOW_RUN_TAG, str(flow_run.id))
         submitted = PrefectSubmittedRun(run_id, tracking_uri, flow_run.id)
     if synchronous and not submitted.wait():
-        raise ProjectRunFailed(f"Run (ID {run_id!r}) of {uri!r} failed ({submitted.get_status()})")
+        state = getattr(submitted, "state", None)
+        detail = state.message if state is not None and state.message else submitted.get_status()
+        raise ProjectRunFailed(f"Run (ID {run_id!r}) of {uri!r} failed: {detail}")
     return submitted

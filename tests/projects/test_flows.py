@@ -53,15 +53,22 @@ def test_flow_signature_and_schema(typed: Path) -> None:
     assert "extra_parameters" in props
 
 
-def _logs(flow_run_id: str) -> list[str]:
+def _logs(flow_run_id: str, expect: str, timeout: float = 60) -> list[str]:
+    """The flow run's log messages, polled until ``expect`` is among them (the server stores
+    shipped logs asynchronously)."""
     from prefect import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=10)
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(flow_run_id)])))
-    return [log.message for log in logs]
+    deadline = time.monotonic() + timeout
+    log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(flow_run_id)]))
+    while True:
+        with get_client(sync_client=True) as client:
+            messages = [log.message for log in client.read_logs(log_filter)]
+        if expect in messages or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.5)
 
 
 def test_local_backend_runs_the_flow_and_tracks(prefect_server: Any, typed: Path) -> None:
@@ -82,7 +89,7 @@ def test_local_backend_runs_the_flow_and_tracks(prefect_server: Any, typed: Path
     flow_run_id = tags["mlflowx.prefect.flow_run_id"]
     assert isinstance(submitted, mlflowx.projects.LocalSubmittedRun)
     assert submitted.flow_run_id == flow_run_id
-    logs = _logs(flow_run_id)
+    logs = _logs(flow_run_id, "tail --undeclared u")
     assert "label=x y alpha=0.5 epochs=4 --undeclared u" not in logs  # flags follow the command
     assert "label=x y alpha=0.5 epochs=4" in logs
     assert "a,b" in logs
@@ -98,7 +105,7 @@ def test_failing_command_fails_the_flow(prefect_server: Any, typed: Path) -> Non
     assert submitted.state.is_failed()
     assert "exited with code 7" in str(submitted.state.message)
     assert submitted.get_status() == "FAILED"
-    assert "about to fail" in _logs(str(submitted.flow_run_id))
+    assert "about to fail" in _logs(str(submitted.flow_run_id), "about to fail")
 
 
 def test_required_and_typed_parameters_checked_before_running(

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,16 @@ def test_process_worker_runs_the_project(
 
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(submitted.flow_run_id)
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
     assert flow_run.parameters["alpha"] == 0.25
-    assert "worker says hello; rm -rf /" in [log.message for log in logs]
+    log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id]))
+    deadline = time.monotonic() + 60  # the server stores shipped logs asynchronously
+    while True:
+        with get_client(sync_client=True) as client:
+            messages = [log.message for log in client.read_logs(log_filter)]
+        if "worker says hello; rm -rf /" in messages or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "worker says hello; rm -rf /" in messages
 
 
 def test_scheduled_deployment_reads_back(prefect_server: Any, make_project: ProjectFactory) -> None:
@@ -159,7 +167,7 @@ def test_docker_worker_runs_the_project_in_its_image(
         deployment = client.read_deployment(flow_run.deployment_id)  # type: ignore[arg-type]
     image = deployment.job_variables["image"]
     assert image.startswith("mlflowx-project-pooled:")
-    docker_client.images.get(image)
+    docker_client.images.remove(image, force=True)  # one image per test project: don't pile up
 
 
 def test_prefect_backend_needs_an_api_and_a_pool(make_project: ProjectFactory) -> None:
