@@ -139,28 +139,49 @@ def sequential(url: str, body: bytes, n: int) -> tuple[list[float], list[Any]]:
     return times, answers
 
 
-def _client_proc(url: str, body: bytes, barrier: Any, duration: float, out: Any) -> None:
+def _client_proc(
+    url: str, body: bytes, barrier: Any, duration: float, out: Any, kind: str = "httpx"
+) -> None:
     count, errors = 0, 0
-    with httpx.Client(base_url=url, timeout=60) as client:
-        client.post("/invocations", content=body, headers=HEADERS)  # connect before the clock
-        barrier.wait()
-        cpu0 = time.process_time()
-        end = time.time() + duration
-        while time.time() < end:
-            r = client.post("/invocations", content=body, headers=HEADERS)
-            if r.status_code == 200:
-                count += 1
-            else:
-                errors += 1
-        out.put((count, errors, time.process_time() - cpu0))
+    if kind == "stdlib":  # http.client: about a third of httpx's CPU per request
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+
+        def post() -> int:
+            conn.request("POST", "/invocations", body=body, headers=HEADERS)
+            response = conn.getresponse()
+            response.read()
+            return int(response.status)
+
+    else:
+        client = httpx.Client(base_url=url, timeout=60)
+
+        def post() -> int:
+            return client.post("/invocations", content=body, headers=HEADERS).status_code
+
+    post()  # connect before the clock
+    barrier.wait()
+    cpu0 = time.process_time()
+    end = time.time() + duration
+    while time.time() < end:
+        if post() == 200:
+            count += 1
+        else:
+            errors += 1
+    out.put((count, errors, time.process_time() - cpu0))
 
 
-def concurrent(url: str, body: bytes, clients: int, duration: float) -> dict[str, float]:
+def concurrent(
+    url: str, body: bytes, clients: int, duration: float, kind: str = "httpx"
+) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     barrier = ctx.Barrier(clients)  # all clients connected before any clock starts
     procs = [
-        ctx.Process(target=_client_proc, args=(url, body, barrier, duration, queue))
+        ctx.Process(target=_client_proc, args=(url, body, barrier, duration, queue, kind))
         for _ in range(clients)
     ]
     for p in procs:
@@ -174,6 +195,7 @@ def concurrent(url: str, body: bytes, clients: int, duration: float) -> dict[str
         "errors": sum(r[1] for r in results),
         "req_per_s": done / duration,
         "client_cpu_share": sum(r[2] for r in results) / duration / (os.cpu_count() or 1),
+        "client_cpu_ms_per_req": 1000 * sum(r[2] for r in results) / max(done, 1),
     }
 
 
@@ -255,7 +277,9 @@ def run_side(side: str, model: Path, root: Path, bodies: dict[str, bytes], args:
             "answer_one": json.loads(answers[0]),
         }
         print(f"[{side}] sequential done: p50 {result['p50_ms']:.2f} ms", flush=True)
-        conc = concurrent(url, bodies["one"], args.clients, args.duration)
+        cpu0 = server_cpu(proc)
+        conc = concurrent(url, bodies["one"], args.clients, args.duration, args.client)
+        conc["server_cpu_ms_per_req"] = 1000 * (server_cpu(proc) - cpu0) / max(conc["requests"], 1)
         result["conc"] = conc
         print(f"[{side}] concurrent done: {conc['req_per_s']:.0f} req/s", flush=True)
         sequential(url, bodies["batch"], 3)
@@ -281,6 +305,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "stdlib"],
+        default="httpx",
+        help="client of the concurrent phase (stdlib: http.client, lighter on a small machine)",
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-json", action="store_true")
@@ -339,7 +369,10 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         c = r["conc"]
         print(
             f"{side}: startup {r['startup_s']:.1f}s; concurrent {c['requests']} ok, "
-            f"{c['errors']} errors, client CPU {100 * c['client_cpu_share']:.0f}% of the machine"
+            f"{c['errors']} errors ({args.client} client); client CPU "
+            f"{100 * c['client_cpu_share']:.0f}% of the machine, "
+            f"{c['client_cpu_ms_per_req']:.2f} ms/request vs server "
+            f"{c['server_cpu_ms_per_req']:.2f} ms/request"
         )
     if ours and theirs:
         same = ours["answer_one"] == theirs["answer_one"] and (
