@@ -112,7 +112,7 @@ def predict_once(url: str, model_uri: str) -> tuple[list[Any], list[Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console = Console()
+    console = Console(soft_wrap=True)  # commands stay whole, for copying
     home = Path(os.environ.get("MLFLOWX_HOME") or "demo-home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["MLFLOWX_HOME"] = str(home)
