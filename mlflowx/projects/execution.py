@@ -138,6 +138,7 @@ def _command_env(
     tracking_uri: str, run_id: str, experiment_id: str, artifact_uri: str | None
 ) -> dict[str, str]:
     env = {
+        PROJECT_RUN_ENV: "",  # a project started by this command must get its own run
         "MLFLOWX_RUN_ID": run_id,
         "MLFLOWX_TRACKING_URI": tracking_uri,
         "MLFLOWX_EXPERIMENT_ID": experiment_id,
