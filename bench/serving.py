@@ -283,7 +283,9 @@ def run_side(side: str, model: Path, root: Path, bodies: dict[str, bytes], args:
         result["conc"] = conc
         print(f"[{side}] concurrent done: {conc['req_per_s']:.0f} req/s", flush=True)
         sequential(url, bodies["batch"], 3)
+        cpu0 = server_cpu(proc)
         btimes, banswers = sequential(url, bodies["batch"], args.batches)
+        result["server_cpu_ms_per_batch"] = 1000 * (server_cpu(proc) - cpu0) / len(btimes)
         result |= {
             "batch_ms": 1000 * statistics.median(btimes),
             "batch_rows_per_s": 1000 / statistics.median(btimes),
@@ -343,6 +345,7 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         (f"conc req/s ({args.clients} clients)", "req/s", None, False, "conc req/s"),
         ("batch 1,000 rows", "rows/s", "batch_rows_per_s", False, "batch rows/s"),
         ("server CPU / 1-row req", "ms", "server_cpu_ms_per_req", True, None),
+        ("server CPU / 1,000-row req", "ms", "server_cpu_ms_per_batch", True, None),
     ]
 
     def get(r: dict | None, key: str | None) -> float | None:

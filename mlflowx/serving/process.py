@@ -93,13 +93,15 @@ class ScoringProcess:
         if isinstance(payload, bytes | str):
             body = payload.encode() if isinstance(payload, str) else payload
         else:
-            import json
+            from mlflowx.serving.scoring.output import to_json_bytes
 
             if hasattr(payload, "to_dict") and hasattr(payload, "columns"):  # a DataFrame
-                payload = {"dataframe_split": json.loads(payload.to_json(orient="split"))}
+                # Not DataFrame.to_json: it rounds floats to 10 digits.
+                split = payload.to_dict(orient="split")
+                payload = {"dataframe_split": {"columns": split["columns"], "data": split["data"]}}
             if params is not None:
                 payload = {**payload, "params": params}
-            body = json.dumps(payload).encode()
+            body = to_json_bytes(payload)
         response = self._http.post("/invocations", content=body, headers=headers)
         try:
             result = response.json()
