@@ -3,7 +3,7 @@
 # on stdout (all progress goes to stderr, so `prefect.yaml` can read the tag).
 #
 # Usage: bash infra/build-flow-image.sh [IMAGE]   (default mlflowx-flows:<content hash>)
-# Env:   MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_WHEELHOUSE (wheel cache,
+# Env:   MLFLOWX_FLOW_IMAGE (use this tag; an existing image is kept), MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_WHEELHOUSE (wheel cache,
 #        default ~/.cache/mlflowx/flow-wheelhouse), PYTHON (default .venv/bin/python).
 #
 # The wheels are downloaded *inside* the base image: pip evaluates environment markers with the
@@ -16,7 +16,7 @@ py=${PYTHON:-.venv/bin/python}
 hash=$( { cat pyproject.toml infra/flows.Dockerfile; echo "$base";
           find mlflowx flows -name '*.py' -o -name '*.ini' -o -name '*.mako' | LC_ALL=C sort | xargs cat; } \
         | sha1sum | cut -c1-12)
-image=${1:-mlflowx-flows:$hash}
+image=${1:-${MLFLOWX_FLOW_IMAGE:-mlflowx-flows:$hash}}
 if [ "${FORCE:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image already built" >&2; echo "$image"; exit 0
 fi

@@ -49,6 +49,7 @@ def test_docker_pool_run_lands_in_tracking(
         # Build once up front (cached by content hash); the yaml's build step then finds it.
         image = _run(["bash", "infra/build-flow-image.sh"], env, timeout=3600).strip()
         assert re.fullmatch(r"mlflowx-flows:[0-9a-f]{12}", image), image
+        env["MLFLOWX_FLOW_IMAGE"] = image  # the yaml's build step: this image, no rebuild
         prefect = str(BIN / "prefect")
         _run([prefect, "work-pool", "create", POOL, "--type", "docker", "--overwrite"], env, 120)
         _run(
