@@ -1,13 +1,15 @@
 """Scoring server benchmark: `mlflowx models serve` vs `mlflow models serve --env-manager local`.
 
-    .venv/bin/python bench/serving.py                  # both sides, full run (~3-4 min)
+    .venv/bin/python bench/serving.py                  # both sides, full run (~5 min)
     .venv/bin/python bench/serving.py --quick          # fewer requests
     .venv/bin/python bench/serving.py --sides mlflowx  # one side
     .venv/bin/python bench/serving.py --profile        # + py-spy of the mlflowx server
 
 The same model directory (iris LogisticRegression with a signature, saved by mlflowx with skops)
-is served by each tool in turn, 1 worker, the other side stopped. The same client code measures
-both (httpx, keep-alive):
+is served by both tools, 1 worker each. Both servers are started first, then measured in
+``--rounds`` rounds that alternate the sides (the idle one costs nothing), so load changes on a
+shared machine fall on both alike. The same client code measures both (httpx, keep-alive;
+``--client stdlib`` for http.client in the concurrent phase):
 
 * ``p50``/``p99``: 1-row ``dataframe_split`` requests, one at a time, after a warm-up;
 * ``seq req/s``: the same sequential run's rate;
@@ -259,44 +261,86 @@ def summarize_stacks(path: Path, top: int = 18) -> str:
     return "\n".join(lines)
 
 
-def run_side(side: str, model: Path, root: Path, bodies: dict[str, bytes], args: Any) -> dict:
-    print(f"[{side}] starting server ...", flush=True)
-    t0 = time.monotonic()
-    proc, url, _ = start(side, model, root)
-    result: dict[str, Any] = {"startup_s": time.monotonic() - t0}
+def measure(
+    proc: subprocess.Popen[bytes],
+    url: str,
+    bodies: dict[str, bytes],
+    acc: dict[str, Any],
+    args: Any,
+    rounds: int,
+) -> None:
+    """One round of every phase for one side, added to ``acc``."""
+    cpu0 = server_cpu(proc)
+    times, answers = sequential(url, bodies["one"], max(1, args.requests // rounds))
+    acc["cpu_one"] += server_cpu(proc) - cpu0
+    acc["times"] += times
+    acc.setdefault("answer_one", json.loads(answers[0]))
+    cpu0 = server_cpu(proc)
+    conc = concurrent(url, bodies["one"], args.clients, args.duration / rounds, args.client)
+    acc["cpu_conc"] += server_cpu(proc) - cpu0
+    acc["conc"].append(conc)
+    cpu0 = server_cpu(proc)
+    btimes, banswers = sequential(url, bodies["batch"], max(1, args.batches // rounds))
+    acc["cpu_batch"] += server_cpu(proc) - cpu0
+    acc["btimes"] += btimes
+    acc.setdefault("answer_batch", json.loads(banswers[0]))
+
+
+def summarize(acc: dict[str, Any], args: Any) -> dict[str, Any]:
+    times, btimes, concs = acc["times"], acc["btimes"], acc["conc"]
+    done = sum(c["requests"] for c in concs)
+    client_cpu = sum(c["client_cpu_ms_per_req"] * c["requests"] for c in concs) / 1000
+    return {
+        "startup_s": acc["startup_s"],
+        "p50_ms": 1000 * statistics.median(times),
+        "p99_ms": 1000 * pct(times, 0.99),
+        "seq_req_per_s": len(times) / sum(times),
+        "server_cpu_ms_per_req": 1000 * acc["cpu_one"] / len(times),
+        "conc": {
+            "requests": done,
+            "errors": sum(c["errors"] for c in concs),
+            "req_per_s": done / args.duration,
+            "client_cpu_share": client_cpu / args.duration / (os.cpu_count() or 1),
+            "client_cpu_ms_per_req": 1000 * client_cpu / max(done, 1),
+            "server_cpu_ms_per_req": 1000 * acc["cpu_conc"] / max(done, 1),
+        },
+        "batch_ms": 1000 * statistics.median(btimes),
+        "batch_rows_per_s": 1000 / statistics.median(btimes),
+        "server_cpu_ms_per_batch": 1000 * acc["cpu_batch"] / len(btimes),
+        "answer_one": acc["answer_one"],
+        "answer_batch": acc["answer_batch"],
+    }
+
+
+def run(sides: list[str], model: Path, root: Path, bodies: dict[str, bytes], args: Any) -> dict:
+    """Start every side's server, then measure in rounds that alternate the sides, so a change
+    in the machine's load during the run falls on both sides alike."""
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    accs: dict[str, dict[str, Any]] = {}
     try:
-        sequential(url, bodies["one"], args.warmup)
-        cpu0 = server_cpu(proc)
-        times, answers = sequential(url, bodies["one"], args.requests)
-        cpu = server_cpu(proc) - cpu0
-        result |= {
-            "p50_ms": 1000 * statistics.median(times),
-            "p99_ms": 1000 * pct(times, 0.99),
-            "seq_req_per_s": len(times) / sum(times),
-            "server_cpu_ms_per_req": 1000 * cpu / len(times),
-            "answer_one": json.loads(answers[0]),
-        }
-        print(f"[{side}] sequential done: p50 {result['p50_ms']:.2f} ms", flush=True)
-        cpu0 = server_cpu(proc)
-        conc = concurrent(url, bodies["one"], args.clients, args.duration, args.client)
-        conc["server_cpu_ms_per_req"] = 1000 * (server_cpu(proc) - cpu0) / max(conc["requests"], 1)
-        result["conc"] = conc
-        print(f"[{side}] concurrent done: {conc['req_per_s']:.0f} req/s", flush=True)
-        sequential(url, bodies["batch"], 3)
-        cpu0 = server_cpu(proc)
-        btimes, banswers = sequential(url, bodies["batch"], args.batches)
-        result["server_cpu_ms_per_batch"] = 1000 * (server_cpu(proc) - cpu0) / len(btimes)
-        result |= {
-            "batch_ms": 1000 * statistics.median(btimes),
-            "batch_rows_per_s": 1000 / statistics.median(btimes),
-            "answer_batch": json.loads(banswers[0]),
-        }
-        print(f"[{side}] batch done: {result['batch_ms']:.2f} ms", flush=True)
-        if args.profile and side == "mlflowx":
-            result["profile"] = profile_server(proc, url, bodies["one"], root / "spy.txt")
+        for side in sides:
+            print(f"[{side}] starting server ...", flush=True)
+            t0 = time.monotonic()
+            proc, url, _ = start(side, model, root)
+            servers[side] = (proc, url)
+            accs[side] = {"startup_s": time.monotonic() - t0, "times": [], "btimes": [], "conc": []}
+            accs[side] |= {"cpu_one": 0.0, "cpu_conc": 0.0, "cpu_batch": 0.0}
+            sequential(url, bodies["one"], args.warmup)
+            sequential(url, bodies["batch"], 3)
+        for r in range(args.rounds):
+            order = sides if r % 2 == 0 else list(reversed(sides))
+            for side in order:
+                proc, url = servers[side]
+                measure(proc, url, bodies, accs[side], args, args.rounds)
+            print(f"round {r + 1}/{args.rounds} done", flush=True)
+        results = {side: summarize(accs[side], args) for side in sides}
+        if args.profile and "mlflowx" in servers:
+            proc, url = servers["mlflowx"]
+            results["mlflowx"]["profile"] = profile_server(proc, url, bodies["one"], root / "spy")
+        return results
     finally:
-        stop(proc)
-    return result
+        for proc, _ in servers.values():
+            stop(proc)
 
 
 def main() -> int:
@@ -307,6 +351,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the sides")
     parser.add_argument(
         "--client",
         choices=["httpx", "stdlib"],
@@ -318,7 +363,8 @@ def main() -> int:
     parser.add_argument("--no-json", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.requests, args.warmup, args.duration, args.batches = 500, 100, 5.0, 30
+        args.requests, args.warmup, args.duration, args.batches = 500, 100, 4.0, 30
+        args.rounds = 2
     load = os.getloadavg()[0]
     if load > (os.cpu_count() or 1):
         print(f"warning: load average {load:.1f} > {os.cpu_count()} CPUs; figures are noisy")
@@ -329,7 +375,7 @@ def main() -> int:
             "one": json.dumps({"dataframe_split": {"columns": columns, "data": rows[:1]}}).encode(),
             "batch": json.dumps({"dataframe_split": {"columns": columns, "data": rows}}).encode(),
         }
-        results = {s: run_side(s, model, root, bodies, args) for s in args.sides.split(",")}
+        results = run(args.sides.split(","), model, root, bodies, args)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     report(results, args, load)
