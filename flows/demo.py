@@ -165,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         f"  PREFECT_HOME={os.environ.get('PREFECT_HOME', '~/.prefect')} "
         ".venv/bin/prefect server start   # the flow runs, in the Prefect UI"
     )
-    console.print(f"  MLFLOWX_HOME={home} .venv/bin/mlflowx runs list -x {EXPERIMENT}")
+    experiment = mlflowx.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        console.print(
+            f"  MLFLOWX_HOME={home} .venv/bin/mlflowx runs list -x {experiment.experiment_id}"
+        )
     console.print(f"  .venv/bin/mlflowx models serve -m models:/{name}@champion   # serve it again")
     if rollout and rollout["target"] == "docker":
         console.print(f"  .venv/bin/mlflowx deployments delete {rollout['name']}   # remove it")
