@@ -43,6 +43,8 @@ test: install lint
 bench: install
 	$(PY) bench/tracking.py
 	$(PY) bench/server.py
+	$(PY) bench/serving.py
+	$(PY) bench/orchestration.py
 
 clean:
 	rm -rf $(VENV) demo-home .pytest_cache .mypy_cache .ruff_cache
