@@ -129,9 +129,15 @@ def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     try:
         from prefect.logging import get_run_logger
 
-        return get_run_logger()
+        adapter = get_run_logger()
     except Exception:  # outside a flow run (direct calls, tests)
         return _log
+    # The command's output belongs in the flow run's logs whatever PREFECT_LOGGING_LEVEL says
+    # (that setting quiets Prefect's own chatter): a child of `prefect.flow_runs`, which ships to
+    # the API, with its own INFO level and the run logger's context (flow run id).
+    output = logging.getLogger("prefect.flow_runs.mlflowx_project")
+    output.setLevel(logging.INFO)
+    return logging.LoggerAdapter(output, getattr(adapter, "extra", None) or {})
 
 
 def _command_env(
