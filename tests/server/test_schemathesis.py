@@ -70,7 +70,7 @@ def test_no_generated_request_gets_a_server_error(tmp_path: Path) -> None:
             "--seed", str(SEED),
             # One worker: on Python 3.11, hypothesis describing strategies from two threads at
             # once can trip CPython's AST recursion counter, which is not thread-safe
-            # ("SystemError: AST constructor recursion depth mismatch", gh-106905).
+            # ("SystemError: AST constructor recursion depth mismatch").
             "--workers", "1",
             "--generation-database", "none",
             "--request-timeout", "30",
