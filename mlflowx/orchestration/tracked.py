@@ -638,9 +638,12 @@ class _TaskRun:
         if self.params:
             params, extra = _params(self.params)
             tags.extend(extra)
-        if metrics or params or tags:
-            _log_batch(self.client, self.tracking.run_id, metrics, params, tags)
-        self.client.store.update_run_info(self.tracking.run_id, status, now_ms())
+        run_id, store = self.tracking.run_id, self.client.store
+        if len(params) + len(tags) <= MAX_PARAMS_TAGS_PER_BATCH and len(metrics) <= 1000:
+            store.finish_run(run_id, status, now_ms(), metrics, params, tags)  # one write
+        else:
+            _log_batch(self.client, run_id, metrics, params, tags)
+            store.update_run_info(run_id, status, now_ms())
 
     def succeeded(self, value: Any, log_results: bool) -> None:
         metrics: list[Metric] = []

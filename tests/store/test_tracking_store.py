@@ -214,6 +214,42 @@ def test_log_batch_is_idempotent_under_retries(store: SqlTrackingStore) -> None:
     assert len(store.get_metric_history(run_id, "m")) == 50
 
 
+def test_finish_run_writes_the_last_batch_and_ends_the_run(store: SqlTrackingStore) -> None:
+    run_id = _run(store).info.run_id
+    store.finish_run(
+        run_id,
+        RunStatus.FINISHED,
+        5_000,
+        metrics=[Metric("m", 0.5, 4_000, 3)],
+        params=[Param("p", "v")],
+        tags=[RunTag("t", "x")],
+    )
+    run = store.get_run(run_id)
+    assert (run.info.status, run.info.end_time) == (RunStatus.FINISHED, 5_000)
+    assert run.data.metrics == {"m": 0.5}
+    assert run.data.params == {"p": "v"}
+    assert run.data.tags["t"] == "x"
+
+
+def test_finish_run_is_all_or_nothing(store: SqlTrackingStore) -> None:
+    run_id = _run(store).info.run_id
+    store.log_param(run_id, Param("a", "1"))
+    with pytest.raises(InvalidParameter, match="Changing param values"):
+        store.finish_run(
+            run_id,
+            RunStatus.FINISHED,
+            5_000,
+            metrics=[Metric("m", 1.0, 1, 0)],
+            params=[Param("a", "other")],
+        )
+    run = store.get_run(run_id)
+    assert (run.info.status, run.info.end_time) == (RunStatus.RUNNING, None)
+    assert "m" not in run.data.metrics
+    store.delete_run(run_id)
+    with pytest.raises(InvalidParameter, match="must be in the 'active' state"):
+        store.finish_run(run_id, RunStatus.FAILED, 6_000)
+
+
 def test_log_batch_limits_name_the_field(store: SqlTrackingStore) -> None:
     run_id = _run(store).info.run_id
     with pytest.raises(InvalidParameter, match="at most 1000 metrics"):

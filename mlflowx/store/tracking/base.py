@@ -144,6 +144,22 @@ class TrackingStore(ABC):
     ) -> None:
         """Log everything or nothing: a rejected item leaves the run unchanged."""
 
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
+    ) -> None:
+        """A run's last batch and its end (status and end time), the two writes that end a
+        run. Stores with transactions make them one, all or nothing; this default makes them
+        one after the other."""
+        if metrics or params or tags:
+            self.log_batch(run_id, metrics, params, tags)
+        self.update_run_info(run_id, status, end_time)
+
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self.log_batch(run_id, metrics=[metric])
 

@@ -6,6 +6,7 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlflowx import settings
@@ -131,6 +132,33 @@ def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
 
 def _float(value: float, is_nan: Any) -> float:
     return math.nan if is_nan else float(value)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A ``log_batch`` validated outside the write transaction: metric row tuples (run_uuid,
+    key, value, timestamp, step, is_nan; the column order of _INSERT_METRIC and
+    _UPSERT_LATEST), and params and tags as key -> value."""
+
+    metric_rows: list[tuple[Any, ...]]
+    params: dict[str, str]
+    tags: dict[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str,
+        metrics: Sequence[MetricLike],
+        params: Sequence[KeyValueLike],
+        tags: Sequence[KeyValueLike],
+    ) -> _Batch:
+        v.validate_batch_sizes(metrics, params, tags)
+        rows = [
+            (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
+            for key, value, timestamp, step in validate_metric_points(metrics)
+        ]
+        param_map, tag_map = validate_params_and_tags(params, tags)
+        return cls(rows, param_map, tag_map)
 
 
 class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
@@ -693,28 +721,45 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         tags: Sequence[KeyValueLike] = (),
     ) -> None:
         run_id = v.validate_run_id(run_id)
-        v.validate_batch_sizes(metrics, params, tags)
-        # One pass from the caller's points to row tuples (run_uuid, key, value, timestamp,
-        # step, is_nan), the column order of _INSERT_METRIC and _UPSERT_LATEST.
-        metric_rows = [
-            (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
-            for key, value, timestamp, step in validate_metric_points(metrics)
-        ]
-        param_map, tag_map = validate_params_and_tags(params, tags)
+        batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
-            if param_map:
-                self._log_params(conn, run_id, param_map)
-            if tag_map:
-                conn.executemany_rows(_UPSERT_TAG, [(run_id, k, val) for k, val in tag_map.items()])
-                if RUN_NAME_TAG in tag_map:
-                    conn.execute(
-                        "UPDATE runs SET name = :n WHERE run_uuid = :id",
-                        {"n": v.validate_run_name(tag_map[RUN_NAME_TAG]), "id": run_id},
-                    )
-            if metric_rows:
-                conn.executemany_rows(_INSERT_METRIC, metric_rows)
-                conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(metric_rows))
+            self._write_batch(conn, run_id, batch)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
+    ) -> None:
+        # One transaction and no read-back: what a tracked task pays for its run's end.
+        run_id = v.validate_run_id(run_id)
+        batch = _Batch.of(run_id, metrics, params, tags)
+        end_status = RunStatus.parse(status).value
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            self._write_batch(conn, run_id, batch)
+            conn.execute(
+                "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
+                {"s": end_status, "e": int(end_time), "id": run_id},
+            )
+
+    def _write_batch(self, conn: Connection, run_id: str, batch: _Batch) -> None:
+        if batch.params:
+            self._log_params(conn, run_id, batch.params)
+        if batch.tags:
+            conn.executemany_rows(_UPSERT_TAG, [(run_id, k, val) for k, val in batch.tags.items()])
+            if RUN_NAME_TAG in batch.tags:
+                conn.execute(
+                    "UPDATE runs SET name = :n WHERE run_uuid = :id",
+                    {"n": v.validate_run_name(batch.tags[RUN_NAME_TAG]), "id": run_id},
+                )
+        if batch.metric_rows:
+            conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
+            conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
