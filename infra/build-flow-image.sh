@@ -3,7 +3,7 @@
 # on stdout (all progress goes to stderr, so `prefect.yaml` can read the tag).
 #
 # Usage: bash infra/build-flow-image.sh [IMAGE]   (default mlflowx-flows:<content hash>)
-# Env:   MLFLOWX_FLOW_IMAGE (use this tag; an existing image is kept), MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_WHEELHOUSE (wheel cache,
+# Env:   MLFLOWX_FLOW_IMAGE (use this tag; an existing image is kept), MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_FLOW_WHEELHOUSE (wheel cache,
 #        default ~/.cache/mlflowx/flow-wheelhouse), PYTHON (default .venv/bin/python).
 #
 # The wheels are downloaded *inside* the base image: pip evaluates environment markers with the
@@ -22,7 +22,7 @@ if [ "${FORCE:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
 fi
 ctx=$(mktemp -d /tmp/mlflowx-flow-image.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
-wheels=${MLFLOWX_WHEELHOUSE:-$HOME/.cache/mlflowx/flow-wheelhouse}
+wheels=${MLFLOWX_FLOW_WHEELHOUSE:-$HOME/.cache/mlflowx/flow-wheelhouse}
 mkdir -p "$wheels" "$ctx/wheelhouse" "$ctx/own"
 echo "building the mlflowx wheel" >&2
 "$py" -m pip wheel --quiet --no-deps -w "$ctx/own" . >&2

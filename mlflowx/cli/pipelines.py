@@ -125,3 +125,47 @@ def list_deployments() -> None:
             f"{flows.get(d.flow_id, '?')}/{d.name}\tpool={d.work_pool_name or '-'}"
             f"\tschedules={crons or '-'}"
         )
+
+
+@app.command("reconcile")
+def reconcile(
+    experiment: Annotated[
+        list[str] | None,
+        typer.Option("--experiment", "-e", help="Experiment name (repeatable; default: all)."),
+    ] = None,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", help="Leave runs whose Prefect run ended less than this ago (s)."),
+    ] = 60,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report what would be ended.")
+    ] = False,
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    tracking_uri: TrackingUri = None,
+) -> None:
+    """End RUNNING tracking runs whose Prefect flow or task run ended without ending them
+    (a flow process that died outside a worker), as the flow's hooks would have."""
+    from mlflowx.cli._options import client
+    from mlflowx.exceptions import NotFound
+    from mlflowx.orchestration.reconcile import reconcile_runs
+
+    if output not in ("text", "json"):
+        raise typer.BadParameter("--output must be text or json")
+    ids: list[str] | None = None
+    if experiment:
+        tracking = client(tracking_uri)
+        ids = []
+        for name in experiment:
+            found = tracking.get_experiment_by_name(name)
+            if found is None:
+                raise NotFound(f"--experiment {name!r}: no experiment has that name")
+            ids.append(found.experiment_id)
+    done = reconcile_runs(tracking_uri, ids, grace_seconds=grace, dry_run=dry_run)
+    if output == "json":
+        typer.echo(json.dumps([r.as_dict() for r in done], indent=2))
+        return
+    verb = "would end" if dry_run else "ended"
+    for r in done:
+        kind = f"task run {r.task_run_id}" if r.task_run_id else f"flow run {r.flow_run_id}"
+        typer.echo(f"{r.run_id}\t{r.run_name}\t{verb} {r.status}\t(Prefect {kind}: {r.state})")
+    typer.echo(f"{len(done)} run(s) {verb}", err=True)

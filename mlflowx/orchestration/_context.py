@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mlflowx.entities import Run, RunInfo
+from mlflowx.entities import Run, RunInfo, RunStatus
 from mlflowx.tracking import _context as fluent_ctx
 from mlflowx.tracking._source import source_tags
 from mlflowx.tracking._uri import context_tracking_uri, get_tracking_uri
@@ -51,6 +51,17 @@ ATTEMPT_TAG = TAG_PREFIX + "attempt"
 STATE_TAG = TAG_PREFIX + "state"
 STATE_MESSAGE_TAG = TAG_PREFIX + "state_message"
 ERROR_TAG = TAG_PREFIX + "error"
+
+#: Prefect state types that end a run, and the run status each ends a tracking run with.
+STATUS_BY_STATE = {
+    "COMPLETED": RunStatus.FINISHED,
+    "FAILED": RunStatus.FAILED,
+    "CRASHED": RunStatus.FAILED,
+    "CANCELLING": RunStatus.KILLED,
+    "CANCELLED": RunStatus.KILLED,
+}
+#: Prefect's final state types (CANCELLING is on its way there).
+FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,14 +46,6 @@ logger = logging.getLogger("mlflowx.orchestration")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_STATUS_BY_STATE = {
-    "COMPLETED": RunStatus.FINISHED,
-    "FAILED": RunStatus.FAILED,
-    "CRASHED": RunStatus.FAILED,
-    "CANCELLING": RunStatus.KILLED,
-    "CANCELLED": RunStatus.KILLED,
-}
-
 #: Prefect task run id -> tracking run id of tracked task runs that failed and may be retried.
 _RETRYING_TASK_RUNS: dict[str, str] = {}
 #: (tracking URI, experiment name) -> experiment id.
@@ -382,7 +374,7 @@ def _end_flow_run(
     has_value: bool = False,
 ) -> None:
     client = client_for(tracking.uri)
-    status = _STATUS_BY_STATE.get(state_type, RunStatus.FAILED)
+    status = oc.STATUS_BY_STATE.get(state_type, RunStatus.FAILED)
     tags = [RunTag(oc.STATE_TAG, state_name)]
     if message and status is not RunStatus.FINISHED:
         tags.append(RunTag(oc.STATE_MESSAGE_TAG, message[:MAX_TAG_VAL_LENGTH]))

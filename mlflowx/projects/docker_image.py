@@ -2,11 +2,12 @@
 
 Built with the Docker SDK's legacy builder (no BuildKit, no registry) from the local base image.
 Dependencies come from a wheelhouse downloaded once on this machine for the image's platform
-(``$MLFLOWX_WHEELHOUSE`` or ``<envs dir>/wheelhouse``), so the build itself is offline. The project
-is copied to the same absolute path it has here, so the deployment's working directory and
-entrypoint are the same on the host and in the container; mlflowx is copied from the running
-installation. The tracking store must be reachable: :func:`docker_job_variables` mounts a SQLite
-store's folder at the same path; the worker uses the host network for a 127.0.0.1 Prefect API.
+(``$MLFLOWX_PROJECT_WHEELHOUSE`` or ``<envs dir>/wheelhouse``), so the build itself is offline.
+The project is copied to the same absolute path it has here, so the deployment's working
+directory and entrypoint are the same on the host and in the container; mlflowx is copied from
+the running installation. The tracking store must be reachable: :func:`docker_job_variables`
+mounts a SQLite store's folder at the same path; the worker uses the host network for a
+127.0.0.1 Prefect API.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def image_requirements(extra: list[str] | None = None) -> list[str]:
 
 
 def _wheelhouse(requirements: list[str]) -> Path:
-    folder = Path(os.environ.get("MLFLOWX_WHEELHOUSE") or envs_dir() / "wheelhouse")
+    folder = Path(os.environ.get("MLFLOWX_PROJECT_WHEELHOUSE") or envs_dir() / "wheelhouse")
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
     marker = folder / f".done-{digest}"

@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.orchestration._context import FINAL_STATES
 from mlflowx.orchestration.tasks._runs import FLOW_RUN_ID_TAG
 
 __all__ = [
@@ -27,8 +28,6 @@ __all__ = [
     "trigger_deployment",
     "wait_for_flow_run",
 ]
-
-FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 class TriggeredRun(BaseModel):
