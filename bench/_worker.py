@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import cProfile
 import json
-import random
 import statistics
 import sys
 import time
@@ -26,10 +25,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _server_seed import SeedRun, seed_data
+
 SEARCH_FILTER = "metrics.acc > 0.5 AND params.model = 'tree'"
 SEARCH_ORDER = ["metrics.acc DESC"]
 SEARCH_MAX_RESULTS = 100
-MODELS = ("tree", "linear", "forest")
 _BULK_CHUNK = 5_000  # runs per bulk-insert transaction
 
 
@@ -188,33 +188,6 @@ def w_async(side: Side, sizes: dict[str, Any], profile: str | None) -> dict[str,
 
 
 # ----------------------------------------------------------------------------------- search
-@dataclass
-class SeedRun:
-    name: str
-    team: str
-    model: str
-    lr: str
-    depth: str
-    acc: float
-    loss: float
-
-
-def seed_data(n: int) -> list[SeedRun]:
-    rng = random.Random(20240601)
-    return [
-        SeedRun(
-            name=f"run-{i}",
-            team=f"team-{rng.randrange(5)}",
-            model=MODELS[rng.randrange(len(MODELS))],
-            lr=str(round(10 ** rng.uniform(-4, -1), 6)),
-            depth=str(rng.randrange(2, 12)),
-            acc=round(rng.random(), 9),
-            loss=round(rng.random() * 3, 9),
-        )
-        for i in range(n)
-    ]
-
-
 def seed_api(side: Side, client: Any, eid: str, runs: list[SeedRun]) -> None:
     """The public API: create_run (tags, name) + one log_batch (2 metrics, 3 params) per run."""
     metric, param = side.metric_cls, side.param_cls

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 
 from mlflowx import entities as e
 from mlflowx.protocol.endpoints import Empty, Endpoint, Id
-from mlflowx.protocol.models import Int64, KeyValue, MetricJ, WireModel
+from mlflowx.protocol.models import Int64, KeyValue, MetricJ, WireModel, kv_dict, kv_list
 
 __all__ = [
     "CREATE_LOGGED_MODEL",
@@ -58,9 +58,9 @@ class LoggedModelJ(WireModel):
                 model_type=m.model_type,
                 source_run_id=m.source_run_id,
                 status_message=m.status_message,
-                tags=[KeyValue(key=k, value=v) for k, v in m.tags.items()],
+                tags=kv_list(m.tags),
             ),
-            data=LoggedModelDataJ(params=[KeyValue(key=k, value=v) for k, v in m.params.items()]),
+            data=LoggedModelDataJ(params=kv_list(m.params)),
         )
 
     def entity(self) -> e.LoggedModel:
@@ -76,7 +76,7 @@ class LoggedModelJ(WireModel):
             source_run_id=i.source_run_id or None,
             model_type=i.model_type or None,
             status_message=i.status_message or None,
-            tags={t.key: t.value for t in i.tags},
+            tags=kv_dict(i.tags),
             params={p.key: p.value for p in self.data.params},
         )
 

@@ -8,6 +8,7 @@ protobuf's JSON mapping; 64-bit integers are accepted as numbers or strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -25,6 +26,8 @@ __all__ = [
     "RunInputsJ",
     "RunJ",
     "WireModel",
+    "kv_dict",
+    "kv_list",
 ]
 
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
@@ -40,6 +43,16 @@ class WireModel(BaseModel):
 class KeyValue(WireModel):
     key: Key
     value: str = ""
+
+
+def kv_list(mapping: Mapping[str, str] | None) -> list[KeyValue]:
+    """``{"k": "v"}`` -> the wire's ``[{"key": "k", "value": "v"}]``."""
+    return [KeyValue(key=k, value=v) for k, v in (mapping or {}).items()]
+
+
+def kv_dict(items: Iterable[KeyValue]) -> dict[str, str]:
+    """The wire's key/value list -> ``{"k": "v"}`` (a repeated key: the last one wins)."""
+    return {t.key: t.value for t in items}
 
 
 class MetricJ(WireModel):
@@ -78,7 +91,7 @@ class ExperimentJ(WireModel):
             lifecycle_stage=str(x.lifecycle_stage),
             last_update_time=x.last_update_time,
             creation_time=x.creation_time,
-            tags=[KeyValue(key=k, value=v) for k, v in x.tags.items()],
+            tags=kv_list(x.tags),
         )
 
     def entity(self) -> e.Experiment:
@@ -87,7 +100,7 @@ class ExperimentJ(WireModel):
             name=self.name,
             artifact_location=self.artifact_location,
             lifecycle_stage=e.LifecycleStage(self.lifecycle_stage),
-            tags={t.key: t.value for t in self.tags},
+            tags=kv_dict(self.tags),
             creation_time=self.creation_time,
             last_update_time=self.last_update_time,
         )
@@ -211,8 +224,8 @@ class RunJ(WireModel):
                     MetricJ.of(latest[k]) if k in latest else MetricJ(key=k, value=v, timestamp=0)
                     for k, v in r.data.metrics.items()
                 ],
-                params=[KeyValue(key=k, value=v) for k, v in r.data.params.items()],
-                tags=[KeyValue(key=k, value=v) for k, v in r.data.tags.items()],
+                params=kv_list(r.data.params),
+                tags=kv_list(r.data.tags),
             ),
             inputs=RunInputsJ(
                 dataset_inputs=[DatasetInputJ.of(d) for d in r.inputs.dataset_inputs]
@@ -231,7 +244,7 @@ class RunJ(WireModel):
             data=e.RunData(
                 metrics={m.key: m.value for m in self.data.metrics},
                 params={p.key: p.value for p in self.data.params},
-                tags={t.key: t.value for t in self.data.tags},
+                tags=kv_dict(self.data.tags),
                 latest_metrics={m.key: m.entity() for m in self.data.metrics},
             ),
             inputs=e.RunInputs([d.entity() for d in self.inputs.dataset_inputs]),

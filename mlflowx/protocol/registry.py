@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from mlflowx import entities as e
 from mlflowx.protocol.endpoints import Empty, Endpoint
-from mlflowx.protocol.models import Int64, KeyValue, WireModel
+from mlflowx.protocol.models import Int64, KeyValue, WireModel, kv_dict, kv_list
 
 __all__ = ["ModelVersionJ", "RegisteredModelAliasJ", "RegisteredModelJ"]
 
@@ -50,7 +50,7 @@ class ModelVersionJ(WireModel):
             run_id=mv.run_id,
             status=mv.status,
             status_message=mv.status_message,
-            tags=[KeyValue(key=k, value=v) for k, v in mv.tags.items()],
+            tags=kv_list(mv.tags),
             run_link=mv.run_link,
             aliases=list(mv.aliases),
             model_id=mv.model_id,
@@ -69,7 +69,7 @@ class ModelVersionJ(WireModel):
             run_id=self.run_id or None,
             status=self.status or e.ModelVersionStatus.READY.value,
             status_message=self.status_message,
-            tags={t.key: t.value for t in self.tags},
+            tags=kv_dict(self.tags),
             run_link=self.run_link or None,
             aliases=list(self.aliases),
             model_id=self.model_id or None,
@@ -98,7 +98,7 @@ class RegisteredModelJ(WireModel):
             last_updated_timestamp=rm.last_updated_timestamp,
             description=rm.description,
             latest_versions=[ModelVersionJ.of(mv) for mv in rm.latest_versions],
-            tags=[KeyValue(key=k, value=v) for k, v in rm.tags.items()],
+            tags=kv_list(rm.tags),
             aliases=[RegisteredModelAliasJ(alias=a, version=v) for a, v in rm.aliases.items()],
         )
 
@@ -109,7 +109,7 @@ class RegisteredModelJ(WireModel):
             last_updated_timestamp=self.last_updated_timestamp,
             description=self.description,
             latest_versions=[mv.entity() for mv in self.latest_versions],
-            tags={t.key: t.value for t in self.tags},
+            tags=kv_dict(self.tags),
             aliases={a.alias: a.version for a in self.aliases},
         )
 

@@ -259,17 +259,15 @@ def deploy_champion(
             model_uri,
         )
         target = "process"
+    common = {"name": name, "model_name": model_name, "version": version, "model_uri": model_uri}
     if target == "docker":
         deployment = _container(name, model_uri, spec)
         url = str(deployment.url)
         _wait_healthy(url, timeout)
         prediction = _predict(url, payload)
         rollout = Rollout(
+            **common,
             target="docker",
-            name=name,
-            model_name=model_name,
-            version=version,
-            model_uri=model_uri,
             url=url,
             image=str(deployment.image),
             container_id=str(deployment.container_id),
@@ -284,11 +282,8 @@ def deploy_champion(
             server.stop()
             raise
         rollout = Rollout(
+            **common,
             target="process",
-            name=name,
-            model_name=model_name,
-            version=version,
-            model_uri=model_uri,
             url=url,
             pid=int(server.pid),
             prediction=prediction,

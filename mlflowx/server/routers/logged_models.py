@@ -9,6 +9,7 @@ from fastapi import Query, Request
 from mlflowx.entities import LoggedModelStatus, ModelOutput
 from mlflowx.protocol import logged_models as p
 from mlflowx.protocol.endpoints import Empty
+from mlflowx.protocol.models import kv_dict
 from mlflowx.server.deps import Store, WireRouter
 from mlflowx.server.routers.artifacts import FileInfoJ, ListRunArtifactsResponse, repo_for_uri
 from mlflowx.store.artifacts.base import safe_artifact_path
@@ -77,7 +78,7 @@ def delete_logged_model(model_id: str, store: Store) -> Empty:
 def set_logged_model_tags(
     model_id: str, body: p.SetLoggedModelTags, store: Store
 ) -> p.LoggedModelResponse:
-    store.set_logged_model_tags(model_id, {t.key: t.value for t in body.tags})
+    store.set_logged_model_tags(model_id, kv_dict(body.tags))
     return p.LoggedModelResponse(model=p.LoggedModelJ.of(store.get_logged_model(model_id)))
 
 

@@ -13,6 +13,7 @@ from fastapi import Depends, Query, Request
 from mlflowx.exceptions import InvalidParameter, NotImplementedByBackend
 from mlflowx.protocol import registry as p
 from mlflowx.protocol.endpoints import Empty
+from mlflowx.protocol.models import kv_dict
 from mlflowx.server.deps import Store, WireRouter, require
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -106,7 +107,7 @@ def create_registered_model(
     body: p.CreateRegisteredModel, registry: Registry
 ) -> p.RegisteredModelResponse:
     rm = registry.create_registered_model(
-        require(body.name, "name"), {t.key: t.value for t in body.tags}, body.description
+        require(body.name, "name"), kv_dict(body.tags), body.description
     )
     return p.RegisteredModelResponse(registered_model=p.RegisteredModelJ.of(rm))
 
@@ -223,7 +224,7 @@ def create_model_version(
         name,
         source,
         run_id,
-        {t.key: t.value for t in body.tags},
+        kv_dict(body.tags),
         body.run_link or None,
         body.description,
         body.model_id or None,

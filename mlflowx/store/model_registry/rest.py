@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from mlflowx.entities import ModelVersion, PagedList, RegisteredModel
 from mlflowx.protocol import registry as p
 from mlflowx.protocol.endpoints import Endpoint
-from mlflowx.protocol.models import KeyValue, WireModel
+from mlflowx.protocol.models import KeyValue, WireModel, kv_list
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -25,7 +25,7 @@ API = "/api/2.0/mlflow"
 
 
 def _tags(tags: Mapping[str, str] | None) -> list[KeyValue]:
-    return [KeyValue(key=k, value=v) for k, v in tag_map(tags).items()]
+    return kv_list(tag_map(tags))
 
 
 class RestRegistryStore(RegistryStore):

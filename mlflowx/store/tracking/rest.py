@@ -24,7 +24,7 @@ from mlflowx.entities import (
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
-from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel
+from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel, kv_list
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.tracking.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -278,8 +278,8 @@ class RestTrackingStore(TrackingStore):
             name=name,
             model_type=model_type,
             source_run_id=source_run_id,
-            params=[KeyValue(key=k, value=v) for k, v in (params or {}).items()],
-            tags=[KeyValue(key=k, value=v) for k, v in (tags or {}).items()],
+            params=kv_list(params),
+            tags=kv_list(tags),
         )
         return self._call(lm.CREATE_LOGGED_MODEL, body).model.entity()
 
@@ -293,9 +293,7 @@ class RestTrackingStore(TrackingStore):
         return lm.LoggedModelResponse.model_validate_json(raw).model.entity()
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
-        body = lm.SetLoggedModelTags(
-            model_id=model_id, tags=[KeyValue(key=k, value=v) for k, v in tags.items()]
-        )
+        body = lm.SetLoggedModelTags(model_id=model_id, tags=kv_list(tags))
         self._json("PATCH", f"/logged-models/{quote(model_id)}/tags", body, True)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
@@ -304,9 +302,7 @@ class RestTrackingStore(TrackingStore):
         )
 
     def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
-        body = lm.LogLoggedModelParams(
-            model_id=model_id, params=[KeyValue(key=k, value=v) for k, v in params.items()]
-        )
+        body = lm.LogLoggedModelParams(model_id=model_id, params=kv_list(params))
         self._json("POST", f"/logged-models/{quote(model_id)}/params", body, True)
 
     def delete_logged_model(self, model_id: str) -> None:
