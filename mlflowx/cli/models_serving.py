@@ -67,15 +67,13 @@ def serve(
 ) -> None:
     """Serve a model over MLflow's scoring protocol (POST /invocations; /ping, /health,
     /version, /metadata). The model loads in each worker; /health answers 200 once loaded."""
-    import uvicorn
-
     from mlflowx.serving.scoring.config import (
         ENV_MAX_BODY_MB,
         ENV_MODEL_URI,
         ENV_TIMEOUT,
         ScoringConfig,
     )
-    from mlflowx.utils.uvicorn_setup import NoDelayHttpProtocol
+    from mlflowx.utils.uvicorn_setup import NoDelayHttpProtocol, serve
 
     _check_env_manager(env_manager)
     # Workers are separate processes: they read the model URI and limits from the environment.
@@ -89,12 +87,12 @@ def serve(
     typer.echo(
         f"mlflowx scoring server for {model_uri} on http://{host}:{port} ({workers} worker(s))"
     )
-    uvicorn.run(
+    serve(
         "mlflowx.serving.scoring.app:app_from_env",
-        factory=True,
+        workers=workers,
+        preload=("mlflowx.serving.scoring.app",),  # the model itself loads in each worker
         host=host,
         port=port,
-        workers=workers,
         http=NoDelayHttpProtocol,
         log_level=log_level,
         access_log=False,

@@ -48,10 +48,9 @@ def server(
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
 ) -> None:
     """Serve the MLflow REST API; the official ``mlflow`` client works against it unchanged."""
-    import uvicorn
-
     from mlflowx import settings
     from mlflowx.store.tracking.sql import SqlTrackingStore
+    from mlflowx.utils.uvicorn_setup import serve
 
     backend = backend_store_uri or settings.default_tracking_uri()
     destination = None
@@ -66,14 +65,12 @@ def server(
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
     typer.echo(f"mlflowx server on http://{host}:{port} (store {backend}, artifacts {destination})")
-    uvicorn.run(
+    serve(
         "mlflowx.server.app:app_from_env",
-        factory=True,
+        workers=workers,
+        preload=("mlflowx.server.app",),  # imported once; forked workers only build the app
         host=host,
         port=port,
-        workers=workers,
-        # Import strings: uvicorn loads these in the process that serves, so the parent of
-        # several workers never imports FastAPI and the app, and starts them sooner.
         http="mlflowx.utils.uvicorn_setup:NoDelayHttpProtocol",
         ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
         log_level=log_level,
