@@ -16,7 +16,9 @@ from mlflowx.store.model_registry import RegistryStore, get_registry_store
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    parse_model_uri,
 )
+from mlflowx.store.model_registry.rest import RestRegistryStore
 
 __all__ = ["DEFAULT_AWAIT_MAX_SLEEP_SECONDS", "RegistryClient", "RegistryClientMixin"]
 
@@ -26,6 +28,16 @@ DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
 
 def _strs(tags: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: str(v) for k, v in (tags or {}).items()}
+
+
+def _logged_model_id(source: str) -> str | None:
+    """The logged model a ``models:/<model_id>`` source names (not a registry name/version)."""
+    if not source.startswith("models:"):
+        return None
+    try:
+        return parse_model_uri(source).model_id
+    except MlflowxError:
+        return None
 
 
 class RegistryClientMixin:
@@ -101,9 +113,26 @@ class RegistryClientMixin:
 
         ``await_creation_for`` is accepted for MLflow compatibility; versions are READY at once.
         """
-        return self.registry_store.create_model_version(
-            name, str(source), run_id, _strs(tags), run_link, description, model_id
+        store = self.registry_store
+        location = None
+        logged = model_id or _logged_model_id(str(source))
+        if logged and not isinstance(store, RestRegistryStore) and self._registry_apart():
+            # The registry keeps its own database: the logged model is in the tracking store.
+            from mlflowx.store.tracking import get_tracking_store
+
+            found = get_tracking_store(self._tracking_uri()).get_logged_model(logged)
+            location, run_id = found.artifact_location, run_id or found.source_run_id
+        return store.create_model_version(
+            name, str(source), run_id, _strs(tags), run_link, description, model_id, location
         )
+
+    def _tracking_uri(self) -> str:
+        from mlflowx.tracking._uri import get_tracking_uri
+
+        return getattr(self, "tracking_uri", None) or get_tracking_uri()
+
+    def _registry_apart(self) -> bool:
+        return self.registry_uri != self._tracking_uri()
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         return self.registry_store.get_model_version(name, version)
@@ -220,7 +249,8 @@ class RegistryClient(RegistryClientMixin):
 
     def __init__(self, registry_uri: str | None = None) -> None:
         from mlflowx.registry._uri import resolve_registry_uri
+        from mlflowx.tracking._uri import get_tracking_uri
 
         self.registry_uri = resolve_registry_uri(registry_uri)
-        #: Kept for callers of earlier versions, where the registry was the tracking URI.
-        self.tracking_uri = self.registry_uri
+        #: Where logged models are looked up when a version is made from one.
+        self.tracking_uri = get_tracking_uri()

@@ -216,6 +216,29 @@ def test_registry_apart_from_tracking(uri: str, tmp_path: Path) -> None:
         RegistryClient(uri).get_registered_model("apart")
 
 
+def test_logged_model_registered_in_a_registry_apart(uri: str, tmp_path: Path) -> None:
+    """A ``models:/<model_id>`` source is looked up in the tracking store, as MLflow does, when
+    the registry keeps its own database."""
+    from sklearn.dummy import DummyClassifier
+
+    import mlflowx.pyfunc
+    import mlflowx.sklearn
+
+    registry_uri = f"sqlite:///{tmp_path / 'registry.db'}"
+    mlflowx.set_registry_uri(registry_uri)
+    model = DummyClassifier(strategy="most_frequent").fit([[0.0], [1.0], [1.0]], [0, 1, 1])
+    with mlflowx.start_run() as run:
+        info = mlflowx.sklearn.log_model(model, name="model")
+    assert info.model_uri.startswith("models:/m-")
+    mv = mlflowx.register_model(info.model_uri, "apart-logged")
+    assert (mv.source, mv.run_id, mv.model_id) == (info.model_uri, run.info.run_id, info.model_id)
+    client = RegistryClient(registry_uri)
+    logged = mlflowx.MlflowxClient().get_logged_model(info.model_id)
+    assert client.get_model_version_download_uri("apart-logged", "1") == logged.artifact_location
+    loaded = mlflowx.pyfunc.load_model("models:/apart-logged/1")
+    assert list(loaded.predict([[0.5]])) == [1]
+
+
 # ------------------------------------------------------------------ two processes registering
 REGISTER = """
 import sys, time

@@ -201,7 +201,12 @@ class RegistryStore(ABC):
         run_link: str | None = None,
         description: str | None = None,
         model_id: str | None = None,
-    ) -> ModelVersion: ...
+        storage_location: str | None = None,
+    ) -> ModelVersion:
+        """The next version of ``name``. A version made from a logged model
+        (``models:/<model_id>`` or ``model_id``) takes its files and run from the logged model;
+        ``storage_location`` is where its files are when the caller has already looked the
+        logged model up (it is kept in a tracking store this registry cannot read)."""
 
     @abstractmethod
     def get_model_version(self, name: str, version: str | int) -> ModelVersion: ...

@@ -117,6 +117,7 @@ class RestRegistryStore(RegistryStore):
         run_link: str | None = None,
         description: str | None = None,
         model_id: str | None = None,
+        storage_location: str | None = None,  # the server looks logged models up itself
     ) -> ModelVersion:
         body = p.CreateModelVersion(
             name=name,

@@ -472,6 +472,7 @@ class SqlRegistryStore(RegistryStore):
         run_link: str | None = None,
         description: str | None = None,
         model_id: str | None = None,
+        storage_location: str | None = None,
     ) -> ModelVersion:
         name = validate_model_name(name)
         source, run_id, run_link = validate_model_version_fields(source, run_id, run_link, model_id)
@@ -485,16 +486,19 @@ class SqlRegistryStore(RegistryStore):
                 {"t": t, "n": name},
             ):
                 raise _model_not_found(name)
-            storage_location = source
+            location = source
             if source.startswith("models:"):
                 resolved = self._resolve_version(conn, source)
                 if resolved is not None:
-                    storage_location = self._download_uri(conn, *resolved)
+                    location = self._download_uri(conn, *resolved)
                 else:  # models:/<model_id>: the logged model's files and its run, as MLflow
                     model_id = model_id or parse_model_uri(source).model_id
-                    storage_location, source_run = self._logged_model(conn, str(model_id))
-                    run_id = run_id or source_run
-            elif model_id and not run_id:
+                    if storage_location:  # looked up by the caller, in its tracking store
+                        location = storage_location
+                    else:
+                        location, source_run = self._logged_model(conn, str(model_id))
+                        run_id = run_id or source_run
+            elif model_id and not run_id and not storage_location:
                 run_id = self._logged_model(conn, model_id)[1]
             latest = conn.execute(
                 "SELECT MAX(version) FROM model_versions WHERE name = :n", {"n": name}
@@ -512,7 +516,7 @@ class SqlRegistryStore(RegistryStore):
                     "d": description,
                     "stage": ModelVersionStage.NONE.value,
                     "src": source,
-                    "loc": storage_location,
+                    "loc": location,
                     "run": run_id,
                     "link": run_link,
                     "mid": model_id or None,
