@@ -92,7 +92,28 @@ def build_docker(
     typer.echo(f"Run it with: docker run --rm -p 127.0.0.1:5001:8080 {built.name}")
 
 
+def prune_runtime_images(
+    base_image: Annotated[
+        str | None,
+        typer.Option("--base-image", help="Only the runtimes built on this image."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be removed.")
+    ] = False,
+) -> None:
+    """Remove cached runtime images (mlflowx-runtime:*) that no model image is built on,
+    keeping the newest."""
+    from mlflowx.serving.docker import prune_runtime_images as prune
+
+    removed = prune(base_image=base_image, dry_run=dry_run)
+    for tag in removed:
+        typer.echo(tag)
+    verb = "would be removed" if dry_run else "removed"
+    typer.echo(f"{len(removed)} runtime image(s) {verb}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``models`` group."""
     app.command("generate-dockerfile")(generate_dockerfile)
     app.command("build-docker")(build_docker)
+    app.command("prune-runtime-images")(prune_runtime_images)

@@ -20,7 +20,12 @@ from mlflowx.serving.docker.deployments import (
     DockerDeployments,
     ModelDeployment,
 )
-from mlflowx.serving.docker.image import BuiltImage, build_model_image, generate_dockerfile
+from mlflowx.serving.docker.image import (
+    BuiltImage,
+    build_model_image,
+    generate_dockerfile,
+    prune_runtime_images,
+)
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -33,5 +38,6 @@ __all__ = [
     "build_model_image",
     "ensure_base_image",
     "generate_dockerfile",
+    "prune_runtime_images",
     "resolve_base_image",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "generate_dockerfile",
     "mlflowx_wheel",
     "model_requirements",
+    "prune_runtime_images",
     "render_dockerfile",
     "wheelhouse",
 ]
@@ -565,3 +566,40 @@ def build_model_image(
         f"Built {image} in {time.monotonic() - started:.0f} s ({built.attrs['Size'] / 1e6:.0f} MB)"
     )
     return BuiltImage(name=image, id=str(built.id), size_bytes=int(built.attrs["Size"]))
+
+
+def prune_runtime_images(
+    client: Any = None, *, base_image: str | None = None, dry_run: bool = False
+) -> list[str]:
+    """Remove the cached runtime images that no model image is built on, except the newest
+    (the next build's cache); ``base_image`` limits it to the runtimes built on that image.
+
+    Runtime images are keyed by their requirements and the mlflowx wheel, so every change of
+    either leaves one behind. Model images (your tags) are never removed, nor a runtime one of
+    them still names, nor one Docker refuses to remove (a container uses it). Returns the tags
+    removed (on a dry run, the tags that would be).
+    """
+    import docker.errors
+
+    client = docker_client(client)
+    label = f"{LABEL_PREFIX}.role=runtime"
+    runtimes = client.images.list(filters={"label": label})
+    if base_image is not None:
+        runtimes = [
+            i for i in runtimes if (i.labels or {}).get(f"{LABEL_PREFIX}.base-image") == base_image
+        ]
+    models = client.images.list(filters={"label": f"{LABEL_PREFIX}.role=model"})
+    used = {(m.labels or {}).get(f"{LABEL_PREFIX}.runtime-image") for m in models}
+    runtimes.sort(key=lambda i: str(i.attrs.get("Created", "")), reverse=True)
+    removed: list[str] = []
+    for image in runtimes[1:]:
+        tags = list(image.tags) or [image.short_id]
+        if used.intersection(tags):
+            continue
+        if not dry_run:
+            try:
+                client.images.remove(image.id)
+            except docker.errors.APIError:  # in use by a container, or removed meanwhile
+                continue
+        removed.extend(tags)
+    return removed
