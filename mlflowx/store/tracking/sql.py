@@ -720,11 +720,7 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         params: Sequence[KeyValueLike] = (),
         tags: Sequence[KeyValueLike] = (),
     ) -> None:
-        run_id = v.validate_run_id(run_id)
-        batch = _Batch.of(run_id, metrics, params, tags)
-        with self.db.write() as conn:
-            self._require_active_run(conn, run_id)
-            self._write_batch(conn, run_id, batch)
+        self._write_batch(run_id, metrics, params, tags)
 
     def finish_run(
         self,
@@ -736,30 +732,39 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         tags: Sequence[KeyValueLike] = (),
     ) -> None:
         # One transaction and no read-back: what a tracked task pays for its run's end.
+        self._write_batch(run_id, metrics, params, tags, (RunStatus.parse(status), int(end_time)))
+
+    def _write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricLike],
+        params: Sequence[KeyValueLike],
+        tags: Sequence[KeyValueLike],
+        end: tuple[RunStatus, int] | None = None,
+    ) -> None:
+        """A batch (validated before the transaction), and the run's end when given."""
         run_id = v.validate_run_id(run_id)
         batch = _Batch.of(run_id, metrics, params, tags)
-        end_status = RunStatus.parse(status).value
         with self.db.write() as conn:
             self._require_active_run(conn, run_id)
-            self._write_batch(conn, run_id, batch)
-            conn.execute(
-                "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
-                {"s": end_status, "e": int(end_time), "id": run_id},
-            )
-
-    def _write_batch(self, conn: Connection, run_id: str, batch: _Batch) -> None:
-        if batch.params:
-            self._log_params(conn, run_id, batch.params)
-        if batch.tags:
-            conn.executemany_rows(_UPSERT_TAG, [(run_id, k, val) for k, val in batch.tags.items()])
-            if RUN_NAME_TAG in batch.tags:
+            if batch.params:
+                self._log_params(conn, run_id, batch.params)
+            if batch.tags:
+                rows = [(run_id, k, val) for k, val in batch.tags.items()]
+                conn.executemany_rows(_UPSERT_TAG, rows)
+                if RUN_NAME_TAG in batch.tags:
+                    conn.execute(
+                        "UPDATE runs SET name = :n WHERE run_uuid = :id",
+                        {"n": v.validate_run_name(batch.tags[RUN_NAME_TAG]), "id": run_id},
+                    )
+            if batch.metric_rows:
+                conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
+                conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
+            if end is not None:
                 conn.execute(
-                    "UPDATE runs SET name = :n WHERE run_uuid = :id",
-                    {"n": v.validate_run_name(batch.tags[RUN_NAME_TAG]), "id": run_id},
+                    "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
+                    {"s": end[0].value, "e": end[1], "id": run_id},
                 )
-        if batch.metric_rows:
-            conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
-            conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
