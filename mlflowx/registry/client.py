@@ -18,7 +18,6 @@ from mlflowx.store.model_registry.base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     parse_model_uri,
 )
-from mlflowx.store.model_registry.rest import RestRegistryStore
 
 __all__ = ["DEFAULT_AWAIT_MAX_SLEEP_SECONDS", "RegistryClient", "RegistryClientMixin"]
 
@@ -113,6 +112,8 @@ class RegistryClientMixin:
 
         ``await_creation_for`` is accepted for MLflow compatibility; versions are READY at once.
         """
+        from mlflowx.store.model_registry.rest import RestRegistryStore  # not on import
+
         store = self.registry_store
         location = None
         logged = model_id or _logged_model_id(str(source))
