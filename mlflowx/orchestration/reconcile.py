@@ -159,17 +159,19 @@ def _reconcile(
 ) -> list[Reconciled]:
     now = datetime.now(UTC).timestamp() * 1000
     done: list[Reconciled] = []
+    # Listed in full first: ending runs while paging through "status = RUNNING" would shift
+    # the pages under the search and skip runs.
     for run in list(_running_runs(client, experiment_ids)):
         tags = run.data.tags
         flow_run_id = tags[oc.FLOW_RUN_ID_TAG]
         flow_state = states.final("flow", flow_run_id)
         if flow_state is None:
             continue
+        if now - _ms(flow_state.timestamp) < grace_seconds * 1000:
+            continue
         task_run_id = tags.get(oc.TASK_RUN_ID_TAG)
         state = (states.final("task", task_run_id) if task_run_id else None) or flow_state
         end_time = _ms(state.timestamp)
-        if now - _ms(flow_state.timestamp) < grace_seconds * 1000:
-            continue
         status = oc.STATUS_BY_STATE[state.type.value]
         item = Reconciled(
             run_id=run.info.run_id,

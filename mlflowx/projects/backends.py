@@ -232,18 +232,17 @@ def deploy(
     _require_prefect_api()
     tracking_uri = tracking_uri or get_tracking_uri()
     variables: dict[str, Any] = {"env": {"MLFLOWX_TRACKING_URI": tracking_uri}}
-    if _pool_type(work_pool) == "docker":
-        from mlflowx.projects.docker_image import build_project_image, docker_job_variables
-
+    docker = _pool_type(work_pool) == "docker"
+    if docker:
         env_manager = "local"  # the image is the environment
-        options = {"env_manager": env_manager, "experiment_name": experiment_name,
-                   "backend": "prefect", "tracking_uri": tracking_uri}  # fmt: skip
-        project.write_flow_module(entry, **options)  # baked into the image
-        image = image or build_project_image(project)
-        variables = docker_job_variables(image, tracking_uri)
     options = {"env_manager": env_manager, "experiment_name": experiment_name,
                "backend": "prefect", "tracking_uri": tracking_uri}  # fmt: skip
-    entrypoint = project.write_flow_module(entry, **options)
+    entrypoint = project.write_flow_module(entry, **options)  # before a Docker image bakes it in
+    if docker:
+        from mlflowx.projects.docker_image import build_project_image, docker_job_variables
+
+        image = image or build_project_image(project)
+        variables = docker_job_variables(image, tracking_uri)
     flow: Any = Flow.from_source(source=str(project.directory), entrypoint=entrypoint)
     for key, value in (job_variables or {}).items():
         if key == "env" and isinstance(value, Mapping):

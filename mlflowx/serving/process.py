@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,15 +20,9 @@ from typing import Any
 import httpx
 
 from mlflowx.exceptions import InvalidState, MlflowxError
+from mlflowx.utils.net import free_port
 
 __all__ = ["ScoringProcess", "start_scoring_server"]
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _command() -> list[str]:
@@ -195,7 +188,7 @@ def start_scoring_server(
         InvalidState: the server exited, failed to load the model (the message says why), or
             was not healthy within ``timeout``; it is stopped first.
     """
-    port = port or _free_port(host)
+    port = port or free_port(host)
     log_dir = Path(tempfile.mkdtemp(prefix="mlflowx-serve-"))
     log = log_dir / "server.log"
     cmd = [

@@ -21,6 +21,7 @@ from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS
 from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DeploySpec
+from mlflowx.utils.net import free_port
 
 __all__ = [
     "DEPLOYMENT_TAG_PREFIX",
@@ -209,13 +210,6 @@ def _process(name: str, model_uri: str, spec: DeploySpec, timeout: float) -> Any
         ) from exc
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _container(name: str, model_uri: str, spec: DeploySpec) -> Any:
     from mlflowx.serving.docker import DockerDeployments
 
@@ -224,7 +218,7 @@ def _container(name: str, model_uri: str, spec: DeploySpec) -> Any:
         deployments.get(name)
     except MlflowxError:
         return deployments.create(
-            name, model_uri, spec.port or _free_port(), base_image=spec.base_image
+            name, model_uri, spec.port or free_port(), base_image=spec.base_image
         )
     return deployments.update(name, model_uri, base_image=spec.base_image)
 
@@ -357,7 +351,7 @@ def deploy_model_container(
         deployments.get(name)
     except MlflowxError:
         deployment = deployments.create(
-            name, model_uri, port or _free_port(), image=image, base_image=base_image
+            name, model_uri, port or free_port(), image=image, base_image=base_image
         )
     else:
         deployment = deployments.update(name, model_uri, image=image, base_image=base_image)

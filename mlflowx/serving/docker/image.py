@@ -351,6 +351,13 @@ class _Inputs:
     base_id: str
 
 
+def _stage(inputs: _Inputs, directory: Path) -> None:
+    """Put the mlflowx wheel (dist/) and the wheelhouse (wheelhouse/) into a build context."""
+    (directory / "dist").mkdir(exist_ok=True)
+    shutil.copy2(inputs.wheel, directory / "dist" / inputs.wheel.name)
+    _link_or_copy(inputs.wheelhouse, directory / "wheelhouse")
+
+
 def _prepare(
     client: Any,
     model_uri: str,
@@ -404,9 +411,7 @@ def generate_dockerfile(
     client = docker_client(client)
     directory = Path(directory)
     inputs = _prepare(client, model_uri, directory, base, cache_dir=cache_dir, progress=progress)
-    (directory / "dist").mkdir(exist_ok=True)
-    shutil.copy2(inputs.wheel, directory / "dist" / inputs.wheel.name)
-    _link_or_copy(inputs.wheelhouse, directory / "wheelhouse")
+    _stage(inputs, directory)
     dockerfile = directory / "Dockerfile"
     dockerfile.write_text(render_dockerfile(base, inputs.wheel.name, model_uri=model_uri))
     return dockerfile
@@ -507,9 +512,7 @@ def runtime_image(
     progress_or_noop(progress)(f"Building the runtime image {tag} (offline)")
     with tempfile.TemporaryDirectory(prefix="mlflowx-runtime-") as tmp:
         ctx = Path(tmp)
-        (ctx / "dist").mkdir()
-        shutil.copy2(inputs.wheel, ctx / "dist" / inputs.wheel.name)
-        _link_or_copy(inputs.wheelhouse, ctx / "wheelhouse")
+        _stage(inputs, ctx)
         (ctx / "Dockerfile").write_text(
             f"# mlflowx {mlflowx.__version__} scoring runtime (no model).\n"
             + _runtime_part(base_image, inputs.wheel.name)
