@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mlflowx import ui
 from mlflowx.protocol import endpoints as p
 from mlflowx.server import errors
 from mlflowx.server.deps import reject_nul_characters
@@ -51,6 +52,8 @@ def create_app(
         title="mlflowx tracking server",
         version=__version__,
         description="MLflow's REST API (tracking and artifact proxy), served by mlflowx.",
+        docs_url=None,  # the UI serves /docs from its vendored Swagger UI (no CDN)
+        redoc_url=None,
     )
     app.state.tracking_store = tracking_store
     app.state.artifacts_destination = artifacts_destination
@@ -81,17 +84,7 @@ def create_app(
     def version() -> PlainTextResponse:
         return PlainTextResponse(__version__)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> dict[str, str | None]:
-        return {
-            "name": "mlflowx",
-            "version": __version__,
-            "api": API_PREFIX,
-            "artifacts": "/api/2.0/mlflow-artifacts/artifacts" if artifacts_destination else None,
-            "openapi": "/openapi.json",
-            "docs": "/docs",
-        }
-
+    ui.mount(app)
     return app
 
 

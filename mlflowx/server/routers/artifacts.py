@@ -94,7 +94,58 @@ def list_proxied(
 
 @router.get("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
 def download_proxied(request: Request, artifact_path: str) -> FileResponse:
-    repo = destination_repo(request)
+    return _file_response(destination_repo(request), artifact_path, "application/octet-stream")
+
+
+#: What ``/get-artifact`` lets a browser show inline; every other file is served as text
+#: (previews) or bytes, never as HTML or script of this origin.
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+}
+_TEXT_SUFFIXES = frozenset(
+    ".txt .log .json .yaml .yml .csv .tsv .md .py .html .htm .svg .xml .ini .toml .cfg .sh "
+    ".r .sql .ipynb".split()
+)
+_TEXT_NAMES = frozenset({"MLmodel", "MLproject", "requirements.txt", "conda.yaml"})
+#: The file can neither run script nor be framed into this origin's pages.
+_SANDBOX = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/get-artifact")
+def get_artifact(
+    request: Request,
+    store: Store,
+    path: Annotated[str | None, Query(max_length=4096)] = None,
+    run_uuid: Annotated[str | None, Query(max_length=256)] = None,
+    run_id: Annotated[str | None, Query(max_length=256)] = None,
+) -> FileResponse:
+    """One run artifact for the web UI (MLflow's ``/get-artifact``): images typed as images,
+    known text types as ``text/plain``, the rest as bytes; byte ranges are honoured."""
+    run = store.get_run(require(run_uuid or run_id, "run_uuid"))
+    name = posixpath.basename(request_path(path))
+    suffix = posixpath.splitext(name)[1].lower()
+    if suffix in _IMAGE_TYPES:
+        media_type = _IMAGE_TYPES[suffix]
+    elif suffix in _TEXT_SUFFIXES or name in _TEXT_NAMES:
+        media_type = "text/plain; charset=utf-8"
+    else:
+        media_type = "application/octet-stream"
+    repo = repo_for_uri(request, run.info.artifact_uri or "")
+    return _file_response(repo, path or "", media_type, headers=_SANDBOX)
+
+
+def _file_response(
+    repo: ArtifactRepository,
+    artifact_path: str,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+) -> FileResponse:
+    """One file of ``repo`` as a response; its temporary copy is removed once sent."""
     path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("An artifact path is required to download a file")
@@ -109,7 +160,8 @@ def download_proxied(request: Request, artifact_path: str) -> FileResponse:
         raise InvalidParameter(f"Artifact path {artifact_path!r} is a directory; list it instead")
     return FileResponse(
         local,
-        media_type="application/octet-stream",
+        media_type=media_type,
+        headers=headers,
         background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
     )
 
