@@ -20,7 +20,13 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
-app.add_typer(server.app, name="server")
+app.command("server")(server.server)
+app.command(
+    "ui",
+    help="The tracking server with the web UI on the embedded defaults (SQLite and local "
+    "artifacts under $MLFLOWX_HOME or ., http://127.0.0.1:5000). Takes the options of "
+    "`mlflowx server`.",
+)(server.server)
 app.add_typer(models.app, name="models")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(pipelines.app, name="pipelines")

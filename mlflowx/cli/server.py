@@ -1,4 +1,5 @@
-"""``mlflowx server``: the tracking server (MLflow's REST API and artifact proxy)."""
+"""``mlflowx server`` and ``mlflowx ui``: the tracking server (MLflow's REST API, the artifact
+proxy and the web UI)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run the tracking server.")
 
-
-@app.callback(invoke_without_command=True)
 def server(
     backend_store_uri: Annotated[
         str | None,
@@ -47,7 +45,7 @@ def server(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
 ) -> None:
-    """Serve the MLflow REST API; the official ``mlflow`` client works against it unchanged."""
+    """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings
     from mlflowx.store.tracking.sql import SqlTrackingStore
     from mlflowx.utils.uvicorn_setup import serve
@@ -64,7 +62,10 @@ def server(
     os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"] = backend
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
-    typer.echo(f"mlflowx server on http://{host}:{port} (store {backend}, artifacts {destination})")
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    typer.echo(f"mlflowx server on {url} (store {backend}, artifacts {destination})")
+    typer.echo(f"Web UI: {url}/   API docs: {url}/docs")
     serve(
         "mlflowx.server.app:app_from_env",
         workers=workers,
