@@ -179,3 +179,22 @@ def test_get_artifact_errors(client: TestClient, run_with_files: str) -> None:
     refused({"run_uuid": run, "path": "plots"}, 400, bad, "directory")
     refused({"run_uuid": run}, 400, bad, "path is required")
     refused({"run_uuid": run, "path": "missing.txt"}, 404, missing, "missing.txt")
+
+
+def test_logged_model_files(client: TestClient) -> None:
+    created = client.post(f"{A}/logged-models", json={"experiment_id": "0", "name": "m"})
+    model = created.json()["model"]["info"]
+    root = model["artifact_uri"].removeprefix("mlflow-artifacts:")
+    client.put(f"/api/2.0/mlflow-artifacts/artifacts{root}/MLmodel", content=b"flavors: {}\n")
+    files = f"/ajax-api/2.0/mlflow/logged-models/{model['model_id']}/artifacts/files"
+    response = client.get(files, params={"artifact_file_path": "MLmodel"})
+    assert response.status_code == 200, response.text
+    assert response.content == b"flavors: {}\n"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["content-security-policy"] == "sandbox"
+    missing = client.get(files, params={"artifact_file_path": "nope"})
+    assert missing.status_code == 404
+    assert "nope" in missing.json()["message"]
+    assert client.get(files).json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    unknown = client.get(f"{A}/logged-models/m-404/artifacts/files?artifact_file_path=MLmodel")
+    assert unknown.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

@@ -127,7 +127,13 @@ def get_artifact(
     """One run artifact for the web UI (MLflow's ``/get-artifact``): images typed as images,
     known text types as ``text/plain``, the rest as bytes; byte ranges are honoured."""
     run = store.get_run(require(run_uuid or run_id, "run_uuid"))
-    name = posixpath.basename(request_path(path))
+    repo = repo_for_uri(request, run.info.artifact_uri or "")
+    return preview_response(repo, path or "")
+
+
+def preview_response(repo: ArtifactRepository, artifact_path: str) -> FileResponse:
+    """A file for a browser to show: typed by its name, sandboxed whatever it holds."""
+    name = posixpath.basename(request_path(artifact_path))
     suffix = posixpath.splitext(name)[1].lower()
     if suffix in _IMAGE_TYPES:
         media_type = _IMAGE_TYPES[suffix]
@@ -135,8 +141,7 @@ def get_artifact(
         media_type = "text/plain; charset=utf-8"
     else:
         media_type = "application/octet-stream"
-    repo = repo_for_uri(request, run.info.artifact_uri or "")
-    return _file_response(repo, path or "", media_type, headers=_SANDBOX)
+    return _file_response(repo, artifact_path, media_type, headers=_SANDBOX)
 
 
 def _file_response(

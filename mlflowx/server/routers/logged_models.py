@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
+from fastapi.responses import FileResponse
 
 from mlflowx.entities import LoggedModelStatus, ModelOutput
 from mlflowx.protocol import logged_models as p
 from mlflowx.protocol.endpoints import Empty
 from mlflowx.protocol.models import kv_dict
-from mlflowx.server.deps import Store, WireRouter
-from mlflowx.server.routers.artifacts import FileInfoJ, ListRunArtifactsResponse, repo_for_uri
+from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.server.routers.artifacts import (
+    FileInfoJ,
+    ListRunArtifactsResponse,
+    preview_response,
+    repo_for_uri,
+)
 from mlflowx.store.artifacts.base import safe_artifact_path
 
 router = WireRouter(tags=["logged-models"])
@@ -109,6 +115,19 @@ def list_logged_model_artifacts(
         root_uri=model.artifact_location,
         files=[FileInfoJ(path=f.path, is_dir=f.is_dir, file_size=f.file_size) for f in files],
     )
+
+
+@router.get("/logged-models/{model_id}/artifacts/files")
+def get_logged_model_artifact(
+    model_id: str,
+    request: Request,
+    store: Store,
+    artifact_file_path: Annotated[str | None, Query(max_length=4096)] = None,
+) -> FileResponse:
+    """One file of a logged model (MLflow's route, which its UI and client read)."""
+    model = store.get_logged_model(model_id)
+    repo = repo_for_uri(request, model.artifact_location)
+    return preview_response(repo, require(artifact_file_path, "artifact_file_path"))
 
 
 @router.post(p.LOG_OUTPUTS.path)
