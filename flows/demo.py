@@ -160,12 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  rollout          {rollout['target']} at {rollout['url']} ({where})")
     console.print()
     console.print("[bold]Look at it[/]:")
-    console.print(f"  .venv/bin/mlflowx server --backend-store-uri {uri} --port 5000")
+    experiment = mlflowx.get_experiment_by_name(EXPERIMENT)
+    console.print(f"  MLFLOWX_HOME={home} .venv/bin/mlflowx ui   # the web UI, then open:")
+    if experiment is not None:
+        base = "http://127.0.0.1:5000/#"
+        console.print(f"    {base}/experiments/{experiment.experiment_id}/runs/{result['run_id']}")
+    console.print(f"    http://127.0.0.1:5000/#/models/{name}/versions/{version}")
     console.print(
         f"  PREFECT_HOME={os.environ.get('PREFECT_HOME', '~/.prefect')} "
         ".venv/bin/prefect server start   # the flow runs, in the Prefect UI"
     )
-    experiment = mlflowx.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         console.print(
             f"  MLFLOWX_HOME={home} .venv/bin/mlflowx runs list -x {experiment.experiment_id}"

@@ -67,7 +67,8 @@ def test_make_demo_from_a_fresh_copy(tmp_path: Path) -> None:
     assert "What it made" in output
     assert "wine-classifier v1" in output
     assert "predicted [" in output
-    assert "mlflowx server --backend-store-uri sqlite:///" in output
+    assert "demo-home .venv/bin/mlflowx ui   # the web UI" in output
+    assert "http://127.0.0.1:5000/#/models/wine-classifier/versions/1" in output
     assert (home / "mlflowx.db").is_file()
     assert (home / "prefect" / "prefect.db").is_file()  # Prefect's ephemeral server, in the home
 
