@@ -8,15 +8,16 @@ import { h } from "../dom.js";
  *   rowKey(row) -> string, rowAttrs(row) -> {...}, testid,
  *   sort: {key, desc}, onSort(key, desc),
  *   selectable: bool, selected: Set<string>, onSelect(selected),
- *   tree: {depth(row), hasChildren(row), expanded(row), onToggle(row)},
+ *   tree: {depth(row), hasChildren(row), expanded(row), onToggle(row)} (or null; see setTree),
  *   empty: "No rows",
- * }) -> {el, setRows(rows), setSort(sort), selected}
+ * }) -> {el, table, selected, setRows(rows), setSort(sort), setColumns(columns), setTree(tree)}
  */
 export function dataTable(options) {
-  const { columns, rowKey, testid, selectable, tree } = options;
+  const { columns, rowKey, testid, selectable } = options;
   const selected = options.selected || new Set();
   let sort = options.sort || null;
   let rows = [];
+  let anyParent = false; // some row has children: leaf rows get a spacer to line up
 
   const head = h("thead");
   const body = h("tbody");
@@ -57,6 +58,7 @@ export function dataTable(options) {
     if (!rows.length) {
       body.replaceChildren(h("tr", { class: "empty-row" }, h("td", { colspan: columns.length + (selectable ? 1 : 0) }, options.empty || "Nothing to show")));
     } else {
+      anyParent = Boolean(options.tree) && rows.some((r) => options.tree.hasChildren(r));
       body.replaceChildren(...rows.map(drawRow));
     }
     if (all) {
@@ -84,6 +86,7 @@ export function dataTable(options) {
       });
       tr.append(h("td", { class: "select" }, box));
     }
+    const tree = options.tree;
     columns.forEach((col, i) => {
       const content = col.render ? col.render(row) : row[col.key];
       const td = h("td", { class: [col.numeric ? "num" : "", col.className || ""].join(" ").trim() || null });
@@ -93,7 +96,7 @@ export function dataTable(options) {
         if (tree.hasChildren(row)) {
           const open = tree.expanded(row);
           td.append(h("button", { type: "button", class: "tree-toggle", "aria-expanded": String(open), "aria-label": open ? "Collapse" : "Expand", onclick: () => tree.onToggle(row) }, open ? "▾" : "▸"));
-        } else if (depth > 0 || rows.some((r) => tree.hasChildren(r))) {
+        } else if (depth > 0 || anyParent) {
           td.append(h("span", { class: "tree-spacer" }));
         }
       }
@@ -123,6 +126,10 @@ export function dataTable(options) {
     setSort(next) {
       sort = next;
       drawHead();
+    },
+    setTree(next) {
+      options.tree = next;
+      drawBody();
     },
     setColumns(next) {
       columns.splice(0, columns.length, ...next);
