@@ -121,9 +121,9 @@ export async function metricHistories(runIds, key, maxResults = 1000) {
 export const listArtifacts = (runId, path) => api.get("/artifacts/list", { run_id: runId, path: path || undefined });
 export const artifactUrl = (runId, path) => `/get-artifact${query({ run_uuid: runId, path })}`;
 
-/** The first ``limit`` bytes of an artifact as text (a range request: big files stay on the server). */
-export async function artifactText(runId, path, limit = 1 << 20) {
-  const response = await fetch(artifactUrl(runId, path), { headers: { Range: `bytes=0-${limit - 1}` } });
+/** Byte-range text of any artifact URL: ``{text, truncated, total}``. */
+export async function rangeText(url, limit = 1 << 20) {
+  const response = await fetch(url, { headers: { Range: `bytes=0-${limit - 1}` } });
   if (!response.ok && response.status !== 206) {
     let message = response.statusText;
     try {
@@ -135,8 +135,23 @@ export async function artifactText(runId, path, limit = 1 << 20) {
   return { text: await response.text(), truncated: response.status === 206 && total !== null && total > limit, total };
 }
 
+/** Where a browser reads a run's artifacts, for the artifact browser. */
+export const runArtifacts = (runId) => ({
+  list: (path) => listArtifacts(runId, path).then((r) => r.files || []),
+  url: (path) => artifactUrl(runId, path),
+});
+
 // ---------------------------------------------------------------- logged models
 export const getLoggedModel = (id) => api.get(`/logged-models/${encodeURIComponent(id)}`).then((r) => r.model);
+
+/** Where a browser reads a logged model's files (its own artifact location). */
+export const loggedModelArtifacts = (modelId) => {
+  const base = `${BASE}/logged-models/${encodeURIComponent(modelId)}/artifacts`;
+  return {
+    list: (path) => api.raw(`${base}/directories`, { artifact_directory_path: path || undefined }).then((r) => r.files || []),
+    url: (path) => `${base}/files${query({ artifact_file_path: path })}`,
+  };
+};
 
 // ---------------------------------------------------------------- registry
 export const searchRegisteredModels = ({ filter, maxResults = 100, pageToken, orderBy } = {}) =>

@@ -39,6 +39,7 @@ export const href = {
   run: (experimentId, runId, artifactPath) =>
     `#/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}` +
     (artifactPath ? `/artifacts/${artifactPath.split("/").map(encodeURIComponent).join("/")}` : ""),
+  loggedModel: (experimentId, modelId) => `#/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`,
   compare: (runIds) => `#/compare-runs?runs=${runIds.map(encodeURIComponent).join(",")}`,
   models: () => "#/models",
   model: (name) => `#/models/${encodeURIComponent(name)}`,
@@ -118,6 +119,25 @@ export function shortId(id) {
   return id ? String(id).slice(0, 8) : "";
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A small line icon: "copy". */
+export function icon(name) {
+  const paths = { copy: ["M9 9h10v10H9z", "M5 15V5h10"] };
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", `icon icon-${name}`);
+  for (const d of paths[name]) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 export function copyButton(text, label = "Copy") {
   return h(
     "button",
@@ -134,7 +154,7 @@ export function copyButton(text, label = "Copy") {
         } catch {}
       },
     },
-    "⧉",
+    icon("copy"),
   );
 }
 

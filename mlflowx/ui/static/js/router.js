@@ -13,6 +13,7 @@ export const ROUTES = [
   ["/experiments/:experimentId/runs/:runId/artifacts/*artifactPath", "run", "./pages/run.js"],
   ["/experiments/:experimentId/runs/:runId/artifactPath/*artifactPath", "run", "./pages/run.js"],
   ["/runs/:runId", "run", "./pages/run.js"],
+  ["/experiments/:experimentId/models/:modelId", "logged-model", "./pages/logged_model.js"],
   ["/compare-runs", "compare", "./pages/compare.js"],
   ["/compare-experiments/:experimentIds", "runs", "./pages/runs.js"],
   ["/models", "models", "./pages/models.js"],

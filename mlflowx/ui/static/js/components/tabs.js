@@ -1,7 +1,10 @@
 // Tabs whose panels are drawn the first time they are opened; the open tab is kept in the URL's query (?tab=).
 import { h } from "../dom.js";
 
-/** tabs([{id, label, render(panel)}], {active, onChange}) -> element */
+/**
+ * tabs([{id, label, render(panel)}], {active, onChange}) -> element; its ``ready`` promise
+ * settles when the first panel's render (which may be async) has finished.
+ */
 export function tabs(items, { active, onChange } = {}) {
   const list = h("div", { class: "tabs", role: "tablist" });
   const panels = h("div", { class: "tab-panels" });
@@ -14,14 +17,18 @@ export function tabs(items, { active, onChange } = {}) {
       button.tabIndex = key === id ? 0 : -1;
     }
     for (const [key, panel] of drawn) panel.hidden = key !== id;
+    let rendered = Promise.resolve();
     if (!drawn.has(id)) {
       const item = items.find((t) => t.id === id);
       const panel = h("div", { class: "tab-panel", role: "tabpanel", id: `panel-${id}`, "data-tab": id });
       drawn.set(id, panel);
       panels.append(panel);
-      item.render(panel);
+      rendered = Promise.resolve(item.render(panel)).catch((err) => {
+        panel.replaceChildren(h("p", { class: "form-error", role: "alert" }, err.message || String(err)));
+      });
     }
     onChange?.(id);
+    return rendered;
   }
 
   for (const item of items) {
@@ -29,6 +36,7 @@ export function tabs(items, { active, onChange } = {}) {
     buttons.set(item.id, button);
     list.append(button);
   }
-  select(items.some((t) => t.id === active) ? active : items[0].id);
-  return h("div", { class: "tabs-box" }, list, panels);
+  const box = h("div", { class: "tabs-box" }, list, panels);
+  box.ready = select(items.some((t) => t.id === active) ? active : items[0].id);
+  return box;
 }
