@@ -206,6 +206,26 @@ class GetMetricHistoryResponse(WireModel):
     next_page_token: str | None = None
 
 
+class GetMetricHistoryBulk(WireModel):
+    """``run_id`` repeated: MLflow's UI endpoint names each run as ``run_id=``."""
+
+    run_id: list[Id] = Field(default_factory=list, max_length=1000)
+    metric_key: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    max_results: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
+
+
+class GetMetricHistoryBulkInterval(WireModel):
+    run_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    metric_key: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
+    max_results: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
+
+
+class MetricsResponse(WireModel):
+    metrics: list[MetricJ] = Field(default_factory=list)
+
+
 # ---------------------------------------------------------------------------- the table
 CREATE_EXPERIMENT = Endpoint(
     "POST", "/experiments/create", CreateExperiment, CreateExperimentResponse, idempotent=False
@@ -238,4 +258,10 @@ LOG_BATCH = Endpoint("POST", "/runs/log-batch", LogBatch, Empty)
 LOG_INPUTS = Endpoint("POST", "/runs/log-inputs", LogInputs, Empty)
 GET_METRIC_HISTORY = Endpoint(
     "GET", "/metrics/get-history", GetMetricHistory, GetMetricHistoryResponse
+)
+GET_METRIC_HISTORY_BULK = Endpoint(
+    "GET", "/metrics/get-history-bulk", GetMetricHistoryBulk, MetricsResponse
+)
+GET_METRIC_HISTORY_BULK_INTERVAL = Endpoint(
+    "GET", "/metrics/get-history-bulk-interval", GetMetricHistoryBulkInterval, MetricsResponse
 )

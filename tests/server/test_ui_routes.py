@@ -198,3 +198,45 @@ def test_logged_model_files(client: TestClient) -> None:
     assert client.get(files).json()["error_code"] == "INVALID_PARAMETER_VALUE"
     unknown = client.get(f"{A}/logged-models/m-404/artifacts/files?artifact_file_path=MLmodel")
     assert unknown.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_history_endpoints_for_charts(client: TestClient) -> None:
+    """What the UI's charts call, with MLflow's parameter names (repeated ids) and answers."""
+    runs = []
+    for n in (5, 50):
+        run = client.post(f"{A}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"]
+        metrics = [{"key": "m", "value": i / 2, "timestamp": 10 + i, "step": i} for i in range(n)]
+        client.post(f"{A}/runs/log-batch", json={"run_id": run["run_id"], "metrics": metrics})
+        runs.append(run["run_id"])
+    ajax = "/ajax-api/2.0/mlflow/metrics"
+    bulk = client.get(f"{ajax}/get-history-bulk", params={"run_id": runs, "metric_key": "m"})
+    assert bulk.status_code == 200, bulk.text
+    points = bulk.json()["metrics"]
+    assert len(points) == 55
+    assert set(points[0]) == {"key", "value", "timestamp", "step", "run_id"}
+    sampled = client.get(
+        f"{ajax}/get-history-bulk-interval",
+        params={"run_ids": runs, "metric_key": "m", "max_results": 10},
+    ).json()["metrics"]
+    assert [p["step"] for p in sampled if p["run_id"] == runs[0]] == [0, 1, 2, 3, 4]
+    assert [p["step"] for p in sampled if p["run_id"] == runs[1]] == [
+        0, 5, 10, 15, 20, 25, 30, 35, 40, 49,
+    ]  # fmt: skip
+    ranged = client.get(
+        f"{A}/metrics/get-history-bulk-interval",
+        params={"run_ids": runs[1], "metric_key": "m", "start_step": 10, "end_step": 12},
+    ).json()["metrics"]
+    assert [p["step"] for p in ranged] == [10, 11, 12]
+    bad = client.get(
+        f"{ajax}/get-history-bulk-interval",
+        params={"run_ids": runs, "metric_key": "m", "max_results": 0},
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "error_code": "INVALID_PARAMETER_VALUE",
+        "message": "max_results must be between 1 and 2500.",
+    }
+    missing = client.get(f"{ajax}/get-history-bulk", params={"metric_key": "m"})
+    assert missing.json()["message"] == (
+        "GetMetricHistoryBulk request must specify at least one run_id."
+    )

@@ -19,6 +19,7 @@ from mlflowx.server.deps import (
     tracking_store,
     write,
 )
+from mlflowx.store.tracking.base import HISTORY_INTERVAL_MAX_RESULTS
 
 router = WireRouter(tags=["runs"])
 
@@ -140,6 +141,28 @@ def get_metric_history(
     return p.GetMetricHistoryResponse(
         metrics=[MetricJ.of(m) for m in page], next_page_token=page.token
     )
+
+
+@router.get(p.GET_METRIC_HISTORY_BULK.path)
+def get_metric_history_bulk(
+    query: Annotated[p.GetMetricHistoryBulk, Query()], store: Store
+) -> p.MetricsResponse:
+    points = store.get_metric_history_bulk(query.run_id, query.metric_key or "", query.max_results)
+    return p.MetricsResponse(metrics=[MetricJ.of(m) for m in points])
+
+
+@router.get(p.GET_METRIC_HISTORY_BULK_INTERVAL.path)
+def get_metric_history_bulk_interval(
+    query: Annotated[p.GetMetricHistoryBulkInterval, Query()], store: Store
+) -> p.MetricsResponse:
+    points = store.get_metric_history_bulk_interval(
+        query.run_ids,
+        query.metric_key or "",
+        HISTORY_INTERVAL_MAX_RESULTS if query.max_results is None else query.max_results,
+        query.start_step,
+        query.end_step,
+    )
+    return p.MetricsResponse(metrics=[MetricJ.of(m) for m in points])
 
 
 def _status_name(value: str | int) -> str:

@@ -28,12 +28,19 @@ __all__ = [
     "KeyValueLike",
     "MetricLike",
     "TrackingStore",
+    "check_history_bulk",
+    "check_history_interval",
+    "sample_indices",
     "validate_batch",
     "validate_metric_points",
     "validate_params_and_tags",
 ]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+#: MLflow's limits for the bulk history endpoints.
+HISTORY_BULK_MAX_RUNS = 100
+HISTORY_BULK_MAX_RESULTS = 25_000
+HISTORY_INTERVAL_MAX_RESULTS = 2_500
 
 
 class MetricLike(Protocol):
@@ -184,6 +191,34 @@ class TrackingStore(ABC):
         page_token: str | None = None,
     ) -> PagedList[Metric]: ...
 
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], metric_key: str, max_results: int | None = None
+    ) -> list[Metric]:
+        """One metric's history for several runs (MLflow's ``metrics/get-history-bulk``): runs in
+        id order, each run's points by timestamp, step and value, ``max_results`` in all."""
+        run_ids, limit = check_history_bulk(run_ids, metric_key, max_results)
+        points: list[Metric] = []
+        for run_id in sorted(run_ids):
+            page = self.get_metric_history(run_id, metric_key, limit)
+            points.extend(sorted(page, key=lambda m: (m.timestamp, m.step, m.value)))
+        return points[:limit]
+
+    @abstractmethod
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = HISTORY_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """One metric of several runs downsampled for a chart (MLflow's
+        ``metrics/get-history-bulk-interval``): each run's points in ``[start_step, end_step]``,
+        ordered by step, timestamp and value, cut into ``max_results`` even buckets (SQL's
+        ``NTILE``) of which the first point is kept, and the run's last point always kept in
+        place of the last bucket's. Runs in the order given; see :func:`check_history_interval`.
+        """
+
     @abstractmethod
     def search_runs(
         self,
@@ -240,6 +275,72 @@ class TrackingStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""
+
+
+def check_history_bulk(
+    run_ids: Sequence[str], metric_key: str | None, max_results: int | None
+) -> tuple[list[str], int]:
+    """The run ids and the cap of a ``get-history-bulk`` request, or MLflow's error for them."""
+    ids = list(run_ids)
+    if not ids:
+        raise InvalidParameter("GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(ids) > HISTORY_BULK_MAX_RUNS:
+        raise InvalidParameter(
+            f"GetMetricHistoryBulk request cannot specify more than {HISTORY_BULK_MAX_RUNS} "
+            f"run_ids. Received {len(ids)} run_ids."
+        )
+    if not metric_key:
+        raise InvalidParameter("GetMetricHistoryBulk request must specify a metric_key.")
+    limit = HISTORY_BULK_MAX_RESULTS if max_results is None else max_results
+    if limit < 1:
+        raise InvalidParameter(f"max_results must be positive, got {limit}.")
+    return ids, min(limit, HISTORY_BULK_MAX_RESULTS)
+
+
+def check_history_interval(
+    run_ids: Sequence[str],
+    metric_key: str | None,
+    max_results: int | None,
+    start_step: int | None,
+    end_step: int | None,
+) -> tuple[list[str], int]:
+    """The run ids and the points per run of a ``get-history-bulk-interval`` request, or
+    MLflow's error for them."""
+    ids = list(dict.fromkeys(run_ids))  # a run named twice is sampled once
+    if not ids:
+        raise InvalidParameter("Missing value for required parameter 'run_ids'.")
+    if len(ids) > HISTORY_BULK_MAX_RUNS:
+        raise InvalidParameter(
+            f"GetMetricHistoryBulkInterval request must specify at most "
+            f"{HISTORY_BULK_MAX_RUNS} run_ids. Received {len(ids)} run_ids."
+        )
+    if not metric_key:
+        raise InvalidParameter("Missing value for required parameter 'metric_key'.")
+    limit = HISTORY_INTERVAL_MAX_RESULTS if max_results is None else max_results
+    if not 1 <= limit <= HISTORY_INTERVAL_MAX_RESULTS:
+        raise InvalidParameter(f"max_results must be between 1 and {HISTORY_INTERVAL_MAX_RESULTS}.")
+    if (start_step is None) != (end_step is None):
+        raise InvalidParameter(
+            "If either start step or end step are specified, both must be specified."
+        )
+    if start_step is not None and end_step is not None and start_step > end_step:
+        raise InvalidParameter(
+            "end_step must be greater than start_step. "
+            f"Found start_step={start_step} and end_step={end_step}."
+        )
+    return ids, limit
+
+
+def sample_indices(total: int, buckets: int) -> list[int]:
+    """Which of ``total`` ordered rows (from 0) MLflow's downsampling keeps: ``NTILE(buckets)``
+    cuts them into buckets (the first ``total % buckets`` one row longer), the first row of
+    each is kept, and the last row is always kept, in the last bucket's place."""
+    if total <= buckets:
+        return list(range(total))
+    q, r = divmod(total, buckets)
+    starts = [b * (q + 1) if b < r else r * (q + 1) + (b - r) * q for b in range(buckets)]
+    starts[-1] = total - 1 if starts[-1] != total - 1 else starts[-1]
+    return starts
 
 
 def validate_batch(

@@ -27,10 +27,12 @@ from mlflowx.protocol import logged_models as lm
 from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel, kv_list
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.tracking.base import (
+    HISTORY_INTERVAL_MAX_RESULTS,
     SEARCH_MAX_RESULTS_DEFAULT,
     KeyValueLike,
     MetricLike,
     TrackingStore,
+    check_history_interval,
     validate_batch,
 )
 from mlflowx.utils.validation import validate_metric
@@ -231,6 +233,25 @@ class RestTrackingStore(TrackingStore):
         resp = self._call(p.GET_METRIC_HISTORY, body)
         items = [Metric(m.key, m.value, m.timestamp, m.step, run_id) for m in resp.metrics]
         return PagedList(items, resp.next_page_token or None)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = HISTORY_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        ids, limit = check_history_interval(run_ids, metric_key, max_results, start_step, end_step)
+        body = p.GetMetricHistoryBulkInterval(
+            run_ids=ids,
+            metric_key=metric_key,
+            max_results=limit,
+            start_step=start_step,
+            end_step=end_step,
+        )
+        resp = self._call(p.GET_METRIC_HISTORY_BULK_INTERVAL, body)
+        return [m.entity() for m in resp.metrics]
 
     def search_runs(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 from collections import defaultdict
@@ -48,10 +49,13 @@ from mlflowx.store.search import (
 from mlflowx.store.sql.db import Connection, Database, SqliteDatabase, open_database
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
 from mlflowx.store.tracking.base import (
+    HISTORY_INTERVAL_MAX_RESULTS,
     SEARCH_MAX_RESULTS_DEFAULT,
     KeyValueLike,
     MetricLike,
     TrackingStore,
+    check_history_interval,
+    sample_indices,
     validate_metric_points,
     validate_params_and_tags,
 )
@@ -878,6 +882,77 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
             for key, value, ts, step, is_nan in (rows[:limit] if more else rows)
         ]
         return PagedList(items, encode_page_token(offset + limit) if more else None)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = HISTORY_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        ids, limit = check_history_interval(run_ids, metric_key, max_results, start_step, end_step)
+        points: list[Metric] = []
+        with self.db.read() as conn:
+            for run_id in ids:
+                self._run_state(conn, v.validate_run_id(run_id))
+            for run_id in ids:
+                points += self._sampled_history(
+                    conn, run_id, metric_key, limit, start_step, end_step
+                )
+        return points
+
+    def _sampled_history(
+        self,
+        conn: Connection,
+        run_id: str,
+        key: str,
+        buckets: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> list[Metric]:
+        """The rows :func:`sample_indices` picks, read in the primary key's order (run, key,
+        step, timestamp, value, is_nan): only the sampled rows leave the database."""
+        where = "run_uuid = :r AND key = :k"
+        args: dict[str, Any] = {"r": run_id, "k": key}
+        if start_step is not None and end_step is not None:
+            where += " AND step >= :s AND step <= :e"
+            args.update(s=start_step, e=end_step)
+        total = int(conn.execute(f"SELECT COUNT(*) FROM metrics WHERE {where}", args)[0][0])
+        wanted = sample_indices(total, buckets)
+        columns = "key, value, timestamp, step, is_nan"
+        order = "ORDER BY step, timestamp, value, is_nan"
+        if not wanted:
+            rows = []
+        elif len(wanted) == total:
+            rows = conn.execute(f"SELECT {columns} FROM metrics WHERE {where} {order}", args)
+        elif self.db.dialect == "sqlite":
+            # Hop from each sampled row to the next along the index: SQLite skips the rows in
+            # between inside its B-tree walk (0.15 s for a million points, where numbering them
+            # with ROW_NUMBER() costs 0.9 s).
+            hop = (
+                f"SELECT {columns} FROM metrics WHERE {where} AND (step, timestamp, value, "
+                f"is_nan) > (:ps, :pt, :pv, :pn) {order} LIMIT 1 OFFSET :o"
+            )
+            rows = conn.execute(
+                f"SELECT {columns} FROM metrics WHERE {where} {order} LIMIT 1 OFFSET :o",
+                {**args, "o": wanted[0]},
+            )
+            for before, index in itertools.pairwise(wanted):
+                _, value, ts, step, is_nan = rows[-1]
+                after = {"ps": step, "pt": ts, "pv": value, "pn": is_nan, "o": index - before - 1}
+                rows += conn.execute(hop, {**args, **after})
+        else:
+            marks = ", ".join(f":i{n}" for n in range(len(wanted)))
+            rows = conn.execute(
+                f"SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER ({order}) - 1 AS i "
+                f"FROM metrics WHERE {where}) t WHERE i IN ({marks}) ORDER BY i",
+                {**args, **{f"i{n}": index for n, index in enumerate(wanted)}},
+            )
+        return [
+            Metric(k, _float(value, is_nan), ts, step, run_id)
+            for k, value, ts, step, is_nan in rows
+        ]
 
     def search_runs(
         self,
