@@ -74,6 +74,11 @@ export function lineChart(container, { series, xMode = "step", xLabel, yLabel, l
   return observe(box, plot, height);
 }
 
+function padded(u, min, max) {
+  const span = max - min || Math.abs(max) || 1;
+  return [min - span * 0.06, max + span * 0.06];
+}
+
 /** scatterChart(container, {points: [{x, y, label}], xLabel, yLabel}) -> destroy */
 export function scatterChart(container, { points, xLabel, yLabel, height = 320 }) {
   const box = h("div", { class: "chart", "data-testid": "scatter-chart", "data-points": String(points.length) });
@@ -83,7 +88,8 @@ export function scatterChart(container, { points, xLabel, yLabel, height = 320 }
   const plot = new uPlot(
     {
       ...sizeOf(box, height),
-      scales: { x: { time: false } },
+      // A margin around the points, so that those at the extremes are not cut by the frame.
+      scales: { x: { time: false, range: padded }, y: { range: padded } },
       axes: [
         { label: xLabel, values: (u, ticks) => ticks.map(fmtNumber) },
         { label: yLabel, values: (u, ticks) => ticks.map(fmtNumber), size: 60 },

@@ -4,7 +4,7 @@
 //
 //   metricCharts(container, {runs: [{id, name}], keys: ["loss", ...], maxPoints}) -> cleanup()
 import { metricHistories } from "../api.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { prefs } from "../state.js";
 import { X_MODES, color, lineChart, metricSeries } from "./chart.js";
 
@@ -39,11 +39,11 @@ export function metricCharts(container, { runs, keys, maxPoints = 1000 }) {
       : null;
   const grid = h("div", { class: "chart-grid" });
 
-  container.append(
+  append(container, [
     h("div", { class: "toolbar chart-toolbar" }, h("div", { class: "segmented", role: "group", "aria-label": "X axis", "data-testid": "x-axis" }, xButtons), h("label", { class: "check" }, logBox, "Log scale"), filter),
     legend,
     keys.length ? grid : h("p", { class: "empty" }, "No metrics logged."),
-  );
+  ]);
 
   for (const key of keys) {
     const card = h("div", { class: "card chart-card", "data-metric": key }, h("h3", {}, key), h("div", { class: "chart-body" }, h("div", { class: "loading" }, "Loading…")));
