@@ -160,6 +160,20 @@ export const getRegisteredModel = (name) => api.get("/registered-models/get", { 
 export const searchModelVersions = ({ filter, maxResults = 200, pageToken, orderBy } = {}) =>
   api.get("/model-versions/search", { filter: filter || undefined, max_results: maxResults, page_token: pageToken, order_by: orderBy });
 export const getModelVersion = (name, version) => api.get("/model-versions/get", { name, version }).then((r) => r.model_version);
+export const createRegisteredModel = (name, description) => api.post("/registered-models/create", { name, description: description || undefined });
+export const renameRegisteredModel = (name, newName) => api.post("/registered-models/rename", { name, new_name: newName });
+export const deleteRegisteredModel = (name) => api.delete("/registered-models/delete", { name });
+export const updateRegisteredModel = (name, description) => api.patch("/registered-models/update", { name, description });
+export const setRegisteredModelTag = (name, key, value) => api.post("/registered-models/set-tag", { name, key, value });
+export const deleteRegisteredModelTag = (name, key) => api.delete("/registered-models/delete-tag", { name, key });
+export const setModelAlias = (name, alias, version) => api.post("/registered-models/alias", { name, alias, version: String(version) });
+export const deleteModelAlias = (name, alias) => api.delete("/registered-models/alias", { name, alias });
+export const updateModelVersion = (name, version, description) => api.patch("/model-versions/update", { name, version: String(version), description });
+export const transitionStage = (name, version, stage, archiveExisting) =>
+  api.post("/model-versions/transition-stage", { name, version: String(version), stage, archive_existing_versions: Boolean(archiveExisting) });
+export const setModelVersionTag = (name, version, key, value) => api.post("/model-versions/set-tag", { name, version: String(version), key, value });
+export const deleteModelVersionTag = (name, version, key) => api.delete("/model-versions/delete-tag", { name, version: String(version), key });
+export const deleteModelVersion = (name, version) => api.delete("/model-versions/delete", { name, version: String(version) });
 
 // ---------------------------------------------------------------- the server itself
 let configPromise;
