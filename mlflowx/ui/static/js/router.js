@@ -94,8 +94,13 @@ export function start(root) {
   return show();
 }
 
-/** Navigate without adding a history entry when only the page's own state changed (filters, sort). */
+/**
+ * Record a page's own state (filters, sort) in the URL without a history entry. A page that is
+ * no longer shown (a late, debounced reload) leaves the URL alone.
+ */
 export function replaceQuery(hashPath, query) {
+  const current = location.hash.replace(/^#/, "").split("?")[0] || "/";
+  if (current !== hashPath && !(hashPath === "/experiments" && current === "/")) return;
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
   const s = q.toString();

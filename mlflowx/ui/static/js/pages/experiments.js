@@ -17,6 +17,7 @@ export function experimentFilter(text) {
 export async function render(root, params, query) {
   const state = { search: query.get("search") || "", deleted: query.get("view") === "deleted", sort: { key: "last_update_time", desc: true } };
   let experiments = [];
+  let closed = false; // the page was left: late (debounced) reloads do nothing
 
   const error = h("p", { class: "form-error", "data-testid": "experiments-error", role: "alert" });
   const search = h("input", {
@@ -124,6 +125,7 @@ export async function render(root, params, query) {
   }
 
   async function load() {
+    if (closed) return;
     replaceQuery("/experiments", { search: state.search, view: state.deleted ? "deleted" : "" });
     const all = [];
     let token;
@@ -161,4 +163,7 @@ export async function render(root, params, query) {
     table.el,
   );
   await load();
+  return () => {
+    closed = true;
+  };
 }

@@ -11,6 +11,7 @@ const PAGE = 100;
 
 export async function render(root, params, query) {
   const state = { search: query.get("search") || "", tokens: [undefined], next: null };
+  let closed = false; // the page was left: late (debounced) reloads do nothing
   const error = h("p", { class: "form-error", role: "alert" });
   const search = h("input", {
     type: "search",
@@ -60,6 +61,7 @@ export async function render(root, params, query) {
   }
 
   async function load() {
+    if (closed) return;
     replaceQuery("/models", { search: state.search });
     let page;
     try {
@@ -83,4 +85,7 @@ export async function render(root, params, query) {
     h("div", { class: "pager" }, prev, next),
   );
   await load();
+  return () => {
+    closed = true;
+  };
 }
