@@ -48,7 +48,7 @@ function observe(el, plot, height) {
  * Returns a destroy function. Series with different x values are aligned with uPlot.join.
  */
 export function lineChart(container, { series, xMode = "step", xLabel, yLabel, logY = false, height = 260, title }) {
-  const box = h("div", { class: "chart", "data-testid": "metric-chart", "data-points": String(series.reduce((n, s) => n + s.x.length, 0)) });
+  const box = h("div", { class: "chart", "data-testid": "metric-chart", "data-points": String(series.reduce((n, s) => n + s.x.length, 0)), "data-series": String(series.length) });
   container.append(box);
   const data = series.length === 1 ? [series[0].x, series[0].y] : uPlot.join(series.map((s) => [s.x, s.y]));
   const time = xMode === "wall";
