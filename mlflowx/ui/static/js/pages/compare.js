@@ -1,7 +1,7 @@
 // Compare 2 to 100 runs: a diff table, overlaid metric charts, parallel coordinates and a
 // scatter plot of any two columns. "#/compare-runs?runs=a,b" and MLflow's
 // "#/compare-runs?runs=[\"a\",\"b\"]&experiments=[\"1\"]" both open it.
-import { getRun } from "../api.js";
+import { getExperiment, getRun } from "../api.js";
 import { runView } from "../entities.js";
 import { h, href, section } from "../dom.js";
 import { color } from "../components/chart.js";
@@ -51,7 +51,10 @@ export async function render(root, params, query) {
   const runs = (await mapLimited(ids, 8, getRun)).map(runView);
   const colorOf = (i) => color(i);
   const experiments = [...new Set(runs.map((r) => r.experimentId))];
-  if (experiments.length === 1) head.querySelector(".breadcrumbs").append(h("a", { href: href.experiment(experiments[0]) }, `Experiment ${experiments[0]}`));
+  if (experiments.length === 1) {
+    const experiment = await getExperiment(experiments[0]).catch(() => ({ name: `Experiment ${experiments[0]}` }));
+    head.querySelector(".breadcrumbs").append(h("a", { href: href.experiment(experiments[0]) }, experiment.name));
+  }
   const chips = h(
     "div",
     { class: "run-chips", "data-testid": "compare-runs" },
