@@ -14,6 +14,7 @@ __all__ = [
     "default_tracking_uri",
     "home",
     "tracking_uri_from_env",
+    "ui_url",
 ]
 
 
@@ -35,6 +36,17 @@ def default_artifact_root() -> str:
 def tracking_uri_from_env() -> str | None:
     """``MLFLOWX_TRACKING_URI``, falling back to MLflow's ``MLFLOW_TRACKING_URI``."""
     return os.environ.get("MLFLOWX_TRACKING_URI") or os.environ.get("MLFLOW_TRACKING_URI") or None
+
+
+def ui_url(tracking_uri: str | None = None) -> str | None:
+    """Where people open the web UI, for links into it: ``$MLFLOWX_UI_URL``, else a tracking
+    server's own address (an ``http(s)://`` tracking URI), else none."""
+    explicit = os.environ.get("MLFLOWX_UI_URL", "").strip()
+    if explicit:
+        return explicit.rstrip("/")
+    if tracking_uri and tracking_uri.startswith(("http://", "https://")):
+        return tracking_uri.rstrip("/")
+    return None
 
 
 def env_flag(name: str) -> bool:

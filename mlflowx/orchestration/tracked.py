@@ -25,6 +25,7 @@ from prefect.context import FlowRunContext, TaskRunContext
 from mlflowx.entities import Metric, ModelOutput, Param, Run, RunStatus, RunTag, now_ms
 from mlflowx.exceptions import InvalidParameter, MlflowxError
 from mlflowx.orchestration import _context as oc
+from mlflowx.orchestration import lineage
 from mlflowx.orchestration._context import (
     ACTIVE_FLOW_RUNS,
     Tracking,
@@ -262,6 +263,8 @@ class _FlowRun:
             params, extra = _params(values)
             if params or extra:
                 _log_batch(client, self.run.info.run_id, params=params, tags=extra)
+            if flow_run is not None:
+                _link_run(uri, self.run, str(flow_run.id))
         self.tracking = Tracking(uri, self.run.info.run_id, eid)
         if key is not None:
             ACTIVE_FLOW_RUNS[key] = self.tracking
@@ -278,6 +281,38 @@ class _FlowRun:
                 self.client, self.tracking.run_id, tags=[RunTag(oc.ERROR_TAG, _error_text(exc))]
             )
         self.client.set_terminated(self.tracking.run_id, status.value)
+
+
+def _link_run(uri: str, run: Run, flow_run_id: str) -> None:
+    """The flow run's link artifact to its tracking run's page in the web UI."""
+    info = run.info
+    url = lineage.run_url(uri, info.experiment_id, info.run_id)
+    name = info.run_name or info.run_id
+    text = (
+        f"[{name}: tracking run in mlflowx]({url})\n"
+        if url
+        else f"Tracking run `{info.run_id}` (experiment `{info.experiment_id}`) in `{uri}`. "
+        "Set `MLFLOWX_UI_URL` for a link to its page in the mlflowx UI.\n"
+    )
+    description = "The tracking run of this flow run"
+    lineage.publish(lineage.RUN_KEY, text, description, flow_run_id=flow_run_id)
+
+
+def _publish_summary(client: MlflowxClient, tracking: Tracking) -> None:
+    """The flow run's Markdown summary of its finished tracking run."""
+    try:
+        run = client.get_run(tracking.run_id)
+    except Exception:
+        logger.warning("mlflowx: could not read run %s to summarise it", tracking.run_id)
+        return
+    flow_run_id = run.data.tags.get(oc.FLOW_RUN_ID_TAG)
+    if not flow_run_id:
+        return
+    url = lineage.run_url(tracking.uri, run.info.experiment_id, run.info.run_id)
+    markdown = lineage.run_summary_markdown(run, tracking.uri, url)
+    lineage.publish(
+        lineage.RUN_SUMMARY_KEY, markdown, "The tracking run, as it ended", flow_run_id=flow_run_id
+    )
 
 
 def _engine_context(wrapper: Callable[..., Any]) -> FlowRunContext | None:
@@ -384,6 +419,7 @@ def _end_flow_run(
         _log_batch(client, tracking.run_id, tags=tags)
     finally:
         client.set_terminated(tracking.run_id, status.value)
+    _publish_summary(client, tracking)
 
 
 def _state_value(state: Any) -> Any:

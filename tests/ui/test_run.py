@@ -8,7 +8,13 @@ import json
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import Console, UiServer, browser_test
+from tests.fixtures.browser import (
+    FLOW_RUN_ID,
+    PREFECT_UI_URL,
+    Console,
+    UiServer,
+    browser_test,
+)
 
 pytestmark = browser_test
 
@@ -44,6 +50,14 @@ def test_overview(ui_server: UiServer, page: Page) -> None:
     expect(page.get_by_test_id("parent-link")).to_have_attribute(
         "href", f"#/experiments/{seed.experiment_id}/runs/{seed.parent}"
     )
+
+
+def test_run_links_to_its_prefect_flow_run(ui_server: UiServer, page: Page) -> None:
+    seed = ui_server.seed
+    ui_server.open(page, f"#/experiments/{seed.experiment_id}/runs/{seed.runs[1]}")
+    link = page.get_by_test_id("run-facts").get_by_test_id("prefect-link")
+    expect(link).to_have_attribute("href", f"{PREFECT_UI_URL}/runs/flow-run/{FLOW_RUN_ID}")
+    expect(link).to_have_text("nightly / brave-fox")
 
 
 def test_tags_are_editable(ui_server: UiServer, page: Page) -> None:

@@ -16,7 +16,9 @@ from typing import Any, Literal
 from prefect import task
 from pydantic import BaseModel
 
+import mlflowx
 from mlflowx.exceptions import InvalidParameter, MlflowxError
+from mlflowx.orchestration import lineage
 from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS
 from mlflowx.orchestration.tasks.progress import reports
@@ -299,7 +301,28 @@ def deploy_champion(
             f"{DEPLOYMENT_TAG_PREFIX}container_id": rollout.container_id,
         },
     )
+    _publish_rollout(rollout)
     return rollout
+
+
+def _publish_rollout(rollout: Rollout) -> None:
+    """The task run's Markdown note of where the version now answers."""
+    page = lineage.model_version_url(
+        mlflowx.get_registry_uri(), rollout.model_name, rollout.version
+    )
+    version = f"{rollout.model_name} version {rollout.version}"
+    lines = [
+        "## mlflowx deployment",
+        "",
+        f"- model: [{version}]({page})" if page else f"- model: {version} (`{rollout.model_uri}`)",
+        f"- endpoint: {rollout.url}",
+        f"- target: {rollout.target}",
+    ]
+    if rollout.container_id:
+        lines.append(f"- container: `{rollout.container_id}` from image `{rollout.image}`")
+    if rollout.pid:
+        lines.append(f"- process: pid {rollout.pid} on {socket.gethostname()}")
+    lineage.publish(lineage.DEPLOYMENT_KEY, "\n".join(lines) + "\n", f"{version} deployed")
 
 
 def running_servers() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from prefect import task
 from pydantic import BaseModel
 
 import mlflowx
+from mlflowx.orchestration import lineage
 from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS, EvaluationOutcome, current_champion
 from mlflowx.orchestration.tasks.progress import reports
@@ -40,7 +41,7 @@ def register_trained(
     """
     from mlflowx.registry.client import RegistryClient
 
-    lineage: dict[str, object] = {
+    lineage_tags: dict[str, object] = {
         f"{LINEAGE_TAG_PREFIX}run_id": trained.run_id,
         f"{LINEAGE_TAG_PREFIX}model_id": trained.model_id,
         f"{LINEAGE_TAG_PREFIX}estimator": trained.estimator,
@@ -48,15 +49,23 @@ def register_trained(
     }
     passed = outcome.passed if outcome is not None else True
     if outcome is not None:
-        lineage["mlflowx.evaluation.passed"] = str(outcome.passed).lower()
-        lineage["mlflowx.evaluation.champion_version"] = outcome.champion_version or ""
+        lineage_tags["mlflowx.evaluation.passed"] = str(outcome.passed).lower()
+        lineage_tags["mlflowx.evaluation.champion_version"] = outcome.champion_version or ""
         if outcome.failures:
-            lineage["mlflowx.evaluation.failures"] = "; ".join(outcome.failures)[:4000]
-    version = mlflowx.register_model(trained.model_uri, model_name, tags=str_tags(lineage))
+            lineage_tags["mlflowx.evaluation.failures"] = "; ".join(outcome.failures)[:4000]
+    version = mlflowx.register_model(trained.model_uri, model_name, tags=str_tags(lineage_tags))
     previous = None
     if passed:
         previous = current_champion(model_name, alias)
         RegistryClient().set_registered_model_alias(model_name, alias, version.version)
+    page = lineage.model_version_url(mlflowx.get_registry_uri(), model_name, str(version.version))
+    label = f"{model_name} version {version.version}"
+    lineage.publish(
+        lineage.MODEL_VERSION_KEY,
+        (f"[{label} in mlflowx]({page})" if page else f"{label}: `{version.source}`")
+        + (f", now @{alias}\n" if passed else "\n"),
+        f"The model version this run registered ({label})",
+    )
     return Registration(
         name=model_name,
         version=str(version.version),
