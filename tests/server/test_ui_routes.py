@@ -58,6 +58,7 @@ def test_root_serves_the_app_shell(client: TestClient) -> None:
     assert response.headers["cache-control"] == "no-cache"
     assert '<main id="app"' in response.text
     assert '<script type="module" src="/static/js/app.js">' in response.text
+    assert '<link rel="modulepreload" href="/static/js/pages/runs.js">' in response.text
 
 
 def test_assets_are_typed_and_confined_to_the_static_folder(client: TestClient) -> None:
