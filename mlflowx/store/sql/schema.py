@@ -10,7 +10,12 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 #: The Alembic revision this mlflowx expects. A test checks it equals the scripts' head.
-KNOWN_REVISIONS = ("0001_initial", "0002_logged_models", "0002_model_registry")
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_logged_models",
+    "0002_model_registry",
+    "0003_parent_run_index",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.

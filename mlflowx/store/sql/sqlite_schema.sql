@@ -191,4 +191,5 @@ CREATE TABLE model_version_tags (
 	PRIMARY KEY (name, version, "key"), 
 	FOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE ON UPDATE CASCADE
 );
-INSERT INTO alembic_version (version_num) VALUES ('0002_model_registry');
+CREATE INDEX ix_tags_parent_run_id ON tags (value) WHERE key = 'mlflow.parentRunId';
+INSERT INTO alembic_version (version_num) VALUES ('0003_parent_run_index');

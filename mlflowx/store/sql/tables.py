@@ -17,6 +17,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -65,9 +66,22 @@ class ParamRow(SQLModel, table=True):
     value: str = Field(max_length=6000)
 
 
+#: Nested runs by parent (migration 0003): partial, and a hash index on PostgreSQL.
+_PARENT_TAG = text("key = 'mlflow.parentRunId'")
+
+
 class TagRow(SQLModel, table=True):
     __tablename__ = "tags"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        Index(
+            "ix_tags_parent_run_id",
+            "value",
+            sqlite_where=_PARENT_TAG,
+            postgresql_where=_PARENT_TAG,
+            postgresql_using="hash",
+        ),
+        {"sqlite_with_rowid": False},
+    )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
     key: str = Field(max_length=250, primary_key=True)
     value: str | None = Field(default=None, max_length=8000)

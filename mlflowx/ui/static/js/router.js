@@ -111,13 +111,19 @@ export function errorPanel(title, message) {
   return h("div", { class: "card error-panel", role: "alert" }, h("h2", {}, title), h("p", {}, message), h("a", { href: "#/" }, "Back to experiments"));
 }
 
-/** Mark the page busy while ``promise`` runs (a later reload: a new sort, page or filter). */
+let pending = 0;
+
+/**
+ * Mark the page busy while ``promise`` runs (a later reload: a new sort, page or filter); with
+ * several under way, the page is busy until the last ends.
+ */
 export async function busy(promise) {
   const root = document.getElementById("app");
+  pending++;
   root.setAttribute("aria-busy", "true");
   try {
     return await promise;
   } finally {
-    root.setAttribute("aria-busy", "false");
+    if (--pending === 0) root.setAttribute("aria-busy", "false");
   }
 }

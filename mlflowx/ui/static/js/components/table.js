@@ -10,7 +10,7 @@ import { h } from "../dom.js";
  *   selectable: bool, selected: Set<string>, onSelect(selected),
  *   tree: {depth(row), hasChildren(row), expanded(row), onToggle(row)} (or null; see setTree),
  *   empty: "No rows",
- * }) -> {el, table, selected, setRows(rows), setSort(sort), setColumns(columns), setTree(tree)}
+ * }) -> {el, table, selected, setRows(rows), setSort(sort), setColumns(columns, rows?), setTree(tree)}
  */
 export function dataTable(options) {
   const { columns, rowKey, testid, selectable } = options;
@@ -131,8 +131,10 @@ export function dataTable(options) {
       options.tree = next;
       drawBody();
     },
-    setColumns(next) {
+    /** New columns (and, when given, new rows), drawn once. */
+    setColumns(next, nextRows) {
       columns.splice(0, columns.length, ...next);
+      if (nextRows) rows = nextRows;
       drawHead();
       drawBody();
     },

@@ -216,7 +216,20 @@ export async function render(root, params, query) {
     dslError.hidden = true;
   }
 
+  let current = null; // the load under way: a newer one aborts it
+
   async function load() {
+    current?.abort();
+    current = new AbortController();
+    const mine = AbortSignal.any([signal, current.signal]);
+    try {
+      await loadPage(mine);
+    } catch (err) {
+      if (err.name !== "AbortError") throw err;
+    }
+  }
+
+  async function loadPage(signal) {
     const filter = filterString();
     shown.textContent = filter ? `filter: ${filter}` : "";
     saveUrl();
@@ -245,16 +258,21 @@ export async function render(root, params, query) {
     runs = (result.runs || []).map(runView);
     state.next = result.next_page_token || null;
     tree.reset();
-    if (!state.flat) await tree.load(runs, signal);
-    choice.learn(discoverKeys([...runs, ...[...tree.children.values()].flat()]));
+    choice.learn(discoverKeys(runs));
     users.replaceChildren(...[...new Set(runs.map((r) => r.user).filter(Boolean))].sort().map((u) => h("option", { value: u })));
-    table.setColumns(columns());
-    table.setRows(rows());
+    table.setColumns(columns(), rows()); // the rows show before their children are known
     const first = (state.tokens.length - 1) * state.size;
     range.textContent = runs.length ? `Showing ${first + 1}–${first + runs.length}` : "No runs";
     prev.disabled = state.tokens.length <= 1;
     next.disabled = !state.next;
     updateSelection();
+    if (!state.flat && runs.length) {
+      await tree.load(runs, signal); // one query for the children of the whole page
+      const shown = choice.visible().length;
+      choice.learn(discoverKeys([...tree.children.values()].flat()));
+      if (choice.visible().length !== shown) table.setColumns(columns(), rows());
+      else table.setRows(rows());
+    }
   }
 
   function reload() {
