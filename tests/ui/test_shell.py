@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, Response, expect
 
 from tests.fixtures.browser import Console, UiServer, browser_test
 
@@ -21,7 +23,40 @@ def test_shell_navigation(ui_server: UiServer, page: Page) -> None:
     page.wait_for_selector('main[data-page="experiments"][aria-busy="false"]')
 
 
-def test_api_docs_render_offline(ui_server: UiServer, page: Page) -> None:
+#: What each kind of asset must be served as (ES modules are refused under another type).
+ASSET_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+
+def test_static_assets_load_with_their_types(ui_server: UiServer, page: Page) -> None:
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))
+    ui_server.open(page, "")
+    assets = [r for r in responses if urlsplit(r.url).path.startswith("/static/")]
+    paths = {urlsplit(r.url).path for r in assets}
+    # The shell's styles, its boot module, uPlot (preloaded) and the icon all came.
+    assert {"/static/js/app.js", "/static/css/app.css", "/static/favicon.svg"} <= paths
+    assert "/static/vendor/uplot/uPlot.esm.js" in paths
+    for response in assets:
+        assert response.status in (200, 304), (response.url, response.status)
+        path = urlsplit(response.url).path
+        suffix = path[path.rfind(".") :]
+        expected = ASSET_TYPES.get(suffix)
+        if expected is not None:
+            assert response.headers["content-type"].startswith(expected), (
+                path,
+                response.headers["content-type"],
+            )
+        assert response.headers.get("x-content-type-options") == "nosniff", path
+
+
+def test_api_docs_render_offline(ui_server: UiServer, page: Page, console: Console) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{ui_server.url}/docs")
     # Swagger UI draws the operations of our OpenAPI document (every request was on-host:
     # the page fixture fails the test otherwise).
@@ -29,6 +64,10 @@ def test_api_docs_render_offline(ui_server: UiServer, page: Page) -> None:
     expect(
         page.locator('.opblock-summary-path[data-path="/api/2.0/mlflow/runs/search"]')
     ).to_be_visible()
+    hosts = {urlsplit(url).hostname for url in requested if url.startswith("http")}
+    assert hosts == {"127.0.0.1"}, requested
+    assert any(urlsplit(u).path.startswith("/static/vendor/swagger-ui/") for u in requested)
+    assert not console.off_host
 
 
 def test_mlflow_client_links_land_on_their_pages(ui_server: UiServer, page: Page) -> None:
