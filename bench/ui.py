@@ -44,7 +44,7 @@ CHROMIUM = "/usr/bin/chromium"
 SIDES = ("mlflowx", "mlflow")
 FULL = {"runs": 100_000, "steps": 1_000_000, "rounds": 5}
 QUICK = {"runs": 5_000, "steps": 100_000, "rounds": 2}
-TIMEOUT_MS = 180_000
+TIMEOUT_MS = 120_000  # a wait this long is reported as ">= 120 s" (and pictured), not retried
 GOAL_S = 1.0
 GOAL_RATIO = 10.0
 
@@ -193,11 +193,18 @@ def measure_runs_page(browser: Any, side: Side, best: str) -> dict[str, float]:
     else:
         page.click('[data-testid="sort-select-dropdown"]')
         page.get_by_text("acc", exact=True).last.click()  # the menu's default is descending
-    page.wait_for_function(
-        "([sel, best]) => document.querySelector(sel)?.textContent.trim() === best",
-        arg=[spec.first_name, best],
-        timeout=TIMEOUT_MS,
-    )
+    try:
+        page.wait_for_function(
+            "([sel, best]) => document.querySelector(sel)?.textContent.trim() === best",
+            arg=[spec.first_name, best],
+            timeout=TIMEOUT_MS,
+        )
+    except Exception as exc:  # playwright's TimeoutError: kept as a censored figure
+        RESULTS_DIR.mkdir(exist_ok=True)
+        shot = RESULTS_DIR / f"ui-timeout-{side.name}-{int(time.time())}.png"
+        page.screenshot(path=str(shot))
+        waited = f"{TIMEOUT_MS / 1000:.0f} s"
+        print(f"  {side.name}: sorted result not shown in {waited} ({shot}): {exc}")
     sort = time.perf_counter() - t0
     context.close()
     return {"first_paint": paint, "sort_metric": sort}

@@ -133,7 +133,12 @@ def test_artifact_previews(ui_server: UiServer, page: Page, console: Console) ->
     frame = page.get_by_test_id("preview-html")
     expect(frame).to_have_attribute("sandbox", "")
     assert page.evaluate("window.pwned") is None  # the report's script did not reach the app
-    assert any("Blocked script execution" in e for e in console.errors)  # Chromium refused it
+    # Chromium says it refused the script (the message arrives once the frame has loaded).
+    for _ in range(100):
+        if any("Blocked script execution" in e for e in console.errors):
+            break
+        page.wait_for_timeout(50)
+    assert any("Blocked script execution" in e for e in console.errors)
     # The URL follows the selection, so it can be shared.
     assert page.url.endswith("/artifacts/report.html")
 

@@ -3,12 +3,13 @@
 // when it scrolls into view). Long histories arrive downsampled by the server.
 //
 //   metricCharts(container, {runs: [{id, name}], keys: ["loss", ...], maxPoints}) -> cleanup()
+// 500 points a run: more than a chart's width shows (MLflow's UI asks for 320).
 import { metricHistories } from "../api.js";
 import { append, h } from "../dom.js";
 import { prefs } from "../state.js";
 import { X_MODES, color, lineChart, metricSeries } from "./chart.js";
 
-export function metricCharts(container, { runs, keys, maxPoints = 1000 }) {
+export function metricCharts(container, { runs, keys, maxPoints = 500 }) {
   const settings = { xMode: prefs.get("charts.xMode", "step"), logY: false, needle: "" };
   const cache = new Map(); // key -> Map(run id -> points)
   const destroyers = new Map(); // key -> destroy the drawn chart

@@ -13,8 +13,14 @@ import { overview } from "./run/overview.js";
 import { datasetsSection, metricsSection, modelsSection, paramsSection, tagsSection } from "./run/sections.js";
 
 export async function render(root, params, query) {
-  const run = runView(await getRun(params.runId));
-  const [experiment, config] = await Promise.all([getExperiment(run.experimentId), uiConfig().catch(() => ({}))]);
+  // The link names the experiment: ask for it with the run rather than after it.
+  const [raw, named, config] = await Promise.all([
+    getRun(params.runId),
+    params.experimentId ? getExperiment(params.experimentId).catch(() => null) : null,
+    uiConfig().catch(() => ({})),
+  ]);
+  const run = runView(raw);
+  const experiment = named && named.experiment_id === run.experimentId ? named : await getExperiment(run.experimentId);
   const base = `/experiments/${encodeURIComponent(run.experimentId)}/runs/${encodeURIComponent(run.id)}`;
   const cleanups = [];
   let tab = params.artifactPath ? "artifacts" : query.get("tab") || "overview";
