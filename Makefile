@@ -45,6 +45,7 @@ bench: install
 	$(PY) bench/server.py
 	$(PY) bench/serving.py
 	$(PY) bench/orchestration.py
+	$(PY) bench/ui.py
 
 clean:
 	rm -rf $(VENV) demo-home .pytest_cache .mypy_cache .ruff_cache
