@@ -176,8 +176,9 @@ def _first_name(page: Any, spec: Page) -> str:
     return str(page.locator(spec.first_name).first.inner_text()).strip()
 
 
-def measure_runs_page(browser: Any, side: Side, best: str) -> dict[str, float]:
-    """First paint of the runs page, then the sort by acc (descending) until ``best`` is first."""
+def measure_runs_page(browser: Any, side: Side, best: str) -> tuple[dict[str, float], bool]:
+    """First paint of the runs page, then the sort by acc (descending) until ``best`` is first;
+    the flag says the sort outlasted ``TIMEOUT_MS`` (its figure is then a lower bound)."""
     spec = PAGES[side.name]
     context = _context(browser)
     page = context.new_page()
@@ -187,6 +188,7 @@ def measure_runs_page(browser: Any, side: Side, best: str) -> dict[str, float]:
     paint = time.perf_counter() - t0
     if _first_name(page, spec) == best:
         raise RuntimeError(f"{side.name}: the best run is first before sorting")
+    censored = False
     t0 = time.perf_counter()
     if side.name == "mlflowx":
         page.click('th[data-key="metrics.acc"]')  # metrics sort descending first
@@ -205,9 +207,17 @@ def measure_runs_page(browser: Any, side: Side, best: str) -> dict[str, float]:
         page.screenshot(path=str(shot))
         waited = f"{TIMEOUT_MS / 1000:.0f} s"
         print(f"  {side.name}: sorted result not shown in {waited} ({shot}): {exc}")
+        censored = True
     sort = time.perf_counter() - t0
     context.close()
-    return {"first_paint": paint, "sort_metric": sort}
+    return {"first_paint": paint, "sort_metric": sort}, censored
+
+
+def restart(side: Side) -> None:
+    """A new server process on the same store: the query the browser gave up on would otherwise
+    go on eating CPU under the next measurements (of both sides: pausing only defers it)."""
+    side.server.stop()
+    side.server = start_server(side.name, side.server.home, timeout=300)
 
 
 def measure_chart(browser: Any, side: Side) -> float:
@@ -224,7 +234,14 @@ def measure_chart(browser: Any, side: Side) -> float:
 
 
 # ---------------------------------------------------------------------------------- report
-def render(medians: dict[str, dict[str, float]], runs: int, steps: int) -> str:
+def render(
+    medians: dict[str, dict[str, float]],
+    censored: dict[str, dict[str, int]],
+    runs: int,
+    steps: int,
+) -> str:
+    """The table. A figure with a sample cut at the timeout is a lower bound (the real wait is
+    longer, so is the real median): it shows as ``>=``, and so does MLflow's ratio."""
     rows = [
         ("first_paint", f"runs page, first paint ({runs:,} runs)"),
         ("sort_metric", f"sort by a metric ({runs:,} runs)"),
@@ -240,8 +257,16 @@ def render(medians: dict[str, dict[str, float]], runs: int, steps: int) -> str:
         met = ours is not None and ours <= GOAL_S
         if key != "chart_1m" and ratio is not None:
             met = met and ratio >= GOAL_RATIO
-        cells = [f"{v:>9.3f}s" if v is not None else f"{'-':>10}" for v in (ours, theirs)]
-        shown = f"{ratio:>7.1f}x" if ratio is not None else f"{'-':>8}"
+        lower = [bool(censored.get(s, {}).get(key)) for s in SIDES]
+        cells = [
+            (f"{'>=' if low else ''}{v:.3f}s".rjust(10) if v is not None else f"{'-':>10}")
+            for v, low in zip((ours, theirs), lower, strict=True)
+        ]
+        shown = (
+            f"{'>=' if lower[1] and not lower[0] else ''}{ratio:.1f}x".rjust(8)
+            if ratio is not None and not lower[0]
+            else f"{'-':>8}"
+        )
         lines.append(
             f"{label:44} {cells[0]} {cells[1]} {shown}  {goal} {'ok' if met else 'MISSED'}"
         )
@@ -268,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = seed_data(sizes["runs"])
     best = max(runs, key=lambda r: r.acc).name
     samples: dict[str, dict[str, list[float]]] = {s: {} for s in sides}
+    censored: dict[str, dict[str, int]] = {s: {} for s in sides}
     with tempfile.TemporaryDirectory(prefix="mlflowx-bench-ui-") as tmp:
         print(f"Seeding {sizes['runs']:,} runs and a {sizes['steps']:,}-step history per side")
         prepared: dict[str, Side] = {}
@@ -285,8 +311,15 @@ def main(argv: list[str] | None = None) -> int:
                         target = prepared[side]
                         target.server.resume()
                         try:
-                            found = measure_runs_page(browser, target, best)
-                            found["chart_1m"] = measure_chart(browser, target)
+                            # The chart first: a sort that times out leaves its query running.
+                            chart = measure_chart(browser, target)
+                            found, cut = measure_runs_page(browser, target, best)
+                            found["chart_1m"] = chart
+                            if cut:
+                                censored[side]["sort_metric"] = (
+                                    censored[side].get("sort_metric", 0) + 1
+                                )
+                                restart(target)
                         finally:
                             target.server.pause()
                         for key, value in found.items():
@@ -299,11 +332,12 @@ def main(argv: list[str] | None = None) -> int:
                 side.server.stop()
     medians = {s: {k: statistics.median(v) for k, v in m.items()} for s, m in samples.items()}
     print()
-    print(render(medians, sizes["runs"], sizes["steps"]))
+    print(render(medians, censored, sizes["runs"], sizes["steps"]))
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS_DIR / f"ui-{stamp}.json"
-    out.write_text(json.dumps({"sizes": sizes, "samples": samples, "medians": medians}, indent=2))
+    report = {"sizes": sizes, "samples": samples, "medians": medians, "censored": censored}
+    out.write_text(json.dumps(report, indent=2))
     print(f"\nraw figures: {out}")
     return 0
 
