@@ -13,6 +13,7 @@ __all__ = [
     "default_artifact_root",
     "default_tracking_uri",
     "home",
+    "prefect_ui_url",
     "tracking_uri_from_env",
     "ui_url",
 ]
@@ -47,6 +48,11 @@ def ui_url(tracking_uri: str | None = None) -> str | None:
     if tracking_uri and tracking_uri.startswith(("http://", "https://")):
         return tracking_uri.rstrip("/")
     return None
+
+
+def prefect_ui_url() -> str | None:
+    """Prefect's UI (``$PREFECT_UI_URL``), for links from runs and versions to flow runs."""
+    return os.environ.get("PREFECT_UI_URL", "").strip().rstrip("/") or None
 
 
 def env_flag(name: str) -> bool:

@@ -21,6 +21,7 @@ __all__ = [
     "MODEL_VERSION_KEY",
     "RUN_KEY",
     "RUN_SUMMARY_KEY",
+    "link_run",
     "model_version_url",
     "publish",
     "run_summary_markdown",
@@ -51,6 +52,20 @@ def model_version_url(tracking_uri: str, name: str, version: str) -> str | None:
     if base is None:
         return None
     return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version), safe='')}"
+
+
+def link_run(tracking_uri: str, info: Any, flow_run_id: str) -> bool:
+    """The flow run's link artifact to its tracking run's page in the web UI (``info``: the
+    run's ``RunInfo``); without a known UI address, its ids and what to set."""
+    url = run_url(tracking_uri, info.experiment_id, info.run_id)
+    name = info.run_name or info.run_id
+    text = (
+        f"[{name}: tracking run in mlflowx]({url})\n"
+        if url
+        else f"Tracking run `{info.run_id}` (experiment `{info.experiment_id}`) in "
+        f"`{tracking_uri}`. Set `MLFLOWX_UI_URL` for a link to its page in the mlflowx UI.\n"
+    )
+    return publish(RUN_KEY, text, "The tracking run of this flow run", flow_run_id=flow_run_id)
 
 
 def _cell(value: Any) -> str:

@@ -264,7 +264,7 @@ class _FlowRun:
             if params or extra:
                 _log_batch(client, self.run.info.run_id, params=params, tags=extra)
             if flow_run is not None:
-                _link_run(uri, self.run, str(flow_run.id))
+                lineage.link_run(uri, self.run.info, str(flow_run.id))
         self.tracking = Tracking(uri, self.run.info.run_id, eid)
         if key is not None:
             ACTIVE_FLOW_RUNS[key] = self.tracking
@@ -281,21 +281,6 @@ class _FlowRun:
                 self.client, self.tracking.run_id, tags=[RunTag(oc.ERROR_TAG, _error_text(exc))]
             )
         self.client.set_terminated(self.tracking.run_id, status.value)
-
-
-def _link_run(uri: str, run: Run, flow_run_id: str) -> None:
-    """The flow run's link artifact to its tracking run's page in the web UI."""
-    info = run.info
-    url = lineage.run_url(uri, info.experiment_id, info.run_id)
-    name = info.run_name or info.run_id
-    text = (
-        f"[{name}: tracking run in mlflowx]({url})\n"
-        if url
-        else f"Tracking run `{info.run_id}` (experiment `{info.experiment_id}`) in `{uri}`. "
-        "Set `MLFLOWX_UI_URL` for a link to its page in the mlflowx UI.\n"
-    )
-    description = "The tracking run of this flow run"
-    lineage.publish(lineage.RUN_KEY, text, description, flow_run_id=flow_run_id)
 
 
 def _publish_summary(client: MlflowxClient, tracking: Tracking) -> None:

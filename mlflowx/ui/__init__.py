@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from mlflowx import settings
+
 __all__ = ["STATIC_DIR", "UI_CONFIG_PATH", "mount"]
 
 STATIC_DIR = Path(str(files("mlflowx.ui") / "static"))
@@ -91,7 +93,7 @@ def mount(app: FastAPI) -> None:
                 "version": __version__,
                 "artifact_proxy": request.app.state.artifacts_destination is not None,
                 "registry": request.app.state.registry_store is not None,
-                "prefect_ui_url": (os.environ.get("PREFECT_UI_URL") or "").rstrip("/") or None,
+                "prefect_ui_url": settings.prefect_ui_url(),
             },
             headers=_NO_CACHE,
         )
