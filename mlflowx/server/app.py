@@ -11,13 +11,18 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlflowx import ui
+from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
-from mlflowx.server import errors
+from mlflowx.server import auth, errors
+from mlflowx.server.auth import AuthConfig
 from mlflowx.server.deps import reject_nul_characters
 from mlflowx.server.limits import BodyLimit
 from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
+from mlflowx.settings import env_flag
+from mlflowx.store.auth import SqlAuthStore
 from mlflowx.store.model_registry.base import RegistryStore
 from mlflowx.store.tracking.base import TrackingStore
+from mlflowx.utils.http_security import HttpPolicy, HttpSecurity
 
 __all__ = ["DEFAULT_MAX_ARTIFACT_BYTES", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 
@@ -37,6 +42,8 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
     registry_store: RegistryStore | None = None,
+    auth_config: AuthConfig | None = None,
+    http_policy: HttpPolicy | None = None,
 ) -> FastAPI:
     """Build the server around a tracking store.
 
@@ -45,6 +52,10 @@ def create_app(
         artifacts_destination: where proxied artifacts (``mlflow-artifacts:/...``) are stored;
             ``None`` turns the artifact proxy off.
         registry_store: the model registry; by default a SQL tracking store's database.
+        auth_config: turns authentication and permissions on (users live in the SQL
+            tracking store's database); ``None``: every caller may do everything.
+        http_policy: allowed Host names and CORS origins; ``None`` checks no Host (in-process
+            clients) and allows no cross-origin write. Security headers are always sent.
     """
     from mlflowx import __version__
 
@@ -68,12 +79,17 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
     app.include_router(artifacts.router)
 
+    # Middleware runs outermost-last-added: host/origin checks, the /ajax-api alias, body
+    # limits, then authentication (which may read the limited body) right before the routes.
+    if auth_config is not None:
+        auth.install(app, _auth_store(tracking_store), auth_config, inline=app.state.inline_writes)
     # Artifact uploads stream to disk with their own limit; everything else is small JSON.
     app.add_middleware(
         BodyLimit, max_bytes=max_body_bytes, exempt_prefix="/api/2.0/mlflow-artifacts/"
     )
     # The web UI's /ajax-api/... is the same API: one set of routes, reached by rewriting the path.
     app.add_middleware(AjaxAlias)
+    app.add_middleware(HttpSecurity, policy=http_policy or HttpPolicy(allowed_hosts=None))
     _document_raw_bodies(app, [p.LogBatch])
 
     @app.get("/health", include_in_schema=False)
@@ -134,7 +150,28 @@ def app_from_env() -> FastAPI:
     destination = os.environ.get("MLFLOWX_SERVER_ARTIFACTS_DESTINATION") or None
     default_root = os.environ.get("MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT") or None
     store = SqlTrackingStore(backend, default_artifact_root=default_root)
-    return create_app(store, destination, registry_store=_default_registry_store(store))
+    auth_config = None
+    if env_flag("MLFLOWX_SERVER_AUTH"):
+        auth_config = AuthConfig.from_env(os.environ.get("MLFLOWX_SERVER_AUTH_CONFIG") or None)
+    hosts = os.environ.get("MLFLOWX_SERVER_ALLOWED_HOSTS")
+    policy = HttpPolicy.of(
+        None if hosts is None else [hosts], [os.environ.get("MLFLOWX_SERVER_CORS_ORIGINS", "")]
+    )
+    return create_app(
+        store,
+        destination,
+        registry_store=_default_registry_store(store),
+        auth_config=auth_config,
+        http_policy=policy,
+    )
+
+
+def _auth_store(tracking_store: TrackingStore) -> SqlAuthStore:
+    from mlflowx.store.tracking.sql import SqlTrackingStore
+
+    if not isinstance(tracking_store, SqlTrackingStore):
+        raise InvalidParameter("Authentication needs a SQL tracking store (users live in it)")
+    return SqlAuthStore(tracking_store.db)
 
 
 def _default_registry_store(tracking_store: TrackingStore) -> RegistryStore | None:

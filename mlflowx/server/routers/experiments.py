@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
-from mlflowx.entities import RunTag, ViewType
+from mlflowx.entities import Experiment, RunTag, ViewType
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import ExperimentJ
+from mlflowx.server import auth
 from mlflowx.server.deps import Store, WireRouter
+from mlflowx.utils import validation as v
 
 router = WireRouter(tags=["experiments"])
 
@@ -23,16 +25,30 @@ def create_experiment(body: p.CreateExperiment, store: Store) -> p.CreateExperim
 
 
 @router.post(p.SEARCH_EXPERIMENTS.path)
-def search_experiments(body: p.SearchExperiments, store: Store) -> p.SearchExperimentsResponse:
-    page = store.search_experiments(
-        ViewType.parse(body.view_type),
-        1000 if body.max_results is None else body.max_results,
-        body.filter,
-        body.order_by,
-        body.page_token or None,
-    )
+def search_experiments(
+    body: p.SearchExperiments, store: Store, request: Request
+) -> p.SearchExperimentsResponse:
+    view = ViewType.parse(body.view_type)
+    max_results = 1000 if body.max_results is None else body.max_results
+    keep = auth.readable(request, "experiment")
+    if keep is None:
+        page = store.search_experiments(
+            view, max_results, body.filter, body.order_by, body.page_token or None
+        )
+        found, token = list(page), page.token
+    else:  # only the experiments this user may read, in full pages
+        limit = v.MAX_RESULTS_SEARCH_EXPERIMENTS
+        v.validate_max_results(max_results, limit)
+
+        def fetch(token: str | None) -> tuple[list[Experiment], str | None]:
+            page = store.search_experiments(view, limit, body.filter, body.order_by, token)
+            return list(page), page.token
+
+        found, token = auth.paged(
+            auth.scan(fetch), lambda x: keep(x.experiment_id), max_results, body.page_token
+        )
     return p.SearchExperimentsResponse(
-        experiments=[ExperimentJ.of(x) for x in page], next_page_token=page.token
+        experiments=[ExperimentJ.of(x) for x in found], next_page_token=token
     )
 
 

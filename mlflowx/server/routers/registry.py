@@ -10,22 +10,29 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import Depends, Query, Request
 
+from mlflowx.entities import ModelVersion, RegisteredModel
 from mlflowx.exceptions import InvalidParameter, NotImplementedByBackend
 from mlflowx.protocol import registry as p
 from mlflowx.protocol.endpoints import Empty
 from mlflowx.protocol.models import kv_dict
+from mlflowx.server import auth
 from mlflowx.server.deps import Store, WireRouter, require
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
     RegistryStore,
     parse_model_uri,
 )
 from mlflowx.store.tracking.base import TrackingStore
+from mlflowx.utils import validation as v
 
 router = WireRouter(tags=["model registry"])
 #: A logged model's tag listing the registered versions made from it (JSON).
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+#: Page size for reading a whole version search (filtered for a user who may not read all).
+_SCAN_PAGE = 10_000
 
 
 async def _registry_store(request: Request) -> RegistryStore:  # async: no threadpool hop
@@ -146,16 +153,30 @@ def delete_registered_model(body: p.ModelName, registry: Registry) -> Empty:
 
 @router.get(p.SEARCH_REGISTERED_MODELS.path)
 def search_registered_models(
-    query: Annotated[p.SearchRequest, Query()], registry: Registry
+    query: Annotated[p.SearchRequest, Query()], registry: Registry, request: Request
 ) -> p.SearchRegisteredModelsResponse:
-    page = registry.search_registered_models(
-        query.filter or None,
-        _max_results(query.max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT),
-        query.order_by,
-        query.page_token or None,
-    )
+    max_results = _max_results(query.max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT)
+    keep = auth.readable(request, "registered_model")
+    if keep is None:
+        page = registry.search_registered_models(
+            query.filter or None, max_results, query.order_by, query.page_token or None
+        )
+        found, token = list(page), page.token
+    else:  # only the models this user may read, in full pages
+        limit = SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD
+        v.validate_max_results(max_results, limit)
+
+        def fetch(token: str | None) -> tuple[list[RegisteredModel], str | None]:
+            page = registry.search_registered_models(
+                query.filter or None, limit, query.order_by, token
+            )
+            return list(page), page.token
+
+        found, token = auth.paged(
+            auth.scan(fetch), lambda rm: keep(rm.name), max_results, query.page_token
+        )
     return p.SearchRegisteredModelsResponse(
-        registered_models=[p.RegisteredModelJ.of(rm) for rm in page], next_page_token=page.token
+        registered_models=[p.RegisteredModelJ.of(rm) for rm in found], next_page_token=token
     )
 
 
@@ -291,16 +312,29 @@ def get_model_version_download_uri(
 
 @router.get(p.SEARCH_MODEL_VERSIONS.path)
 def search_model_versions(
-    query: Annotated[p.SearchRequest, Query()], registry: Registry
+    query: Annotated[p.SearchRequest, Query()], registry: Registry, request: Request
 ) -> p.SearchModelVersionsResponse:
-    page = registry.search_model_versions(
-        query.filter or None,
-        _max_results(query.max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT),
-        query.order_by,
-        query.page_token or None,
-    )
+    max_results = _max_results(query.max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT)
+    keep = auth.readable(request, "registered_model")
+    if keep is None:
+        page = registry.search_model_versions(
+            query.filter or None, max_results, query.order_by, query.page_token or None
+        )
+        found, token = list(page), page.token
+    else:  # only versions of models this user may read, in full pages
+        v.validate_max_results(max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
+
+        def fetch(token: str | None) -> tuple[list[ModelVersion], str | None]:
+            page = registry.search_model_versions(
+                query.filter or None, _SCAN_PAGE, query.order_by, token
+            )
+            return list(page), page.token
+
+        found, token = auth.paged(
+            auth.scan(fetch), lambda mv: keep(mv.name), max_results, query.page_token
+        )
     return p.SearchModelVersionsResponse(
-        model_versions=[p.ModelVersionJ.of(mv) for mv in page], next_page_token=page.token
+        model_versions=[p.ModelVersionJ.of(mv) for mv in found], next_page_token=token
     )
 
 

@@ -192,4 +192,41 @@ CREATE TABLE model_version_tags (
 	FOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE ON UPDATE CASCADE
 );
 CREATE INDEX ix_tags_parent_run_id ON tags (value) WHERE key = 'mlflow.parentRunId';
-INSERT INTO alembic_version (version_num) VALUES ('0003_parent_run_index');
+CREATE TABLE auth_users (
+	id INTEGER NOT NULL, 
+	username VARCHAR(255) NOT NULL, 
+	password_hash VARCHAR(255) NOT NULL, 
+	is_admin BOOLEAN NOT NULL, 
+	creation_time BIGINT NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (username)
+);
+CREATE TABLE auth_tokens (
+	id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	name VARCHAR(255) NOT NULL, 
+	token_hash VARCHAR(64) NOT NULL, 
+	creation_time BIGINT NOT NULL, 
+	expiry_time BIGINT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(user_id) REFERENCES auth_users (id) ON DELETE CASCADE, 
+	UNIQUE (token_hash)
+);
+CREATE INDEX ix_auth_tokens_user_id ON auth_tokens (user_id);
+CREATE TABLE auth_experiment_permissions (
+	experiment_id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	permission VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (experiment_id, user_id), 
+	FOREIGN KEY(user_id) REFERENCES auth_users (id) ON DELETE CASCADE, 
+	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id) ON DELETE CASCADE
+);
+CREATE TABLE auth_registered_model_permissions (
+	name VARCHAR(256) NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	permission VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (name, user_id), 
+	FOREIGN KEY(user_id) REFERENCES auth_users (id) ON DELETE CASCADE, 
+	FOREIGN KEY(name) REFERENCES registered_models (name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+INSERT INTO alembic_version (version_num) VALUES ('0004_auth');

@@ -267,3 +267,55 @@ class RegisteredModelAliasRow(SQLModel, table=True):
     name: str = Field(max_length=256, primary_key=True)
     alias: str = Field(max_length=256, primary_key=True)
     version: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+# ------------------------------------------------------------------------------ authentication
+# Users, API tokens and per-resource permissions for ``mlflowx server --auth`` (MLflow's
+# basic-auth levels). Permissions go with their resource: deleted with it, and a registered
+# model's follow its renames.
+class AuthUserRow(SQLModel, table=True):
+    __tablename__ = "auth_users"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=255, unique=True)
+    password_hash: str = Field(max_length=255)
+    is_admin: bool = Field(default=False)
+    creation_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AuthTokenRow(SQLModel, table=True):
+    __tablename__ = "auth_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["user_id"], ["auth_users.id"], ondelete="CASCADE"),
+        Index("ix_auth_tokens_user_id", "user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, nullable=False))
+    name: str = Field(max_length=255)
+    #: SHA-256 of the token (tokens are 256 random bits: no slow hash is needed).
+    token_hash: str = Field(max_length=64, unique=True)
+    creation_time: int = Field(sa_column=Column(BigInteger, nullable=False))
+    expiry_time: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class AuthExperimentPermissionRow(SQLModel, table=True):
+    __tablename__ = "auth_experiment_permissions"
+    __table_args__ = (
+        ForeignKeyConstraint(["user_id"], ["auth_users.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"),
+    )
+    experiment_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    permission: str = Field(max_length=32)
+
+
+class AuthRegisteredModelPermissionRow(SQLModel, table=True):
+    __tablename__ = "auth_registered_model_permissions"
+    __table_args__ = (
+        ForeignKeyConstraint(["user_id"], ["auth_users.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["name"], ["registered_models.name"], onupdate="CASCADE", ondelete="CASCADE"
+        ),
+    )
+    name: str = Field(max_length=256, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    permission: str = Field(max_length=32)
