@@ -6,7 +6,17 @@ import sys
 
 import typer
 
-from mlflowx.cli import db, deployments, experiments, models, pipelines, projects, runs, server
+from mlflowx.cli import (
+    auth,
+    db,
+    deployments,
+    experiments,
+    models,
+    pipelines,
+    projects,
+    runs,
+    server,
+)
 from mlflowx.exceptions import MlflowxError
 
 __all__ = ["app", "main"]
@@ -17,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(auth.app, name="auth")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")

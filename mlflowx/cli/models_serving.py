@@ -64,15 +64,37 @@ def serve(
     ] = None,
     env_manager: EnvManager = "local",
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    allowed_hosts: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-hosts",
+            envvar="MLFLOWX_ALLOWED_HOSTS",
+            help="Host names the server answers to, comma-separated ('*' for any); default: "
+            "localhost and the --host name. IP addresses always pass.",
+            show_default=False,
+        ),
+    ] = None,
+    cors_allowed_origins: Annotated[
+        str | None,
+        typer.Option(
+            "--cors-allowed-origins",
+            envvar="MLFLOWX_CORS_ALLOWED_ORIGINS",
+            help="Origins whose web pages may call the server, comma-separated (default: none).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a model over MLflow's scoring protocol (POST /invocations; /ping, /health,
     /version, /metadata). The model loads in each worker; /health answers 200 once loaded."""
     from mlflowx.serving.scoring.config import (
+        ENV_ALLOWED_HOSTS,
+        ENV_CORS_ORIGINS,
         ENV_MAX_BODY_MB,
         ENV_MODEL_URI,
         ENV_TIMEOUT,
         ScoringConfig,
     )
+    from mlflowx.utils.http_security import default_allowed_hosts, is_loopback
     from mlflowx.utils.uvicorn_setup import NoDelayHttpProtocol, serve
 
     _check_env_manager(env_manager)
@@ -83,10 +105,19 @@ def serve(
     if max_body_mb is not None:
         os.environ[ENV_MAX_BODY_MB] = str(max_body_mb)
     os.environ.setdefault("MLFLOWX_LOG_LEVEL", log_level.upper())
+    os.environ[ENV_ALLOWED_HOSTS] = allowed_hosts or ",".join(default_allowed_hosts(host))
+    os.environ[ENV_CORS_ORIGINS] = cors_allowed_origins or ""
     ScoringConfig.from_env()  # bad limits fail here, not in every worker
     typer.echo(
         f"mlflowx scoring server for {model_uri} on http://{host}:{port} ({workers} worker(s))"
     )
+    if not is_loopback(host):
+        typer.echo(
+            f"WARNING: listening on {host}: the scoring server has no authentication, so "
+            "anyone who can reach this port can call the model. Put it behind an "
+            "authenticating proxy or a private network.",
+            err=True,
+        )
     serve(
         "mlflowx.serving.scoring.app:app_from_env",
         workers=workers,

@@ -44,10 +44,49 @@ def server(
     port: Annotated[int, typer.Option("--port", "-p")] = 5000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+    auth: Annotated[
+        bool,
+        typer.Option(
+            "--auth/--no-auth",
+            envvar="MLFLOWX_AUTH",
+            help="Require users (HTTP Basic or API tokens) and apply per-experiment and "
+            "per-registered-model permissions; see `mlflowx auth --help`.",
+        ),
+    ] = False,
+    auth_config: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-config",
+            envvar="MLFLOWX_AUTH_CONFIG",
+            help="An MLflow basic_auth.ini-style file ([mlflow] default_permission, "
+            "admin_username, admin_password).",
+            show_default=False,
+        ),
+    ] = None,
+    allowed_hosts: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-hosts",
+            envvar="MLFLOWX_ALLOWED_HOSTS",
+            help="Host names the server answers to, comma-separated ('*.example.com', '*' "
+            "for any); default: localhost and the --host name. IP addresses always pass.",
+            show_default=False,
+        ),
+    ] = None,
+    cors_allowed_origins: Annotated[
+        str | None,
+        typer.Option(
+            "--cors-allowed-origins",
+            envvar="MLFLOWX_CORS_ALLOWED_ORIGINS",
+            help="Origins whose web pages may call the API, comma-separated (default: none).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings
     from mlflowx.store.tracking.sql import SqlTrackingStore
+    from mlflowx.utils.http_security import default_allowed_hosts, is_loopback
     from mlflowx.utils.uvicorn_setup import serve
 
     backend = backend_store_uri or settings.default_tracking_uri()
@@ -57,8 +96,22 @@ def server(
         root = "mlflow-artifacts:/"
     else:
         root = default_artifact_root or settings.default_artifact_root()
-    # Open the store once here: schema problems stop the server before any worker starts.
-    SqlTrackingStore(backend, default_artifact_root=root).close()
+    # Open the store once here: schema problems (and, with --auth, a database without users
+    # and no admin password) stop the server before any worker starts.
+    store = SqlTrackingStore(backend, default_artifact_root=root)
+    try:
+        if auth:
+            from mlflowx.server.auth import AuthConfig, ensure_admin
+            from mlflowx.store.auth import SqlAuthStore
+
+            ensure_admin(SqlAuthStore(store.db), AuthConfig.from_env(auth_config))
+    finally:
+        store.close()
+    hosts = allowed_hosts or ",".join(default_allowed_hosts(host))
+    os.environ["MLFLOWX_SERVER_AUTH"] = "1" if auth else ""
+    os.environ["MLFLOWX_SERVER_AUTH_CONFIG"] = auth_config or ""
+    os.environ["MLFLOWX_SERVER_ALLOWED_HOSTS"] = hosts
+    os.environ["MLFLOWX_SERVER_CORS_ORIGINS"] = cors_allowed_origins or ""
     os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"] = backend
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
@@ -66,6 +119,13 @@ def server(
     url = f"http://{shown}:{port}"
     typer.echo(f"mlflowx server on {url} (store {backend}, artifacts {destination})")
     typer.echo(f"Web UI: {url}/   API docs: {url}/docs")
+    if not auth and not is_loopback(host):
+        typer.echo(
+            f"WARNING: listening on {host} without --auth: anyone who can reach this port can "
+            "read, change and delete every experiment, run, artifact and model. Turn on "
+            "--auth, or bind 127.0.0.1 behind an authenticating proxy.",
+            err=True,
+        )
     serve(
         "mlflowx.server.app:app_from_env",
         workers=workers,

@@ -108,6 +108,8 @@ class Guard:
         kind, value = rule.kind, find(rule.key)
         if kind in ("run", "runs") and value in (None, "", []):
             value = find("run_uuid")
+        if kind == "artifact_path" and not value:
+            value = "."  # the root of the proxied store: outside every experiment
         values = value if isinstance(value, list) else [value]
         for one in values:
             if one is None or one == "":

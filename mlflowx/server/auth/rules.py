@@ -73,11 +73,10 @@ _TABLE: list[tuple[str, str, Rule]] = [
     ("GET", "/", Rule("user")),
     ("GET", "/docs", Rule("user")),
     ("GET", "/openapi.json", Rule("user")),
-    ("GET", "/api/2.0/mlflowx/ui-config", Rule("user")),
+    ("GET", "/ajax-api/2.0/mlflowx/ui-config", Rule("user")),
     # ---------------------------------------------------------------------- experiments
     ("POST", f"{API}/experiments/create", Rule("user", grant_created=_EXP)),
     ("POST", f"{API}/experiments/search", Rule("user")),
-    ("GET", f"{API}/experiments/search", Rule("user")),
     ("GET", f"{API}/experiments/get", _exp("read")),
     ("GET", f"{API}/experiments/get-by-name", Rule("experiment_name", "read", "experiment_name")),
     ("POST", f"{API}/experiments/update", _exp("update")),

@@ -25,11 +25,16 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlflowx.exceptions import BadRequest, InternalError, MlflowxError
 from mlflowx.models.load import PyFuncModel
-from mlflowx.serving.scoring.config import ENV_MODEL_URI, ScoringConfig
+from mlflowx.serving.scoring.config import (
+    ENV_ALLOWED_HOSTS,
+    ENV_CORS_ORIGINS,
+    ENV_MODEL_URI,
+    ScoringConfig,
+)
 from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
 from mlflowx.serving.scoring.fastpath import SklearnFastPath, sklearn_fast_path
 from mlflowx.serving.scoring.output import predictions_json, to_json_bytes
@@ -43,6 +48,7 @@ from mlflowx.serving.scoring.parsing import (
     parse_json,
     parse_parquet,
 )
+from mlflowx.utils.http_security import HttpPolicy, HttpSecurity
 
 __all__ = ["ScoringApp", "ScoringState", "app_from_env", "create_scoring_app", "model_metadata"]
 
@@ -288,8 +294,15 @@ class ScoringApp(FastAPI):
     exception layers); every other route goes through FastAPI."""
 
     scoring: ScoringState
+    #: Host/origin checks and security headers in front of everything (``http_security``).
+    guarded: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.guarded is None:
+            self.guarded = HttpSecurity(self._dispatch, HttpPolicy(allowed_hosts=None))
+        await self.guarded(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path, root = scope["path"], scope.get("root_path", "")
             if root and path.startswith(root):
@@ -319,6 +332,7 @@ def create_scoring_app(
     *,
     config: ScoringConfig | None = None,
     background: bool = False,
+    http_policy: HttpPolicy | None = None,
 ) -> ScoringApp:
     """The scoring server's ASGI app for a model URI (loaded when the app starts) or an
     already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
@@ -329,6 +343,8 @@ def create_scoring_app(
 
     Args:
         background: load the model in a thread after startup instead of during it.
+        http_policy: allowed Host names and CORS origins (``None``: no Host check, for
+            in-process clients); security headers are always sent.
     """
     from mlflowx import __version__
 
@@ -352,6 +368,7 @@ def create_scoring_app(
         lifespan=lifespan,
     )
     app.scoring = app.state.scoring = state
+    app.guarded = HttpSecurity(app._dispatch, http_policy or HttpPolicy(allowed_hosts=None))
 
     async def ping(_: Request) -> Response:
         status, body = state.health()
@@ -384,7 +401,11 @@ def app_from_env() -> FastAPI:
     if not uri:
         raise InternalError(f"{ENV_MODEL_URI} is not set: it names the model to serve")
     _log_to_stderr()
-    return create_scoring_app(uri)
+    hosts = os.environ.get(ENV_ALLOWED_HOSTS)
+    policy = HttpPolicy.of(
+        None if hosts is None else [hosts], [os.environ.get(ENV_CORS_ORIGINS, "")]
+    )
+    return create_scoring_app(uri, http_policy=policy)
 
 
 def _log_to_stderr() -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from mlflowx.exceptions import InvalidParameter
 
 __all__ = [
+    "ENV_ALLOWED_HOSTS",
+    "ENV_CORS_ORIGINS",
     "ENV_INLINE_MAX_KB",
     "ENV_MAX_BODY_MB",
     "ENV_MODEL_URI",
@@ -20,6 +22,10 @@ ENV_MAX_BODY_MB = "MLFLOWX_SCORING_MAX_BODY_MB"
 ENV_TIMEOUT = "MLFLOWX_SCORING_SERVER_REQUEST_TIMEOUT"
 _MLFLOW_TIMEOUT = "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT"
 ENV_INLINE_MAX_KB = "MLFLOWX_SCORING_INLINE_MAX_KB"
+#: Host names and CORS origins the scoring server accepts (comma-separated; the CLI fills the
+#: host list with localhost and the bound name).
+ENV_ALLOWED_HOSTS = "MLFLOWX_SCORING_ALLOWED_HOSTS"
+ENV_CORS_ORIGINS = "MLFLOWX_SCORING_CORS_ALLOWED_ORIGINS"
 
 
 def _number(name: str, default: float, *fallbacks: str) -> float:
