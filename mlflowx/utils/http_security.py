@@ -95,7 +95,12 @@ def _host_allowed(host: str, allowed: Sequence[str]) -> bool:
     host = host.strip().lower()
     if not host:
         return False
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") and host.count(":") == 1 else host
+    if host.startswith("[") and "]" in host:  # [v6]:port
+        name = host[1 : host.index("]")]
+    elif host.count(":") == 1:  # name:port
+        name = host.rsplit(":", 1)[0]
+    else:
+        name = host
     if _is_ip(name):
         return True
     for entry in allowed:

@@ -83,7 +83,9 @@ def test_no_permissions_hides_an_experiment_everywhere(auth_server: AuthServer) 
         assert auth_server.call("GET", path, BOB).status_code == 403, path
     search = {"experiment_ids": [public, secret]}
     assert auth_server.call("POST", "/runs/search", BOB, json=search).status_code == 403
-    assert auth_server.ok("POST", "/runs/search", BOB, json={"experiment_ids": [public]}) == {"runs": []}
+    assert auth_server.ok("POST", "/runs/search", BOB, json={"experiment_ids": [public]}) == {
+        "runs": []
+    }
     found = auth_server.ok("POST", "/experiments/search", BOB, json={})["experiments"]
     assert secret not in [e["experiment_id"] for e in found]
     assert public in [e["experiment_id"] for e in found]
