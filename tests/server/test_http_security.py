@@ -49,7 +49,8 @@ def test_other_host_names_are_refused(store: SqlTrackingStore, host: str) -> Non
 
 def test_allowed_hosts_take_names_wildcards_and_star(store: SqlTrackingStore) -> None:
     hosts = ["mlflow.corp.example,*.models.example"]
-    assert _client(store, "http://mlflow.corp.example", hosts=hosts).get("/health").status_code == 200
+    corp = _client(store, "http://mlflow.corp.example", hosts=hosts)
+    assert corp.get("/health").status_code == 200
     assert _client(store, "http://a.models.example", hosts=hosts).get("/health").status_code == 200
     assert _client(store, "http://models.example", hosts=hosts).get("/health").status_code == 403
     assert _client(store, "http://anything", hosts=["*"]).get("/health").status_code == 200
@@ -59,16 +60,18 @@ def test_cross_origin_writes_are_refused_same_origin_ones_pass(store: SqlTrackin
     http = _client(store, "http://localhost:5000")
     create = f"{API}/experiments/create"
     evil = http.post(create, json={"name": "x"}, headers={"Origin": "http://evil.example"})
-    assert evil.status_code == 403 and "--cors-allowed-origins" in evil.json()["message"]
+    assert evil.status_code == 403
+    assert "--cors-allowed-origins" in evil.json()["message"]
     assert store.get_experiment_by_name("x") is None
     own = http.post(create, json={"name": "x"}, headers={"Origin": "http://localhost:5000"})
     assert own.status_code == 200
     # Reads are not refused (the browser keeps their answers from the other origin).
     assert http.get("/health", headers={"Origin": "http://evil.example"}).status_code == 200
     # No CORS headers for an origin nobody listed.
-    assert "access-control-allow-origin" not in http.get(
-        "/health", headers={"Origin": "http://evil.example"}
-    ).headers
+    assert (
+        "access-control-allow-origin"
+        not in http.get("/health", headers={"Origin": "http://evil.example"}).headers
+    )
 
 
 def test_listed_cors_origins_may_call_the_api(store: SqlTrackingStore) -> None:
@@ -103,8 +106,11 @@ def test_default_allowed_hosts() -> None:
     assert default_allowed_hosts("127.0.0.1") == ["localhost"]
     assert default_allowed_hosts("mlflow.internal") == ["localhost", "mlflow.internal"]
     assert "localhost" in default_allowed_hosts("0.0.0.0")
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.1")
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("10.0.0.1")
 
 
 def test_the_scoring_server_checks_hosts_and_origins_too(tmp_path: Path) -> None:
@@ -117,7 +123,8 @@ def test_the_scoring_server_checks_hosts_and_origins_too(tmp_path: Path) -> None
     json_type = {"Content-Type": "application/json"}
     with TestClient(app, base_url="http://localhost:8080") as http:
         ok = http.post("/invocations", content=body, headers=json_type)
-        assert ok.status_code == 200 and ok.headers["x-content-type-options"] == "nosniff"
+        assert ok.status_code == 200
+        assert ok.headers["x-content-type-options"] == "nosniff"
         evil = http.post(
             "/invocations", content=body, headers={**json_type, "Origin": "http://evil.example"}
         )

@@ -66,7 +66,8 @@ def test_tokens_work_as_bearer_and_as_basic_password_until_revoked_or_expired(
 ) -> None:
     store = _auth_store(auth_server)
     record, secret = store.create_token("alice", "ci")
-    assert secret.startswith("mlx_") and record.name == "ci"
+    assert secret.startswith("mlx_")
+    assert record.name == "ci"
     bearer = {"Authorization": f"Bearer {secret}"}
     body = auth_server.ok("GET", "/users/current", bearer)
     assert body["user"]["username"] == "alice"
@@ -76,7 +77,8 @@ def test_tokens_work_as_bearer_and_as_basic_password_until_revoked_or_expired(
     # Stored hashed: the secret is nowhere in the database.
     with auth_server.store.db.read() as conn:
         hashes = [r[0] for r in conn.execute("SELECT token_hash FROM auth_tokens")]
-    assert secret not in hashes and len(hashes[0]) == 64
+    assert secret not in hashes
+    assert len(hashes[0]) == 64
     store.delete_token("alice", record.id)
     auth_server.forget()
     assert auth_server.call("GET", "/users/current", bearer).status_code == 401

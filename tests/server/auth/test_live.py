@@ -72,7 +72,7 @@ def test_official_client_with_a_password_and_with_a_token(
     from mlflow.exceptions import MlflowException
 
     server, token = live
-    with pytest.raises(MlflowException, match="UNAUTHENTICATED|401|not authenticated"):
+    with pytest.raises(MlflowException, match=r"UNAUTHENTICATED|401|not authenticated"):
         MlflowClient(server.url).search_experiments()
     official_env.setenv("MLFLOW_TRACKING_USERNAME", "alice")
     official_env.setenv("MLFLOW_TRACKING_PASSWORD", "alice-password")
@@ -111,7 +111,7 @@ def test_mlflows_auth_client_manages_users_and_grants(
     official_env.setenv("MLFLOW_TRACKING_PASSWORD", "bob-password-2")
     bob = MlflowClient(server.url)
     run = bob.create_run(eid)  # EDIT: may write
-    with pytest.raises(MlflowException, match="PERMISSION_DENIED|403"):
+    with pytest.raises(MlflowException, match=r"PERMISSION_DENIED|403"):
         bob.delete_experiment(eid)  # not MANAGE
     with pytest.raises((MlflowException, RestException)):
         AuthServiceClient(server.url).create_user("mallory", "mallory-password")
@@ -148,13 +148,16 @@ def test_cli_grants_and_lists(live: tuple[LiveServer, str]) -> None:
     assert done.stdout.strip() == f"'alice' has READ on experiment {eid}."
     listed = _cli("auth", "list-users", "--backend-store-uri", db).stdout
     alice = next(line for line in listed.splitlines() if line.startswith("alice "))
-    assert f"experiment {eid}: READ" in alice and "admin (admin)" in listed
+    assert f"experiment {eid}: READ" in alice
+    assert "admin (admin)" in listed
     bad = _cli("auth", "grant", "alice", "--experiment", eid, "-p", "OWNER",
                "--backend-store-uri", db)  # fmt: skip
-    assert bad.returncode == 2 and "Invalid permission 'OWNER'" in bad.stderr
+    assert bad.returncode == 2
+    assert "Invalid permission 'OWNER'" in bad.stderr
     assert "Traceback" not in bad.stderr
     tokens = _cli("auth", "tokens", "alice", "--backend-store-uri", db).stdout
-    assert "\tci\t" in tokens and token not in tokens
+    assert "\tci\t" in tokens
+    assert token not in tokens
 
 
 def test_the_ui_asks_for_credentials(live: tuple[LiveServer, str]) -> None:
@@ -171,7 +174,8 @@ def test_auth_without_users_or_admin_password_refuses_to_start(tmp_path: Path) -
         os.environ.pop(name, None)
     done = _cli("server", "--auth", "--port", str(free_port()), env=env)
     assert done.returncode == 2
-    assert "no user exists yet" in done.stderr and "MLFLOWX_AUTH_ADMIN_PASSWORD" in done.stderr
+    assert "no user exists yet" in done.stderr
+    assert "MLFLOWX_AUTH_ADMIN_PASSWORD" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -39,7 +39,8 @@ def test_creator_manages_others_read_by_default(auth_server: AuthServer) -> None
         ("POST", "/runs/delete", {"run_id": run}),
         ("POST", "/experiments/update", {"experiment_id": eid, "new_name": "mine"}),
         ("POST", "/experiments/delete", {"experiment_id": eid}),
-        ("POST", "/experiments/set-experiment-tag", {"experiment_id": eid, "key": "k", "value": "v"}),
+        ("POST", "/experiments/set-experiment-tag",
+         {"experiment_id": eid, "key": "k", "value": "v"}),
         ("POST", "/experiments/permissions/create",
          {"experiment_id": eid, "username": "bob", "permission": "MANAGE"}),
     ]:  # fmt: skip
@@ -153,8 +154,8 @@ def test_model_searches_show_only_readable_models(auth_server: AuthServer) -> No
         auth_server.ok("POST", "/registered-models/create", ALICE, json={"name": name})
     body = {"name": "closed-model", "username": "bob", "permission": "NO_PERMISSIONS"}
     auth_server.ok("POST", "/registered-models/permissions/create", ALICE, json=body)
-    names = [m["name"] for m in
-             auth_server.ok("GET", "/registered-models/search", BOB)["registered_models"]]  # fmt: skip
+    found = auth_server.ok("GET", "/registered-models/search", BOB)["registered_models"]
+    names = [m["name"] for m in found]
     assert names == ["open-model"]
     assert (
         auth_server.call("GET", "/registered-models/get?name=closed-model", BOB).status_code == 403
@@ -200,11 +201,13 @@ def test_users_are_managed_by_admins(auth_server: AuthServer) -> None:
     assert auth_server.call("POST", "/users/create", ALICE, json=new).status_code == 403
     assert auth_server.ok("POST", "/users/create", ADMIN, json=new)["user"]["is_admin"] is False
     again = auth_server.call("POST", "/users/create", ADMIN, json=new)
-    assert again.status_code == 400 and again.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+    assert again.status_code == 400
+    assert again.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
     short = auth_server.call(
         "POST", "/users/create", ADMIN, json={"username": "d", "password": "x"}
     )
-    assert short.status_code == 400 and "too short" in short.json()["message"]
+    assert short.status_code == 400
+    assert "too short" in short.json()["message"]
     users = [u["username"] for u in auth_server.ok("GET", "/users/list", ADMIN)["users"]]
     assert users == ["admin", "alice", "bob", "carol"]
     assert auth_server.call("GET", "/users/list", ALICE).status_code == 403
@@ -221,7 +224,8 @@ def test_users_are_managed_by_admins(auth_server: AuthServer) -> None:
                    json={**change, "current_password": "bob-password"})  # fmt: skip
     auth_server.ok("DELETE", "/users/delete", ADMIN, json={"username": "carol"})
     gone = auth_server.call("GET", "/users/get?username=carol", ADMIN)
-    assert gone.status_code == 404 and gone.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert gone.status_code == 404
+    assert gone.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_permission_errors_name_the_problem(auth_server: AuthServer) -> None:

@@ -61,4 +61,5 @@ def test_unknown_paths_are_for_admins_only() -> None:
     assert rule_for("GET", "/api/2.0/mlflow/something-new") is None
     assert rule_for("POST", "/api/2.0/mlflow/experiments/get") is None  # wrong method
     found = rule_for("HEAD", "/api/2.0/mlflow/experiments/get")
-    assert found is not None and found[0].need == "read"
+    assert found is not None
+    assert found[0].need == "read"
