@@ -19,3 +19,23 @@ def client(tracking_uri: str | None):  # type: ignore[no-untyped-def]
     from mlflowx.tracking import MlflowxClient
 
     return MlflowxClient(tracking_uri)
+
+
+AllowPickle = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle",
+        help="Load the model's pickle/cloudpickle files, which run code as they load: only for "
+        "a model you trust (default: MLFLOWX_ALLOW_PICKLE_DESERIALIZATION).",
+        show_default=False,
+    ),
+]
+AllowCode = Annotated[
+    bool,
+    typer.Option(
+        "--allow-code",
+        help="Run the model's own Python (a models-from-code file, code_paths put on sys.path): "
+        "only for a model you trust (default: MLFLOWX_ALLOW_MODEL_CODE).",
+        show_default=False,
+    ),
+]
