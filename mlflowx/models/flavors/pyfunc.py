@@ -214,7 +214,13 @@ def _code_file(path: Path, conf: dict[str, Any]) -> Path:
     value = conf["model_code_path"]
     if not isinstance(value, str):
         raise InvalidParameter(f"python_function.model_code_path in {path} is not a file name")
-    return model_file(path, PureWindowsPath(value).name, "python_function.model_code_path")
+    code = model_file(path, PureWindowsPath(value).name, "python_function.model_code_path")
+    if not code.is_file():
+        raise InvalidParameter(
+            f"The model at {path} names its code {value!r} (python_function.model_code_path), "
+            f"which is read as {code}, and that file is missing"
+        )
+    return code
 
 
 def _pickle_file(path: Path, conf: dict[str, Any]) -> Path:
