@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -16,23 +15,7 @@ from mlflowx.cli import app
 from mlflowx.exceptions import InvalidParameter, InvalidState, UntrustedModel
 from mlflowx.serving import create_scoring_app, start_scoring_server
 from mlflowx.serving.docker.image import Trust, render_dockerfile
-from tests.serving._scoring import save_iris
-
-EVIL = """
-from pathlib import Path
-
-import mlflowx.models
-
-Path({marker!r}).write_text("ran")
-
-
-class Echo:
-    def predict(self, model_input, params=None):
-        return model_input
-
-
-mlflowx.models.set_model(Echo())
-"""
+from tests.serving._scoring import code_model, save_iris
 
 
 @pytest.fixture(autouse=True)
@@ -43,23 +26,6 @@ def _no_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
     ):
         monkeypatch.delenv(name, raising=False)
-
-
-def code_model(root: Path, marker: Path) -> Path:
-    """An MLmodel naming a model.py that runs on load (as uploaded by someone else)."""
-    path = root / "evil-model"
-    path.mkdir(parents=True)
-    (path / "model.py").write_text(EVIL.format(marker=str(marker)))
-    mlmodel = {
-        "flavors": {
-            "python_function": {
-                "loader_module": "mlflow.pyfunc.loaders.code_model",
-                "model_code_path": "model.py",
-            }
-        }
-    }
-    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    return path
 
 
 def _health(client: TestClient) -> tuple[int, dict[str, str]]:
