@@ -39,3 +39,23 @@ AllowCode = Annotated[
         show_default=False,
     ),
 ]
+# For images: what the image's server may load. Only these flags count, never this host's
+# environment (the image runs elsewhere, for other people).
+ImageAllowPickle = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle",
+        help="Let the image's server load the model's pickle/cloudpickle files (it is started "
+        "with --allow-pickle): only for a model you trust.",
+        show_default=False,
+    ),
+]
+ImageAllowCode = Annotated[
+    bool,
+    typer.Option(
+        "--allow-code",
+        help="Let the image's server run the model's own Python (it is started with "
+        "--allow-code): only for a model you trust.",
+        show_default=False,
+    ),
+]

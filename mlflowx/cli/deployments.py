@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlflowx.cli._options import AllowCode, AllowPickle, TrackingUri
+from mlflowx.cli._options import ImageAllowCode, ImageAllowPickle, TrackingUri
 from mlflowx.cli.models_docker import BaseImageOpt, progress_status
 from mlflowx.exceptions import InvalidParameter
 
@@ -62,8 +62,8 @@ def create(
     health_timeout: HealthTimeout = 180.0,
     workers: Workers = None,
     tracking_uri: TrackingUri = None,
-    allow_pickle: AllowPickle = False,
-    allow_code: AllowCode = False,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Deploy a model: a model container behind a reverse proxy on 127.0.0.1:PORT."""
     from mlflowx.serving.docker import DockerDeployments
@@ -89,8 +89,8 @@ def update(
     health_timeout: HealthTimeout = 180.0,
     workers: Workers = None,
     tracking_uri: TrackingUri = None,
-    allow_pickle: AllowPickle = False,
-    allow_code: AllowCode = False,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Roll a deployment out to another model with no downtime (the old container keeps
     serving if the new one does not become healthy)."""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mlflowx.cli._options import AllowCode, AllowPickle, TrackingUri
+from mlflowx.cli._options import ImageAllowCode, ImageAllowPickle, TrackingUri
 
 ModelUriOpt = Annotated[str, typer.Option("--model-uri", "-m", help="The model to package.")]
 BaseImageOpt = Annotated[
@@ -58,8 +58,8 @@ def generate_dockerfile(
     ] = Path("mlflowx-dockerfile"),
     base_image: BaseImageOpt = None,
     tracking_uri: TrackingUri = None,
-    allow_pickle: AllowPickle = False,
-    allow_code: AllowCode = False,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Write a Dockerfile and an offline build context (model, mlflowx wheel, wheelhouse) for a
     scoring image; `docker build DIR` then needs no network. The image's server gets
@@ -84,8 +84,8 @@ def build_docker(
         typer.Option("--no-network", help="Build with networking disabled inside the build."),
     ] = False,
     tracking_uri: TrackingUri = None,
-    allow_pickle: AllowPickle = False,
-    allow_code: AllowCode = False,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Build a Docker image that serves the model (`mlflowx models serve` on port 8080, non-root,
     with a HEALTHCHECK). The image's server gets --allow-pickle / --allow-code only if given

@@ -39,15 +39,14 @@ ENV_TRUSTED_TYPES = "MLFLOWX_SKOPS_TRUSTED_TYPES"
 Permission = Literal["pickle", "code"]
 
 # How to give each permission, in every place a model loads.
+_COMMANDS = (
+    "mlflowx models serve|predict|build-docker|generate-dockerfile, deployments create|update"
+)
 _OPT_IN: dict[Permission, str] = {
     "pickle": (
-        f"allow_pickle=True (Python), --allow-pickle (mlflowx models serve / predict / "
-        f"build-docker / generate-dockerfile) or {ENV_ALLOW_PICKLE}=true"
+        f"allow_pickle=True (Python), --allow-pickle ({_COMMANDS}) or {ENV_ALLOW_PICKLE}=true"
     ),
-    "code": (
-        f"allow_code=True (Python), --allow-code (mlflowx models serve / predict / "
-        f"build-docker / generate-dockerfile) or {ENV_ALLOW_CODE}=true"
-    ),
+    "code": f"allow_code=True (Python), --allow-code ({_COMMANDS}) or {ENV_ALLOW_CODE}=true",
 }
 
 
