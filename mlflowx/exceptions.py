@@ -24,6 +24,7 @@ __all__ = [
     "SchemaOutOfDate",
     "TemporarilyUnavailable",
     "Unauthenticated",
+    "UntrustedModel",
 ]
 
 
@@ -88,6 +89,11 @@ class InternalError(MlflowxError, code="INTERNAL_ERROR", http_status=500): ...
 
 class InvalidParameter(MlflowxError, code="INVALID_PARAMETER_VALUE", http_status=400, exit_code=2):
     """A value given by the caller is not acceptable (name, range, format, immutability)."""
+
+
+class UntrustedModel(InvalidParameter):
+    """Loading the model would run code it brings (pickles, Python files, code directories),
+    and the caller did not opt in; the message names the files and the opt-ins."""
 
 
 class MalformedRequest(MlflowxError, code="MALFORMED_REQUEST", http_status=400, exit_code=2): ...

@@ -37,3 +37,9 @@ def test_payload_round_trip_keeps_the_type() -> None:
 
 def test_subclass_keeps_parent_code() -> None:
     assert e.SchemaOutOfDate("x").code == "INVALID_STATE"
+    assert (e.UntrustedModel("x").code, e.UntrustedModel.exit_code) == (
+        "INVALID_PARAMETER_VALUE",
+        2,
+    )
+    back = e.MlflowxError.from_payload(e.InvalidParameter("bad").to_payload())
+    assert type(back) is e.InvalidParameter  # the subclass does not take over the code

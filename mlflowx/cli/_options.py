@@ -19,3 +19,43 @@ def client(tracking_uri: str | None):  # type: ignore[no-untyped-def]
     from mlflowx.tracking import MlflowxClient
 
     return MlflowxClient(tracking_uri)
+
+
+AllowPickle = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle",
+        help="Load the model's pickle/cloudpickle files, which run code as they load: only for "
+        "a model you trust (default: MLFLOWX_ALLOW_PICKLE_DESERIALIZATION).",
+        show_default=False,
+    ),
+]
+AllowCode = Annotated[
+    bool,
+    typer.Option(
+        "--allow-code",
+        help="Run the model's own Python (a models-from-code file, code_paths put on sys.path): "
+        "only for a model you trust (default: MLFLOWX_ALLOW_MODEL_CODE).",
+        show_default=False,
+    ),
+]
+# For images: what the image's server may load. Only these flags count, never this host's
+# environment (the image runs elsewhere, for other people).
+ImageAllowPickle = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle",
+        help="Let the image's server load the model's pickle/cloudpickle files (it is started "
+        "with --allow-pickle): only for a model you trust.",
+        show_default=False,
+    ),
+]
+ImageAllowCode = Annotated[
+    bool,
+    typer.Option(
+        "--allow-code",
+        help="Let the image's server run the model's own Python (it is started with "
+        "--allow-code): only for a model you trust.",
+        show_default=False,
+    ),
+]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlflowx.cli._options import TrackingUri
+from mlflowx.cli._options import ImageAllowCode, ImageAllowPickle, TrackingUri
 from mlflowx.cli.models_docker import BaseImageOpt, progress_status
 from mlflowx.exceptions import InvalidParameter
 
@@ -62,6 +62,8 @@ def create(
     health_timeout: HealthTimeout = 180.0,
     workers: Workers = None,
     tracking_uri: TrackingUri = None,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Deploy a model: a model container behind a reverse proxy on 127.0.0.1:PORT."""
     from mlflowx.serving.docker import DockerDeployments
@@ -72,6 +74,7 @@ def create(
         deployment = DockerDeployments(progress=progress).create(
             name, model_uri, port, image=image, base_image=base_image,
             health_timeout=health_timeout, workers=workers or 1,
+            allow_pickle=allow_pickle, allow_code=allow_code,
         )  # fmt: skip
     _print(deployment)
 
@@ -86,6 +89,8 @@ def update(
     health_timeout: HealthTimeout = 180.0,
     workers: Workers = None,
     tracking_uri: TrackingUri = None,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Roll a deployment out to another model with no downtime (the old container keeps
     serving if the new one does not become healthy)."""
@@ -97,6 +102,7 @@ def update(
         deployment = DockerDeployments(progress=progress).update(
             name, model_uri, image=image, base_image=base_image,
             health_timeout=health_timeout, workers=workers,
+            allow_pickle=allow_pickle, allow_code=allow_code,
         )  # fmt: skip
     _print(deployment)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mlflowx.cli._options import TrackingUri
+from mlflowx.cli._options import ImageAllowCode, ImageAllowPickle, TrackingUri
 
 ModelUriOpt = Annotated[str, typer.Option("--model-uri", "-m", help="The model to package.")]
 BaseImageOpt = Annotated[
@@ -58,14 +58,20 @@ def generate_dockerfile(
     ] = Path("mlflowx-dockerfile"),
     base_image: BaseImageOpt = None,
     tracking_uri: TrackingUri = None,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Write a Dockerfile and an offline build context (model, mlflowx wheel, wheelhouse) for a
-    scoring image; `docker build DIR` then needs no network."""
+    scoring image; `docker build DIR` then needs no network. The image's server gets
+    --allow-pickle / --allow-code only if given here (the environment does not count)."""
     from mlflowx.serving.docker import generate_dockerfile as generate
 
     _use_tracking_uri(tracking_uri)
     with progress_status("Preparing the build context") as progress:
-        path = generate(model_uri, output_directory, base_image=base_image, progress=progress)
+        path = generate(
+            model_uri, output_directory, base_image=base_image, progress=progress,
+            allow_pickle=allow_pickle, allow_code=allow_code,
+        )  # fmt: skip
     typer.echo(f"Wrote {path} (build with: docker build -t NAME:TAG {path.parent})")
 
 
@@ -78,16 +84,20 @@ def build_docker(
         typer.Option("--no-network", help="Build with networking disabled inside the build."),
     ] = False,
     tracking_uri: TrackingUri = None,
+    allow_pickle: ImageAllowPickle = False,
+    allow_code: ImageAllowCode = False,
 ) -> None:
     """Build a Docker image that serves the model (`mlflowx models serve` on port 8080, non-root,
-    with a HEALTHCHECK)."""
+    with a HEALTHCHECK). The image's server gets --allow-pickle / --allow-code only if given
+    here (the environment does not count); a model that needs them is refused otherwise."""
     from mlflowx.serving.docker import build_model_image
 
     _use_tracking_uri(tracking_uri)
     with progress_status(f"Building {name}") as progress:
         built = build_model_image(
-            model_uri, name, base_image=base_image, network=not no_network, progress=progress
-        )
+            model_uri, name, base_image=base_image, network=not no_network, progress=progress,
+            allow_pickle=allow_pickle, allow_code=allow_code,
+        )  # fmt: skip
     typer.echo(f"Built {built.name} ({built.id[:19]}, {built.size_bytes / 1e6:.0f} MB)")
     typer.echo(f"Run it with: docker run --rm -p 127.0.0.1:5001:8080 {built.name}")
 

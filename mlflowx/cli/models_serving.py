@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mlflowx.cli._options import AllowCode, AllowPickle
+
 ModelUri = Annotated[
     str,
     typer.Option(
@@ -83,9 +85,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    allow_pickle: AllowPickle = False,
+    allow_code: AllowCode = False,
 ) -> None:
     """Serve a model over MLflow's scoring protocol (POST /invocations; /ping, /health,
-    /version, /metadata). The model loads in each worker; /health answers 200 once loaded."""
+    /version, /metadata). The model loads in each worker; /health answers 200 once loaded.
+    A model that would unpickle or run its own code does not load (/health says why) unless
+    --allow-pickle / --allow-code allow it."""
+    from mlflowx.models.policy import ENV_ALLOW_CODE, ENV_ALLOW_PICKLE
     from mlflowx.serving.scoring.config import (
         ENV_ALLOWED_HOSTS,
         ENV_CORS_ORIGINS,
@@ -104,6 +111,10 @@ def serve(
         os.environ[ENV_TIMEOUT] = str(timeout)
     if max_body_mb is not None:
         os.environ[ENV_MAX_BODY_MB] = str(max_body_mb)
+    if allow_pickle:
+        os.environ[ENV_ALLOW_PICKLE] = "true"
+    if allow_code:
+        os.environ[ENV_ALLOW_CODE] = "true"
     os.environ.setdefault("MLFLOWX_LOG_LEVEL", log_level.upper())
     os.environ[ENV_ALLOWED_HOSTS] = allowed_hosts or ",".join(default_allowed_hosts(host))
     os.environ[ENV_CORS_ORIGINS] = cors_allowed_origins or ""
@@ -162,6 +173,8 @@ def predict(
         ),
     ] = None,
     env_manager: EnvManager = "local",
+    allow_pickle: AllowPickle = False,
+    allow_code: AllowCode = False,
 ) -> None:
     """Score a file with a model, as the scoring server would answer it."""
     from mlflowx.exceptions import InvalidParameter
@@ -171,7 +184,7 @@ def predict(
     out_kind = _format(output_format, output_path, "--output-format")
     if input_path is not None and not input_path.is_file():
         raise InvalidParameter(f"No input file at {input_path}")
-    raw, unwrapped = _score(model_uri, input_path, kind)
+    raw, unwrapped = _score(model_uri, input_path, kind, allow_pickle, allow_code)
     text = _render(raw, out_kind, unwrapped)
     if output_path is None:
         sys.stdout.write(text)
@@ -192,7 +205,9 @@ def _format(given: str | None, path: Path | None, option: str) -> str:
     return value
 
 
-def _score(model_uri: str, input_path: Path | None, kind: str) -> tuple[Any, bool]:
+def _score(
+    model_uri: str, input_path: Path | None, kind: str, allow_pickle: bool, allow_code: bool
+) -> tuple[Any, bool]:
     from rich.console import Console
 
     from mlflowx.pyfunc import load_model
@@ -200,7 +215,10 @@ def _score(model_uri: str, input_path: Path | None, kind: str) -> tuple[Any, boo
 
     console = Console(stderr=True)
     with console.status(f"Loading {model_uri}"):
-        model = load_model(model_uri)
+        # An absent flag leaves the choice to the environment (MLFLOWX_ALLOW_*).
+        model = load_model(
+            model_uri, allow_pickle=allow_pickle or None, allow_code=allow_code or None
+        )
     signature = model.signature
     schema = signature.inputs if signature is not None else None
     params_schema = signature.params if signature is not None else None

@@ -22,6 +22,7 @@ from mlflowx.models._types import (
     _is_scalar,
     _is_sparse,
 )
+from mlflowx.models.paths import model_file
 from mlflowx.models.schema import (
     AnyType,
     Array,
@@ -224,7 +225,9 @@ def _read_stored(model_dir: Path, info: dict[str, Any]) -> Any:
         raise InvalidParameter(
             f"Unknown input example type {kind!r}; expected one of {list(EXAMPLE_TYPES)}"
         )
-    return json.loads((Path(model_dir) / info.get("artifact_path", INPUT_EXAMPLE_FILE)).read_text())
+    name = info.get("artifact_path", INPUT_EXAMPLE_FILE)
+    file = model_file(model_dir, name, "saved_input_example_info.artifact_path")
+    return json.loads(file.read_text())
 
 
 def load_input_example(model_dir: Path, info: dict[str, Any], schema: Schema | None = None) -> Any:
@@ -273,7 +276,9 @@ def load_input_example_params(model_dir: Path, info: dict[str, Any]) -> dict[str
 def load_serving_input_example(model_dir: Path, info: dict[str, Any]) -> str | None:
     """The text of ``serving_input_example.json`` (an ``/invocations`` body), if there is one."""
     name = info.get("serving_input_path")
-    return (Path(model_dir) / name).read_text() if name else None
+    if not name:
+        return None
+    return model_file(model_dir, name, "saved_input_example_info.serving_input_path").read_text()
 
 
 def _convert(data: Any, spec: ColSpec | TensorSpec | None) -> Any:

@@ -1,17 +1,26 @@
-"""Loading a model directory: flavors by name, the pickle policy, and the pyfunc wrapper."""
+"""Loading a model directory: flavors by name, the load policy (pickle, model code, file paths
+kept inside the directory), and the pyfunc wrapper."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.models.flavors import FLAVORS, PredictFn, flavor_for_loader_module, get_flavor
+from mlflowx.models.flavors import (
+    FLAVORS,
+    Flavor,
+    PredictFn,
+    flavor_for_loader_module,
+    get_flavor,
+)
 from mlflowx.models.mlmodel import Model
-from mlflowx.models.policy import LoadPolicy
+from mlflowx.models.paths import model_file
+from mlflowx.models.policy import LoadPolicy, Need
 
-__all__ = ["PyFuncModel", "load_native", "load_pyfunc"]
+__all__ = ["PyFuncModel", "load_native", "load_pyfunc", "pyfunc_needs"]
 
 PYFUNC = "python_function"
 
@@ -66,28 +75,37 @@ class PyFuncModel:
         return f"PyFuncModel(path={str(self.path)!r}, flavors=[{flavors}])"
 
 
-def _policy(allow_pickle: bool | None, trusted_types: Iterable[str] | None) -> LoadPolicy:
-    return LoadPolicy.from_args(allow_pickle, trusted_types)
+def _policy(
+    allow_pickle: bool | None, trusted_types: Iterable[str] | None, allow_code: bool | None
+) -> LoadPolicy:
+    return LoadPolicy.from_args(allow_pickle, trusted_types, allow_code)
 
 
-def load_pyfunc(
-    path: str | Path,
-    *,
-    allow_pickle: bool | None = None,
-    trusted_types: Iterable[str] | None = None,
-) -> PyFuncModel:
-    """Load a local model directory as a pyfunc model."""
-    root = Path(path)
-    model = Model.load(root)
+def _code_dir(root: Path, conf: dict[str, Any], section: str) -> Path | None:
+    """The model's code directory (MLflow's ``code_paths``, saved under the ``code`` key)."""
+    value = conf.get("code")
+    return model_file(root, value, f"{section}.code") if value else None
+
+
+def _use_code_dir(directory: Path | None, policy: LoadPolicy) -> None:
+    # As MLflow: the directory goes first on sys.path, so the model's modules are found there
+    # (by the pickle being loaded, and by the model later on); only with allow_code.
+    if directory is None:
+        return
+    policy.require(Need.code_dir(directory))
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+
+
+def _pyfunc_flavor(root: Path, model: Model) -> tuple[dict[str, Any], Flavor]:
     conf = model.flavors.get(PYFUNC)
     if conf is None:
         raise InvalidParameter(
             f"The model at {root} has no python_function flavor (flavors: "
             f"{', '.join(sorted(model.flavors)) or 'none'}), so it cannot be loaded as pyfunc"
         )
-    policy = _policy(allow_pickle, trusted_types)
     if "python_model" in conf or "model_code_path" in conf:
-        flavor_cls = FLAVORS.get("python_model") or get_flavor("python_model")
+        flavor_cls = get_flavor("python_model")
     else:
         loader = str(conf.get("loader_module", ""))
         flavor_cls = flavor_for_loader_module(loader)
@@ -98,7 +116,47 @@ def load_pyfunc(
                 f"file names; supported flavors: {', '.join(sorted(FLAVORS))}"
             )
     assert flavor_cls is not None
-    impl = flavor_cls().pyfunc(root, conf, model.flavors, policy)
+    return conf, flavor_cls()
+
+
+def pyfunc_needs(path: str | Path) -> list[Need]:
+    """What loading the model at ``path`` as pyfunc would unpickle or run, read from its
+    MLmodel alone (nothing is loaded); a file path outside the directory is an error."""
+    root = Path(path)
+    model = Model.load(root)
+    return _needs(root, model, *_pyfunc_flavor(root, model))
+
+
+def _needs(root: Path, model: Model, conf: dict[str, Any], flavor: Flavor) -> list[Need]:
+    code = _code_dir(root, conf, PYFUNC)
+    return [
+        *([Need.code_dir(code)] if code is not None else []),
+        *flavor.pyfunc_needs(root, conf, model.flavors),
+    ]
+
+
+def load_pyfunc(
+    path: str | Path,
+    *,
+    allow_pickle: bool | None = None,
+    trusted_types: Iterable[str] | None = None,
+    allow_code: bool | None = None,
+) -> PyFuncModel:
+    """Load a local model directory as a pyfunc model.
+
+    Raises:
+        UntrustedModel: the model would unpickle or run files the policy does not allow
+            (checked before anything loads, naming every such file and how to opt in).
+        InvalidParameter: an MLmodel file path leaves the model directory, or the model has
+            no python_function flavor mlflowx knows.
+    """
+    root = Path(path)
+    model = Model.load(root)
+    policy = _policy(allow_pickle, trusted_types, allow_code)
+    conf, flavor = _pyfunc_flavor(root, model)
+    policy.check(_needs(root, model, conf, flavor), f"the model at {root}")
+    _use_code_dir(_code_dir(root, conf, PYFUNC), policy)
+    impl = flavor.pyfunc(root, conf, model.flavors, policy)
     return PyFuncModel(model, impl, root)
 
 
@@ -108,6 +166,7 @@ def load_native(
     *,
     allow_pickle: bool | None = None,
     trusted_types: Iterable[str] | None = None,
+    allow_code: bool | None = None,
 ) -> Any:
     """The framework object of a model (e.g. the fitted scikit-learn estimator)."""
     root = Path(path)
@@ -115,4 +174,11 @@ def load_native(
     flavor_cls = get_flavor(flavor)
     if flavor_cls is None:
         raise InvalidParameter(f"Unknown flavor {flavor!r}; known: {', '.join(sorted(FLAVORS))}")
-    return flavor_cls().load(root, model.flavor(flavor), _policy(allow_pickle, trusted_types))
+    conf = model.flavor(flavor)
+    impl = flavor_cls()
+    policy = _policy(allow_pickle, trusted_types, allow_code)
+    code = _code_dir(root, conf, flavor)
+    needs = [*([Need.code_dir(code)] if code is not None else []), *impl.needs(root, conf)]
+    policy.check(needs, f"the model at {root}")
+    _use_code_dir(code, policy)
+    return impl.load(root, conf, policy)

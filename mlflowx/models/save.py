@@ -109,7 +109,9 @@ def _infer_from_example(info: Model, root: Path, example: Any) -> Any:
     info.signature = inputs_only.to_dict()  # predict checks data and params against it
     info.save(root / MLMODEL_FILE)
     try:
-        model = load_pyfunc(root, allow_pickle=True, trusted_types=_declared(info))
+        # The caller's own model, written a moment ago into a directory this call created
+        # (empty before): loading it trusts nothing the caller did not just hand over.
+        model = load_pyfunc(root, allow_pickle=True, allow_code=True, trusted_types=_declared(info))
         output = model.predict(deepcopy(data), deepcopy(params))
     except Exception as exc:  # the model may not accept its example: keep the input schema
         if os.environ.get("MLFLOWX_DEBUG"):

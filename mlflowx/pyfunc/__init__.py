@@ -34,14 +34,30 @@ def load_model(
     *,
     allow_pickle: bool | None = None,
     trusted_types: Iterable[str] | None = None,
+    allow_code: bool | None = None,
 ) -> PyFuncModel:
     """Load any model with a python_function flavor: a local path, ``runs:/``, ``models:/``
-    (``m-<id>``, ``name/version``, ``name@alias``, ``name/stage``) or an artifact URI."""
+    (``m-<id>``, ``name/version``, ``name@alias``, ``name/stage``) or an artifact URI.
+
+    Loading is safe by default: it refuses (with :class:`~mlflowx.exceptions.UntrustedModel`)
+    every file that would run code as it loads, unless the caller opts in.
+
+    Args:
+        allow_pickle: load pickle/cloudpickle files (a pickled estimator, a ``PythonModel``
+            instance). Default: ``MLFLOWX_ALLOW_PICKLE_DESERIALIZATION``.
+        trusted_types: skops types to trust beyond skops' own (and
+            ``MLFLOWX_SKOPS_TRUSTED_TYPES``).
+        allow_code: run the model's own Python: a models-from-code file, and a code
+            directory (``code_paths``) put on ``sys.path``. Default:
+            ``MLFLOWX_ALLOW_MODEL_CODE``.
+    """
     from mlflowx.models.load import load_pyfunc
     from mlflowx.models.uri import download_model
 
     local = download_model(str(model_uri), dst_path)
-    return load_pyfunc(local, allow_pickle=allow_pickle, trusted_types=trusted_types)
+    return load_pyfunc(
+        local, allow_pickle=allow_pickle, trusted_types=trusted_types, allow_code=allow_code
+    )
 
 
 def save_model(
@@ -57,7 +73,8 @@ def save_model(
     metadata: dict[str, Any] | None = None,
 ) -> Model:
     """Save a custom model: a ``PythonModel`` instance (cloudpickled; loading then needs
-    ``allow_pickle``) or the path of a ``.py`` file calling ``mlflowx.models.set_model``."""
+    ``allow_pickle``) or the path of a ``.py`` file calling ``mlflowx.models.set_model``
+    (loading runs it, so it needs ``allow_code``)."""
     return _save_model(
         _CUSTOM,
         python_model,

@@ -174,6 +174,8 @@ def start_scoring_server(
     workers: int = 1,
     env: dict[str, str] | None = None,
     timeout: float = 60,
+    allow_pickle: bool = False,
+    allow_code: bool = False,
 ) -> ScoringProcess:
     """Start ``mlflowx models serve`` for ``model_uri`` and wait until ``/health`` says 200.
 
@@ -183,6 +185,9 @@ def start_scoring_server(
         port: ``None`` or 0 picks a free port.
         env: extra environment variables for the server (e.g. ``MLFLOWX_TRACKING_URI``).
         timeout: seconds to wait for the model to load.
+        allow_pickle: pass ``--allow-pickle`` (load the model's pickle files).
+        allow_code: pass ``--allow-code`` (run the model's own Python). Without them the
+            server's environment decides (``MLFLOWX_ALLOW_*``), and refuses by default.
 
     Raises:
         InvalidState: the server exited, failed to load the model (the message says why), or
@@ -194,6 +199,7 @@ def start_scoring_server(
     cmd = [
         *_command(), "models", "serve", "-m", str(model_uri), "--host", host,
         "--port", str(port), "--workers", str(workers),
+        *(["--allow-pickle"] if allow_pickle else []), *(["--allow-code"] if allow_code else []),
     ]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(

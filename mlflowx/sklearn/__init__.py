@@ -97,11 +97,19 @@ def load_model(
     *,
     allow_pickle: bool | None = None,
     trusted_types: Iterable[str] | None = None,
+    allow_code: bool | None = None,
 ) -> Any:
     """The fitted estimator behind ``model_uri`` (any URI :func:`mlflowx.pyfunc.load_model`
-    takes). skops files load safely; pickled ones need ``allow_pickle=True``."""
+    takes). skops files load safely; pickled ones need ``allow_pickle=True``, and a model
+    saved by MLflow with ``code_paths`` needs ``allow_code=True``."""
     from mlflowx.models.load import load_native
     from mlflowx.models.uri import download_model
 
     local = download_model(str(model_uri), dst_path)
-    return load_native(local, FLAVOR_NAME, allow_pickle=allow_pickle, trusted_types=trusted_types)
+    return load_native(
+        local,
+        FLAVOR_NAME,
+        allow_pickle=allow_pickle,
+        trusted_types=trusted_types,
+        allow_code=allow_code,
+    )

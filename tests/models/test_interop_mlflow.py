@@ -149,3 +149,69 @@ class _BlockMlflow:
         if name == "mlflow" or name.startswith("mlflow."):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
+
+
+def test_mlflow_model_from_code_loads_with_allow_code(tmp_path: Path) -> None:
+    """MLflow records the absolute path the code was saved from; the file in the model
+    directory (by its name) is what runs, and only with allow_code."""
+    import mlflow.pyfunc
+    import yaml
+
+    from mlflowx.exceptions import UntrustedModel
+
+    code = tmp_path / "src" / "echo_model.py"
+    code.parent.mkdir()
+    code.write_text(
+        "import mlflow.models\n"
+        "import mlflow.pyfunc\n"
+        "import mlflowx.models\n"
+        "class Echo(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input\n"
+        "mlflow.models.set_model(Echo())\n"
+        "mlflowx.models.set_model(Echo())\n"
+    )
+    mlflow.pyfunc.save_model(str(tmp_path / "m"), python_model=str(code))
+    conf = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["python_function"]
+    assert Path(conf["model_code_path"]).is_absolute()
+    code.unlink()  # only the model's own copy is left
+    with pytest.raises(UntrustedModel, match="--allow-code"):
+        mlflowx.pyfunc.load_model(tmp_path / "m")
+    loaded = mlflowx.pyfunc.load_model(tmp_path / "m", allow_code=True)
+    assert loaded.predict(["a", "b"]) == ["a", "b"]
+
+
+def test_mlflow_code_paths_model_needs_allow_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pickled model whose class lives in a code_paths module: the code directory goes on
+    sys.path (as MLflow does) only with allow_code, besides allow_pickle for the pickle."""
+    import mlflow.pyfunc
+
+    from mlflowx.exceptions import UntrustedModel
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "doubler_mod.py").write_text(
+        "import mlflow.pyfunc\n"
+        "class Doubler(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return [2 * x for x in model_input]\n"
+    )
+    monkeypatch.setattr(sys, "path", [str(src), *sys.path])
+    import doubler_mod  # type: ignore[import-not-found]
+
+    mlflow.pyfunc.save_model(
+        str(tmp_path / "m"),
+        python_model=doubler_mod.Doubler(),
+        code_paths=[str(src / "doubler_mod.py")],
+    )
+    # As on another machine: the module exists only in the model's code directory.
+    monkeypatch.delitem(sys.modules, "doubler_mod")
+    sys.path.remove(str(src))
+    with pytest.raises(UntrustedModel, match="code_paths"):
+        mlflowx.pyfunc.load_model(tmp_path / "m", allow_pickle=True)
+    assert "doubler_mod" not in sys.modules
+    loaded = mlflowx.pyfunc.load_model(tmp_path / "m", allow_pickle=True, allow_code=True)
+    assert loaded.predict([1, 2]) == [2, 4]
+    assert sys.modules["doubler_mod"].__file__ == str(tmp_path / "m" / "code" / "doubler_mod.py")

@@ -67,7 +67,8 @@ def test_model_from_code_needs_no_pickle(tmp_path: Path) -> None:
     )
     mlflowx.pyfunc.save_model(tmp_path / "m", python_model=str(code))
     assert not (tmp_path / "m" / "python_model.pkl").exists()
-    assert mlflowx.pyfunc.load_model(tmp_path / "m").predict(["a", "b"]) == ["A", "B"]
+    loaded = mlflowx.pyfunc.load_model(tmp_path / "m", allow_code=True)
+    assert loaded.predict(["a", "b"]) == ["A", "B"]
 
 
 def test_model_code_must_call_set_model(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_model_code_must_call_set_model(tmp_path: Path) -> None:
     code.write_text("x = 1\n")
     mlflowx.pyfunc.save_model(tmp_path / "m", python_model=str(code))
     with pytest.raises(InvalidParameter, match="set_model"):
-        mlflowx.pyfunc.load_model(tmp_path / "m")
+        mlflowx.pyfunc.load_model(tmp_path / "m", allow_code=True)
 
 
 def test_log_custom_model_and_load_by_uri(tmp_path: Path) -> None:

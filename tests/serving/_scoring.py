@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
@@ -145,3 +146,39 @@ def bodies(frame: pd.DataFrame) -> dict[str, tuple[str, bytes]]:
         "csv": ("text/csv", frame.to_csv(index=False).encode()),
         "json_charset": ("application/json; charset=utf-8", split_body(frame)),
     }
+
+
+# A model from code as someone else could upload it: loading it runs model.py, which leaves
+# a marker file behind (so a test sees whether the code ran).
+EVIL = """
+from pathlib import Path
+
+import mlflowx.models
+
+Path({marker!r}).write_text("ran")
+
+
+class Echo:
+    def predict(self, model_input, params=None):
+        return model_input
+
+
+mlflowx.models.set_model(Echo())
+"""
+
+
+def code_model(root: Path, marker: Path) -> Path:
+    """An MLmodel naming a model.py that runs on load (as uploaded by someone else)."""
+    path = root / "evil-model"
+    path.mkdir(parents=True)
+    (path / "model.py").write_text(EVIL.format(marker=str(marker)))
+    mlmodel = {
+        "flavors": {
+            "python_function": {
+                "loader_module": "mlflow.pyfunc.loaders.code_model",
+                "model_code_path": "model.py",
+            }
+        }
+    }
+    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    return path

@@ -73,7 +73,8 @@ def test_predict_with_params_and_frame_output(tmp_path: Path) -> None:
     )
     out = tmp_path / "out.csv"
     result = runner.invoke(
-        app, ["models", "predict", "-m", str(model), "-i", str(source), "-o", str(out)]
+        app,
+        ["models", "predict", "-m", str(model), "-i", str(source), "-o", str(out), "--allow-code"],
     )
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["x"].tolist() == [3.0, 6.0]

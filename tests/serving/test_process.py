@@ -79,7 +79,7 @@ def test_health_fails_until_the_model_is_loaded(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
     cmd = [str(Path(sys.executable).parent / "mlflowx"), "models", "serve", "-m", str(path),
-           "--port", str(port)]  # fmt: skip
+           "--port", str(port), "--allow-code"]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

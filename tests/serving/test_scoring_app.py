@@ -57,7 +57,7 @@ def iris_client(iris_dir: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def custom_client(tmp_path: Path) -> Iterator[TestClient]:
-    model = mlflowx.pyfunc.load_model(save_custom(tmp_path))
+    model = mlflowx.pyfunc.load_model(save_custom(tmp_path), allow_code=True)
     config = ScoringConfig(max_body_bytes=4096, timeout=0.5, inline_max_bytes=0)
     with TestClient(create_scoring_app(model, config=config)) as client:
         yield client
@@ -126,7 +126,7 @@ def test_fast_path_only_for_positional_numeric_sklearn(tmp_path: Path) -> None:
     custom = save_custom(tmp_path / "custom")
     assert sklearn_fast_path(mlflowx.pyfunc.load_model(tmp_path / "iris")) is not None
     assert sklearn_fast_path(mlflowx.pyfunc.load_model(tmp_path / "mixed")) is None
-    assert sklearn_fast_path(mlflowx.pyfunc.load_model(custom)) is None
+    assert sklearn_fast_path(mlflowx.pyfunc.load_model(custom, allow_code=True)) is None
 
 
 def test_typed_columns_through_a_column_transformer(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_slow_prediction_times_out_with_504(custom_client: TestClient) -> None:
 
 def test_health_fails_until_the_model_is_loaded(tmp_path: Path) -> None:
     path = save_custom(tmp_path, hold=True)
-    with TestClient(create_scoring_app(str(path), background=True)) as client:
+    with TestClient(create_scoring_app(str(path), background=True, allow_code=True)) as client:
         for route in ("/health", "/ping"):
             response = client.get(route)
             assert response.status_code == 503
@@ -353,7 +353,8 @@ def test_unified_llm_input_is_passed_as_is(tmp_path: Path) -> None:
         "mlflowx.models.set_model(Echo())\n"
     )
     mlflowx.pyfunc.save_model(tmp_path / "m", python_model=str(code))
-    with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "m"))) as client:
+    model = mlflowx.pyfunc.load_model(tmp_path / "m", allow_code=True)
+    with TestClient(create_scoring_app(model)) as client:
         response = client.post(
             "/invocations",
             content=json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode(),

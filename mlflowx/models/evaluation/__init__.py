@@ -189,7 +189,10 @@ def evaluate(
     Args:
         model: a model URI (anything ``mlflowx.pyfunc.load_model`` takes), a ``PyFuncModel``, an
             object with ``predict`` (e.g. a fitted scikit-learn estimator) or a callable. ``None``
-            evaluates the given ``predictions`` instead.
+            evaluates the given ``predictions`` instead. A URI loads with the safe default
+            policy (pickles and model code only with ``MLFLOWX_ALLOW_*``); for a model you
+            trust that needs them, pass ``mlflowx.pyfunc.load_model(uri, allow_pickle=True)``
+            (or ``allow_code=True``).
         data: a pandas DataFrame, or a numpy array of features.
         targets: the target column of a DataFrame, or an array with one target per row.
         model_type: ``"classifier"`` or ``"regressor"``.

@@ -2,6 +2,10 @@
 
 Loading looks a flavor up by its name in :data:`FLAVORS`; the module an MLmodel file names as
 ``loader_module`` is never imported (MLflow imports it, which lets a file choose code to run).
+Each flavor says, from the MLmodel alone, which of the model's files would run code as they
+load (:meth:`Flavor.needs`), so the load policy is checked before anything is read, and checks
+again right before each such file is unpickled or run. Every file path a flavor reads from an
+MLmodel goes through :func:`mlflowx.models.paths.model_file`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlflowx.models.policy import LoadPolicy
+from mlflowx.models.policy import LoadPolicy, Need
 
 __all__ = ["FLAVORS", "Flavor", "PredictFn", "SavedFlavor", "flavor_for_loader_module"]
 
@@ -50,6 +54,16 @@ class Flavor(ABC):
 
     @abstractmethod
     def save(self, model: Any, path: Path, **options: Any) -> SavedFlavor: ...
+
+    @abstractmethod
+    def needs(self, path: Path, conf: dict[str, Any]) -> list[Need]:
+        """The files :meth:`load` would unpickle or run, read from ``conf`` (nothing loads)."""
+
+    @abstractmethod
+    def pyfunc_needs(
+        self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any]
+    ) -> list[Need]:
+        """The files :meth:`pyfunc` would unpickle or run."""
 
     @abstractmethod
     def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:

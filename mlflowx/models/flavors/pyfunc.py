@@ -2,7 +2,8 @@
 
 A ``PythonModel`` instance is stored with cloudpickle, as MLflow does, so loading it needs
 ``allow_pickle``. A model given as a path to a ``.py`` file ("models from code") stores only
-that file; loading runs it and takes the model it passes to :func:`set_model`.
+that file; loading runs it and takes the model it passes to :func:`set_model`, so loading it
+needs ``allow_code``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import runpy
 import shutil
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
-from mlflowx.models.policy import LoadPolicy
+from mlflowx.models.paths import model_file
+from mlflowx.models.policy import LoadPolicy, Need
 
 __all__ = ["PythonModel", "PythonModelContext", "PythonModelFlavor", "set_model"]
 
@@ -150,22 +152,36 @@ class PythonModelFlavor(Flavor):
             conf["model_config"] = model_config
         return SavedFlavor({}, conf, modules)
 
-    def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:
+    def needs(self, path: Path, conf: dict[str, Any]) -> list[Need]:
         if "model_code_path" in conf:
+            return [Need.code_file(_code_file(path, conf))]
+        return [
+            Need.pickle(_pickle_file(path, conf), "a custom Python model stored with cloudpickle")
+        ]
+
+    def pyfunc_needs(
+        self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any]
+    ) -> list[Need]:
+        _artifacts(path, pyfunc_conf)  # a bad artifact path is refused before anything loads
+        return self.needs(path, pyfunc_conf)
+
+    def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:
+        for need in self.needs(path, conf):
+            policy.require(need)
+        if "model_code_path" in conf:
+            code = _code_file(path, conf)
             token = _set_model.set(None)
             try:
-                runpy.run_path(str(path / Path(conf["model_code_path"]).name), run_name="__model__")
+                runpy.run_path(str(code), run_name="__model__")
                 model = _set_model.get()
             finally:
                 _set_model.reset(token)
             if model is None:
                 raise InvalidParameter(
-                    f"The model code {conf['model_code_path']} did not call "
-                    "mlflowx.models.set_model(...)"
+                    f"The model code {code} did not call mlflowx.models.set_model(...)"
                 )
             return model if hasattr(model, "predict") else _FunctionModel(model)
-        file = path / str(conf.get("python_model", PYTHON_MODEL_FILE))
-        policy.require_pickle(f"the custom Python model {file}")
+        file = _pickle_file(path, conf)
         import cloudpickle
 
         try:
@@ -184,12 +200,46 @@ class PythonModelFlavor(Flavor):
     def pyfunc(
         self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any], policy: LoadPolicy
     ) -> PredictFn:
+        artifacts = _artifacts(path, pyfunc_conf)
         model = self.load(path, pyfunc_conf, policy)
-        artifacts = {
-            name: str(path / info["path"])
-            for name, info in (pyfunc_conf.get("artifacts") or {}).items()
-        }
         context = PythonModelContext(artifacts, dict(pyfunc_conf.get("model_config") or {}))
         if hasattr(model, "load_context"):
             model.load_context(context)
         return _PythonModelPredict(model, context)
+
+
+def _code_file(path: Path, conf: dict[str, Any]) -> Path:
+    # MLflow records the path the code was saved from (often absolute) and copies the file into
+    # the model directory, so only its name counts: the file is always <model dir>/<name>.
+    value = conf["model_code_path"]
+    if not isinstance(value, str):
+        raise InvalidParameter(f"python_function.model_code_path in {path} is not a file name")
+    code = model_file(path, PureWindowsPath(value).name, "python_function.model_code_path")
+    if not code.is_file():
+        raise InvalidParameter(
+            f"The model at {path} names its code {value!r} (python_function.model_code_path), "
+            f"which is read as {code}, and that file is missing"
+        )
+    return code
+
+
+def _pickle_file(path: Path, conf: dict[str, Any]) -> Path:
+    return model_file(
+        path, conf.get("python_model", PYTHON_MODEL_FILE), "python_function.python_model"
+    )
+
+
+def _artifacts(path: Path, conf: dict[str, Any]) -> dict[str, str]:
+    artifacts = conf.get("artifacts") or {}
+    if not isinstance(artifacts, dict):
+        raise InvalidParameter(f"python_function.artifacts in {path} is not a mapping")
+    return {
+        name: str(
+            model_file(
+                path,
+                info.get("path") if isinstance(info, dict) else None,
+                f"python_function.artifacts.{name}.path",
+            )
+        )
+        for name, info in artifacts.items()
+    }

@@ -12,7 +12,8 @@ from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
-from mlflowx.models.policy import LoadPolicy
+from mlflowx.models.paths import model_file
+from mlflowx.models.policy import LoadPolicy, Need
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor"]
 
@@ -109,14 +110,34 @@ class SklearnFlavor(Flavor):
         modules.add("sklearn")
         return SavedFlavor(conf, pyfunc_conf, modules)
 
-    def load(self, path: Path, conf: dict[str, Any], policy: LoadPolicy) -> Any:
-        fmt = conf.get("serialization_format", "pickle")
-        file = path / str(conf.get("pickled_model", _FILES.get(fmt, "model.pkl")))
-        if fmt == "skops":
-            return _load_skops(file, policy, conf.get("skops_trusted_types") or [])
+    def _file(
+        self, path: Path, conf: dict[str, Any], field: str = "sklearn.pickled_model"
+    ) -> tuple[str, Path]:
+        fmt = str(conf.get("serialization_format", "pickle"))
         if fmt not in SERIALIZATION_FORMATS:
             raise InvalidParameter(f"Unknown sklearn serialization_format {fmt!r} in {path}")
-        policy.require_pickle(f"the scikit-learn model {file} ({fmt})")
+        return fmt, model_file(path, conf.get("pickled_model", _FILES[fmt]), field)
+
+    def needs(
+        self, path: Path, conf: dict[str, Any], field: str = "sklearn.pickled_model"
+    ) -> list[Need]:
+        fmt, file = self._file(path, conf, field)
+        if fmt == "skops":
+            return []
+        return [Need.pickle(file, f"a scikit-learn model stored with {fmt}")]
+
+    def load(
+        self,
+        path: Path,
+        conf: dict[str, Any],
+        policy: LoadPolicy,
+        field: str = "sklearn.pickled_model",
+    ) -> Any:
+        fmt, file = self._file(path, conf, field)
+        if fmt == "skops":
+            return _load_skops(file, policy, conf.get("skops_trusted_types") or [])
+        for need in self.needs(path, conf, field):
+            policy.require(need)
         with open(file, "rb") as fh:
             if fmt == "cloudpickle":
                 import cloudpickle
@@ -124,14 +145,27 @@ class SklearnFlavor(Flavor):
                 return cloudpickle.load(fh)
             return pickle.load(fh)  # allowed explicitly by the caller's policy
 
+    def _for_pyfunc(
+        self, pyfunc_conf: dict[str, Any], flavors: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        conf = dict(flavors.get(self.name) or {})
+        if conf:
+            return conf, "sklearn.pickled_model"
+        # An old model with only a python_function section: MLflow assumes pickle.
+        conf = {"serialization_format": "pickle", "pickled_model": pyfunc_conf.get("model_path")}
+        return conf, "python_function.model_path"
+
+    def pyfunc_needs(
+        self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any]
+    ) -> list[Need]:
+        return self.needs(path, *self._for_pyfunc(pyfunc_conf, flavors))
+
     def pyfunc(
         self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any], policy: LoadPolicy
     ) -> PredictFn:
-        conf = dict(flavors.get(self.name) or {})
-        if not conf:  # an old model with only a python_function section: MLflow assumes pickle
-            conf = {"serialization_format": "pickle", "pickled_model": pyfunc_conf["model_path"]}
+        conf, field = self._for_pyfunc(pyfunc_conf, flavors)
         return _SklearnPredict(
-            self.load(path, conf, policy), pyfunc_conf.get("predict_fn", "predict")
+            self.load(path, conf, policy, field), pyfunc_conf.get("predict_fn", "predict")
         )
 
 

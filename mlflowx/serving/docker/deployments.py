@@ -30,7 +30,12 @@ from mlflowx.serving.docker._common import (
     docker_client,
     progress_or_noop,
 )
-from mlflowx.serving.docker.image import CONTAINER_PORT, build_model_image, check_image_tag
+from mlflowx.serving.docker.image import (
+    CONTAINER_PORT,
+    Trust,
+    build_model_image,
+    check_image_tag,
+)
 from mlflowx.serving.docker.proxy import (
     HEALTH_PATH,
     PROXY_PORT,
@@ -195,7 +200,13 @@ class DockerDeployments:
     # --- building blocks ----------------------------------------------------------------------
 
     def _image_for(
-        self, name: str, model_uri: str, image: str | None, base_image: str | None, generation: int
+        self,
+        name: str,
+        model_uri: str,
+        image: str | None,
+        base_image: str | None,
+        generation: int,
+        trust: Trust,
     ) -> str:
         if image is not None:
             import docker.errors
@@ -207,8 +218,9 @@ class DockerDeployments:
             return image
         tag = check_image_tag(f"mlflowx-{name}:g{generation}")
         built = build_model_image(
-            model_uri, tag, base_image=base_image, client=self._client, progress=self._say
-        )
+            model_uri, tag, base_image=base_image, client=self._client, progress=self._say,
+            allow_pickle=trust.allow_pickle, allow_code=trust.allow_code,
+        )  # fmt: skip
         return built.name
 
     def _start_model(
@@ -295,11 +307,14 @@ class DockerDeployments:
         base_image: str | None = None,
         health_timeout: float = DEFAULT_HEALTH_TIMEOUT,
         workers: int = 1,
+        allow_pickle: bool = False,
+        allow_code: bool = False,
     ) -> ModelDeployment:
         """Deploy ``model_uri`` as ``name``, answering on ``http://127.0.0.1:port``.
 
-        Builds the model image unless ``image`` is given; the proxy image is built on first use.
-        Nothing is left behind when the model container does not become healthy.
+        Builds the model image unless ``image`` is given (``allow_pickle`` / ``allow_code``
+        go to :func:`build_model_image`); the proxy image is built on first use. Nothing is
+        left behind when the model container does not become healthy.
         """
         _check_name(name)
         if not 0 < port < 65536:
@@ -311,7 +326,8 @@ class DockerDeployments:
         if not _port_free(port):
             raise InvalidParameter(f"Port {port} on 127.0.0.1 is already in use")
         proxy_image = ensure_proxy_image(self._client, base_image, self._say)
-        image = self._image_for(name, model_uri, image, base_image, 1)
+        trust = Trust(allow_pickle, allow_code)
+        image = self._image_for(name, model_uri, image, base_image, 1, trust)
         network_name = f"mlflowx-{name}"
         labels = {L_DEPLOYMENT: name, L_NETWORK: network_name}
         network = self._client.networks.create(
@@ -364,8 +380,11 @@ class DockerDeployments:
         base_image: str | None = None,
         health_timeout: float = DEFAULT_HEALTH_TIMEOUT,
         workers: int | None = None,
+        allow_pickle: bool = False,
+        allow_code: bool = False,
     ) -> ModelDeployment:
-        """Roll ``name`` out to ``model_uri`` with no downtime.
+        """Roll ``name`` out to ``model_uri`` with no downtime (``allow_pickle`` /
+        ``allow_code``: as in :meth:`create`).
 
         Starts the new model container next to the old one, waits until Docker reports it
         healthy, re-points the proxy (``nginx -s reload``: in-flight requests finish on the old
@@ -385,7 +404,8 @@ class DockerDeployments:
             env = (old[0].attrs.get("Config", {}).get("Env") or []) if old else []
             given = [e.split("=", 1)[1] for e in env if e.startswith("MLFLOWX_WORKERS=")]
             workers = int(given[0]) if given else 1
-        image = self._image_for(name, model_uri, image, base_image, generation)
+        trust = Trust(allow_pickle, allow_code)
+        image = self._image_for(name, model_uri, image, base_image, generation, trust)
         new = self._start_model(name, model_uri, image, current.network, generation, workers)
         try:
             self._wait_healthy(new, health_timeout)

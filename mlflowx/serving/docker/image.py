@@ -40,6 +40,7 @@ __all__ = [
     "CONTAINER_PORT",
     "MODEL_DIR",
     "BuiltImage",
+    "Trust",
     "build_model_image",
     "generate_dockerfile",
     "mlflowx_wheel",
@@ -280,6 +281,41 @@ _SERVE = (
 )
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What the image's server may load, as the person building it said (never taken from
+    the build host's environment: an image runs elsewhere, for other people)."""
+
+    allow_pickle: bool = False
+    allow_code: bool = False
+
+    def flags(self) -> str:
+        return "".join(
+            flag
+            for flag, on in (
+                (" --allow-pickle", self.allow_pickle),
+                (" --allow-code", self.allow_code),
+            )
+            if on
+        )
+
+    def labels(self) -> dict[str, str]:
+        return {
+            f"{LABEL_PREFIX}.allow-pickle": str(self.allow_pickle).lower(),
+            f"{LABEL_PREFIX}.allow-code": str(self.allow_code).lower(),
+        }
+
+    def check(self, model_dir: Path, model_uri: str) -> None:
+        """Refuse, before anything is built, a model the image's server would refuse to load."""
+        from mlflowx.models.load import pyfunc_needs
+        from mlflowx.models.paths import check_links
+        from mlflowx.models.policy import LoadPolicy
+
+        check_links(model_dir)  # the image gets copies: no host file may ride along
+        policy = LoadPolicy(allow_pickle=self.allow_pickle, allow_code=self.allow_code)
+        policy.check(pyfunc_needs(model_dir), f"{model_uri} into a serving image")
+
+
 def _runtime_part(base_image: str, wheel_name: str) -> str:
     """Stages that install mlflowx[serving] and the model's requirements from wheelhouse/ and
     dist/ (no network), ending in the runtime stage with the non-root user."""
@@ -307,8 +343,9 @@ ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1 MLFLOWX_HOME=/home/mlflowx \\
 """
 
 
-def _model_part() -> str:
-    """The model layer and how the container runs: non-root, health-checked, scoring server."""
+def _model_part(trust: Trust) -> str:
+    """The model layer and how the container runs: non-root, health-checked, scoring server
+    (with ``--allow-pickle`` / ``--allow-code`` only when the builder gave them)."""
     return f"""\
 COPY model/ {MODEL_DIR}/
 USER {UID}:{UID}
@@ -316,11 +353,13 @@ WORKDIR /home/mlflowx
 EXPOSE {CONTAINER_PORT}
 HEALTHCHECK --interval=2s --timeout=5s --start-period=120s --retries=3 \\
   CMD {json.dumps(["python3", "-c", _HEALTH])}
-CMD {json.dumps(["sh", "-c", _SERVE])}
+CMD {json.dumps(["sh", "-c", _SERVE + trust.flags()])}
 """
 
 
-def render_dockerfile(base_image: str, wheel_name: str, *, model_uri: str = "") -> str:
+def render_dockerfile(
+    base_image: str, wheel_name: str, *, model_uri: str = "", trust: Trust | None = None
+) -> str:
     """The self-contained Dockerfile of a model image (context: model/, dist/, wheelhouse/)."""
     comment = f"# Model: {model_uri}\n" if model_uri else ""
     return (
@@ -329,7 +368,7 @@ def render_dockerfile(base_image: str, wheel_name: str, *, model_uri: str = "") 
         f"{comment}# Builds offline: everything is installed from wheelhouse/ with --no-index.\n"
         + _runtime_part(base_image, wheel_name)
         + "\n# Stage 3: the model.\n"
-        + _model_part()
+        + _model_part(trust or Trust())
     )
 
 
@@ -366,9 +405,10 @@ def _prepare(
     *,
     cache_dir: str | Path | None,
     progress: Progress | None,
+    trust: Trust,
 ) -> _Inputs:
-    """Fetch the model into ``directory/model`` (plus its filtered requirements.txt) and make
-    the mlflowx wheel and the wheelhouse (both cached)."""
+    """Fetch the model into ``directory/model`` (plus its filtered requirements.txt), check the
+    image could load it, and make the mlflowx wheel and the wheelhouse (both cached)."""
     from mlflowx.models.uri import download_model
 
     say = progress_or_noop(progress)
@@ -382,6 +422,7 @@ def _prepare(
         local = download_model(model_uri, Path(tmp) / "model")
         if not (local / "MLmodel").is_file():
             raise InvalidParameter(f"{model_uri} is not a model directory (it has no MLmodel file)")
+        trust.check(local, model_uri)
         shutil.copytree(local, model_dst)
     requirements = model_requirements(model_dst)
     (directory / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
@@ -400,20 +441,29 @@ def generate_dockerfile(
     client: Any = None,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
+    allow_pickle: bool = False,
+    allow_code: bool = False,
 ) -> Path:
     """Write a complete, offline-buildable context for ``model_uri`` into ``directory``
     (Dockerfile, model/, the mlflowx wheel in dist/, wheelhouse/); returns the Dockerfile path.
 
     ``docker build DIR`` then builds the scoring image with no network. Making the wheelhouse
-    needs Docker (it is downloaded inside the base image).
+    needs Docker (it is downloaded inside the base image). ``allow_pickle`` / ``allow_code``
+    let the image's server load a model that unpickles or runs its own code (it is refused,
+    here already, otherwise).
     """
+    trust = Trust(allow_pickle, allow_code)
     base = resolve_base_image(base_image)
     client = docker_client(client)
     directory = Path(directory)
-    inputs = _prepare(client, model_uri, directory, base, cache_dir=cache_dir, progress=progress)
+    inputs = _prepare(
+        client, model_uri, directory, base, cache_dir=cache_dir, progress=progress, trust=trust
+    )
     _stage(inputs, directory)
     dockerfile = directory / "Dockerfile"
-    dockerfile.write_text(render_dockerfile(base, inputs.wheel.name, model_uri=model_uri))
+    dockerfile.write_text(
+        render_dockerfile(base, inputs.wheel.name, model_uri=model_uri, trust=trust)
+    )
     return dockerfile
 
 
@@ -534,24 +584,31 @@ def build_model_image(
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     labels: dict[str, str] | None = None,
+    allow_pickle: bool = False,
+    allow_code: bool = False,
 ) -> BuiltImage:
     """Build the scoring image ``image`` (NAME:TAG) for ``model_uri``.
 
     The image is the model layer on a runtime image (see :func:`runtime_image`, always built
     offline). ``network=False`` also runs the model layer's build with networking disabled
-    (``network_mode="none"``).
+    (``network_mode="none"``). The image's server loads the model safely (no pickle, no model
+    code) unless ``allow_pickle`` / ``allow_code`` are given here; a model that needs them is
+    refused before anything is built.
     """
+    trust = Trust(allow_pickle, allow_code)
     check_image_tag(image)
     base = resolve_base_image(base_image)
     client = docker_client(client)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mlflowx-build-") as tmp:
         context = Path(tmp) / f"ctx-{uuid.uuid4().hex[:8]}"
-        inputs = _prepare(client, model_uri, context, base, cache_dir=cache_dir, progress=progress)
+        inputs = _prepare(
+            client, model_uri, context, base, cache_dir=cache_dir, progress=progress, trust=trust
+        )
         runtime = runtime_image(client, base, inputs, progress)
         (context / "Dockerfile").write_text(
             f"# mlflowx {mlflowx.__version__} scoring image for {model_uri}\n"
-            f"FROM {runtime}\n" + _model_part()
+            f"FROM {runtime}\n" + _model_part(trust)
         )
         all_labels = {
             f"{LABEL_PREFIX}.role": "model",
@@ -559,6 +616,7 @@ def build_model_image(
             f"{LABEL_PREFIX}.version": mlflowx.__version__,
             f"{LABEL_PREFIX}.base-image": base,
             f"{LABEL_PREFIX}.runtime-image": runtime,
+            **trust.labels(),
             **(labels or {}),
         }
         built = run_build(

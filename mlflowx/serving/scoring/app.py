@@ -117,10 +117,22 @@ def _registered_version(model_uri: str | None) -> dict[str, Any] | None:
 
 
 class ScoringState:
-    """The model one worker serves, and whether it is loaded yet."""
+    """The model one worker serves, and whether it is loaded yet.
 
-    def __init__(self, model: PyFuncModel | str | Path, config: ScoringConfig) -> None:
+    ``allow_pickle`` and ``allow_code`` are the load policy for a model given by URI (``None``:
+    the environment decides, as in :func:`mlflowx.pyfunc.load_model`).
+    """
+
+    def __init__(
+        self,
+        model: PyFuncModel | str | Path,
+        config: ScoringConfig,
+        *,
+        allow_pickle: bool | None = None,
+        allow_code: bool | None = None,
+    ) -> None:
         self.config = config
+        self.allow_pickle, self.allow_code = allow_pickle, allow_code
         self.model: PyFuncModel | None = None
         self.model_uri: str | None = None
         self.error: str | None = None
@@ -157,7 +169,7 @@ class ScoringState:
         started = time.monotonic()
         log.info("Loading model %s", uri)
         try:
-            model = load_model(uri)
+            model = load_model(uri, allow_pickle=self.allow_pickle, allow_code=self.allow_code)
             self._ready(model, uri)
         except Exception as e:
             self.error = f"{type(e).__name__}: {e}"
@@ -333,6 +345,8 @@ def create_scoring_app(
     config: ScoringConfig | None = None,
     background: bool = False,
     http_policy: HttpPolicy | None = None,
+    allow_pickle: bool | None = None,
+    allow_code: bool | None = None,
 ) -> ScoringApp:
     """The scoring server's ASGI app for a model URI (loaded when the app starts) or an
     already loaded :class:`~mlflowx.pyfunc.PyFuncModel`.
@@ -341,15 +355,22 @@ def create_scoring_app(
     (200 once the model is loaded, else 503 with ``loading`` or ``failed`` and the reason),
     ``/version`` and ``/metadata``.
 
+    A model URI loads safely by default: a model that would unpickle or run its own code
+    fails to load (``/health`` answers 503 with the reason) unless allowed.
+
     Args:
         background: load the model in a thread after startup instead of during it.
         http_policy: allowed Host names and CORS origins (``None``: no Host check, for
             in-process clients); security headers are always sent.
+        allow_pickle: load the model's pickle files (default:
+            ``MLFLOWX_ALLOW_PICKLE_DESERIALIZATION``).
+        allow_code: run the model's own Python (models from code, ``code_paths``; default:
+            ``MLFLOWX_ALLOW_MODEL_CODE``).
     """
     from mlflowx import __version__
 
     config = config or ScoringConfig.from_env()
-    state = ScoringState(model, config)
+    state = ScoringState(model, config, allow_pickle=allow_pickle, allow_code=allow_code)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -396,7 +417,9 @@ def create_scoring_app(
 
 def app_from_env() -> FastAPI:
     """The app factory uvicorn calls in each worker: the model URI comes from
-    ``MLFLOWX_SERVING_MODEL_URI``."""
+    ``MLFLOWX_SERVING_MODEL_URI``, the load policy from ``MLFLOWX_ALLOW_PICKLE_DESERIALIZATION``
+    and ``MLFLOWX_ALLOW_MODEL_CODE`` (``mlflowx models serve --allow-pickle/--allow-code`` set
+    them for its workers)."""
     uri = os.environ.get(ENV_MODEL_URI)
     if not uri:
         raise InternalError(f"{ENV_MODEL_URI} is not set: it names the model to serve")
