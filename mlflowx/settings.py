@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "allowed_artifact_hosts",
+    "allowed_artifact_roots",
+    "allowed_artifact_schemes",
     "default_artifact_root",
     "default_tracking_uri",
     "home",
@@ -32,6 +35,35 @@ def default_tracking_uri() -> str:
 def default_artifact_root() -> str:
     """Where artifacts go when neither the store nor the experiment says otherwise."""
     return str(home() / "mlartifacts")
+
+
+#: Storage locations that operators may widen (see ``mlflowx.store.locations``).
+ALLOWED_ARTIFACT_SCHEMES_ENV = "MLFLOWX_ALLOWED_ARTIFACT_SCHEMES"
+ALLOWED_ARTIFACT_HOSTS_ENV = "MLFLOWX_ALLOWED_ARTIFACT_HOSTS"
+ALLOWED_ARTIFACT_ROOTS_ENV = "MLFLOWX_ALLOWED_ARTIFACT_ROOTS"
+
+
+def _csv(name: str) -> frozenset[str]:
+    return frozenset(x.strip().lower() for x in os.environ.get(name, "").split(",") if x.strip())
+
+
+def allowed_artifact_schemes() -> frozenset[str]:
+    """``$MLFLOWX_ALLOWED_ARTIFACT_SCHEMES``: storage schemes allowed besides the defaults,
+    comma-separated (``http,https,ftp``)."""
+    return _csv(ALLOWED_ARTIFACT_SCHEMES_ENV)
+
+
+def allowed_artifact_hosts() -> frozenset[str]:
+    """``$MLFLOWX_ALLOWED_ARTIFACT_HOSTS``: hosts (``name`` or ``name:port``, ``*`` for any)
+    that storage locations may name, comma-separated."""
+    return _csv(ALLOWED_ARTIFACT_HOSTS_ENV)
+
+
+def allowed_artifact_roots() -> tuple[str, ...]:
+    """``$MLFLOWX_ALLOWED_ARTIFACT_ROOTS``: local directories, separated by ``os.pathsep``,
+    where a tracking server's clients may place experiments besides the server's own roots."""
+    raw = os.environ.get(ALLOWED_ARTIFACT_ROOTS_ENV, "")
+    return tuple(x.strip() for x in raw.split(os.pathsep) if x.strip())
 
 
 def tracking_uri_from_env() -> str | None:

@@ -40,6 +40,33 @@ def server(
             help="With --no-serve-artifacts: where new experiments put their artifacts.",
         ),
     ] = None,
+    allowed_artifact_schemes: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-artifact-schemes",
+            envvar="MLFLOWX_ALLOWED_ARTIFACT_SCHEMES",
+            help="Artifact location schemes allowed besides local paths, file, mlflow-artifacts, "
+            "s3, gs/gcs and az/abfs/abfss (comma-separated, e.g. http,https).",
+        ),
+    ] = None,
+    allowed_artifact_hosts: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-artifact-hosts",
+            envvar="MLFLOWX_ALLOWED_ARTIFACT_HOSTS",
+            help="Hosts (name or name:port, * for any) that artifact locations may name "
+            "(mlflow-artifacts://host/, http://host/...), comma-separated.",
+        ),
+    ] = None,
+    allowed_artifact_roots: Annotated[
+        str | None,
+        typer.Option(
+            "--allowed-artifact-roots",
+            envvar="MLFLOWX_ALLOWED_ARTIFACT_ROOTS",
+            help="Local directories (os.pathsep-separated) where clients may place experiments, "
+            "besides the artifacts destination and the default artifact root.",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option("--host", "-h")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p")] = 5000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
@@ -85,10 +112,25 @@ def server(
 ) -> None:
     """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings
+    from mlflowx.store.locations import check_location
     from mlflowx.store.tracking.sql import SqlTrackingStore
     from mlflowx.utils.http_security import default_allowed_hosts, is_loopback
     from mlflowx.utils.uvicorn_setup import serve
 
+    # The workers (and the checks below) read these from the environment.
+    for name, value in (
+        (settings.ALLOWED_ARTIFACT_SCHEMES_ENV, allowed_artifact_schemes),
+        (settings.ALLOWED_ARTIFACT_HOSTS_ENV, allowed_artifact_hosts),
+        (settings.ALLOWED_ARTIFACT_ROOTS_ENV, allowed_artifact_roots),
+    ):
+        if value is not None:
+            os.environ[name] = value
+    for option, given in (
+        ("--artifacts-destination", artifacts_destination),
+        ("--default-artifact-root", default_artifact_root),
+    ):
+        if given is not None:
+            check_location(given, what=option)  # a clear error now, not a failing worker
     backend = backend_store_uri or settings.default_tracking_uri()
     destination = None
     if serve_artifacts:

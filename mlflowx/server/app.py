@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mlflowx import ui
+from mlflowx import settings, ui
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
 from mlflowx.server import auth, errors
@@ -20,6 +20,7 @@ from mlflowx.server.limits import BodyLimit
 from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
 from mlflowx.settings import env_flag
 from mlflowx.store.auth import SqlAuthStore
+from mlflowx.store.locations import LocationPolicy, check_location
 from mlflowx.store.model_registry.base import RegistryStore
 from mlflowx.store.tracking.base import TrackingStore
 from mlflowx.utils.http_security import HttpPolicy, HttpSecurity
@@ -68,6 +69,7 @@ def create_app(
     )
     app.state.tracking_store = tracking_store
     app.state.artifacts_destination = artifacts_destination
+    app.state.location_policy = _location_policy(tracking_store, artifacts_destination)
     app.state.max_artifact_bytes = max_artifact_bytes
     app.state.registry_store = registry_store or _default_registry_store(tracking_store)
     app.state.inline_writes = tracking_store.inline_writes
@@ -102,6 +104,23 @@ def create_app(
 
     ui.mount(app)
     return app
+
+
+def _location_policy(
+    tracking_store: TrackingStore, artifacts_destination: str | None
+) -> LocationPolicy:
+    """What the server accepts as (and reads from) an artifact location: the settings'
+    schemes and hosts, with local locations kept inside the server's own artifact roots (the
+    proxy's destination, the store's roots and ``MLFLOWX_ALLOWED_ARTIFACT_ROOTS``)."""
+    if artifacts_destination is not None:
+        check_location(artifacts_destination, what="artifacts destination")
+    roots = (
+        artifacts_destination,
+        tracking_store.default_artifact_root,
+        *tracking_store.local_artifact_roots,
+        *settings.allowed_artifact_roots(),
+    )
+    return LocationPolicy.from_settings().confined_to(roots)
 
 
 class AjaxAlias:

@@ -750,8 +750,10 @@ def test_missing_filesystem_package_names_the_extra(monkeypatch: pytest.MonkeyPa
         raise ImportError("Install s3fs to access S3")
 
     monkeypatch.setattr(fsspec_repo, "url_to_fs", no_s3fs)
-    with pytest.raises(ImportError, match=r"mlflowx\[s3\]"):
+    with pytest.raises(InvalidParameter, match=r"pip install 'mlflowx\[s3\]'") as info:
         get_artifact_repository("s3://b/p")
+    assert info.value.http_status == 400
+    assert isinstance(info.value.__cause__, ImportError)
 
 
 def test_importing_the_package_does_not_import_fsspec() -> None:

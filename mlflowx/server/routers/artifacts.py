@@ -24,6 +24,7 @@ from mlflowx.protocol.models import WireModel
 from mlflowx.server.deps import Store, WireRouter, require
 from mlflowx.store.artifacts import get_artifact_repository
 from mlflowx.store.artifacts.base import ArtifactRepository, safe_artifact_path
+from mlflowx.store.locations import LocationPolicy
 
 router = WireRouter(tags=["artifacts"])
 PROXY_SCHEME = "mlflow-artifacts:"
@@ -69,7 +70,12 @@ def destination_repo(request: Request) -> ArtifactRepository:
 
 
 def repo_for_uri(request: Request, uri: str) -> ArtifactRepository:
-    """The repository behind a run's artifact URI (``mlflow-artifacts:/...`` or a direct one)."""
+    """The repository behind a run's artifact URI (``mlflow-artifacts:/...`` or a direct one).
+
+    A direct URI read back from the database is checked again, as a new experiment's location
+    would be: a row written before these checks (``file:///etc#``, ``http://elsewhere/``)
+    must not make the server list its own files or connect out.
+    """
     if uri.startswith(PROXY_SCHEME):
         rest = urlsplit(uri).path.lstrip("/")  # mlflow-artifacts:/p and mlflow-artifacts://h/p
         destination = request.app.state.artifacts_destination
@@ -77,7 +83,8 @@ def repo_for_uri(request: Request, uri: str) -> ArtifactRepository:
             raise InvalidParameter("This server does not proxy artifacts (--no-serve-artifacts)")
         sub = safe_artifact_path(rest)
         return get_artifact_repository(posixpath.join(destination.rstrip("/"), sub))
-    return get_artifact_repository(uri)
+    policy: LocationPolicy = request.app.state.location_policy
+    return get_artifact_repository(policy.check(uri, "stored artifact location"))
 
 
 @router.get("/api/2.0/mlflow-artifacts/artifacts")

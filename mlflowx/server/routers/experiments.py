@@ -12,15 +12,23 @@ from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import ExperimentJ
 from mlflowx.server import auth
 from mlflowx.server.deps import Store, WireRouter
+from mlflowx.store.locations import LocationPolicy
 from mlflowx.utils import validation as v
 
 router = WireRouter(tags=["experiments"])
 
 
 @router.post(p.CREATE_EXPERIMENT.path)
-def create_experiment(body: p.CreateExperiment, store: Store) -> p.CreateExperimentResponse:
+def create_experiment(
+    body: p.CreateExperiment, store: Store, request: Request
+) -> p.CreateExperimentResponse:
     tags = [RunTag(t.key, t.value) for t in body.tags]
-    eid = store.create_experiment(body.name, body.artifact_location or None, tags)
+    location = body.artifact_location or None
+    if location is not None:
+        # The server's own rule on top of the store's: local locations stay in its roots.
+        policy: LocationPolicy = request.app.state.location_policy
+        policy.check(location)
+    eid = store.create_experiment(body.name, location, tags)
     return p.CreateExperimentResponse(experiment_id=eid)
 
 

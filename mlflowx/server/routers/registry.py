@@ -17,6 +17,7 @@ from mlflowx.protocol.endpoints import Empty
 from mlflowx.protocol.models import kv_dict
 from mlflowx.server import auth
 from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.store.locations import check_source, decode_until_stable
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
@@ -71,12 +72,13 @@ def validate_source(source: str, run_id: str | None, tracking: TrackingStore) ->
 
     A local path or an ``mlflow-artifacts:`` URI must lie inside the artifact location of the
     run named by ``run_id``; a ``runs:/`` URI must name that same run; no source may climb out
-    of its location with ``..``.
+    of its location with ``..`` (percent-encoded any number of times), nor carry a fragment.
     """
+    check_source(source)
     parts = urlsplit(source)
     scheme = parts.scheme.lower()
     local = scheme in ("", "file") or (len(scheme) == 1 and source[1:2] == ":")
-    if not local and ".." in unquote(parts.path).split("/"):
+    if not local and ".." in decode_until_stable(parts.path).split("/"):
         raise InvalidParameter(
             f"Invalid model version source: '{source}'. If supplying a source as an http, s3, "
             "or other remote URI, you must not use relative path references such as '..'."

@@ -30,7 +30,18 @@ __all__ = ["FsspecArtifactRepository", "default_storage_options"]
 
 # Stores where directories are implicit (key prefixes): no mkdir/rmdir, requests are remote.
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"})
-_EXTRAS = {"s3": "s3", "s3a": "s3"}
+#: What to install for a scheme whose fsspec filesystem package is missing.
+_INSTALL = {
+    "s3": "'mlflowx[s3]'",
+    "s3a": "'mlflowx[s3]'",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+    "hdfs": "pyarrow",
+    "sftp": "paramiko",
+}
 _GLOB_CHARS = frozenset("*?[")
 _TRANSFER_THREADS = 8
 
@@ -65,10 +76,12 @@ class FsspecArtifactRepository(ArtifactRepository):
         try:
             fs, root = url_to_fs(self.artifact_uri, **options)
         except ImportError as exc:
-            extra = _EXTRAS.get(scheme)
-            hint = f" (pip install 'mlflowx[{extra}]')" if extra else ""
-            raise ImportError(
-                f"Artifact URIs {scheme}:// need an extra package{hint}: {exc}"
+            # A 400 naming the fix, not a server error: the location is fine, this install
+            # lacks the package that reads it.
+            package = _INSTALL.get(scheme)
+            hint = f"; install it with: pip install {package}" if package else ""
+            raise InvalidParameter(
+                f"Artifact URIs {scheme}:// need a package this installation lacks{hint} ({exc})"
             ) from exc
         self.fs: Any = fs
         self._root = self._norm(root)

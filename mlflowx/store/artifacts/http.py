@@ -17,14 +17,22 @@ PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 
 
 def proxy_uri(tracking_uri: str, artifact_uri: str) -> str:
-    """``mlflow-artifacts:/x`` (or ``mlflow-artifacts://host:port/x``) as an HTTP URL."""
+    """``mlflow-artifacts:/x`` (or ``mlflow-artifacts://host:port/x``) as an HTTP URL.
+
+    A URI naming a host other than the tracking server's must be allowed by the settings
+    (``MLFLOWX_ALLOWED_ARTIFACT_HOSTS``): files, and the tracking token with them, would go
+    to that host.
+    """
     from urllib.parse import urlsplit
 
     parts = urlsplit(artifact_uri)
+    tracking = urlsplit(tracking_uri)
     base = tracking_uri.rstrip("/")
-    if parts.netloc:
-        scheme = urlsplit(tracking_uri).scheme or "http"
-        base = f"{scheme}://{parts.netloc}"
+    if parts.netloc and parts.netloc.lower() != tracking.netloc.lower():
+        from mlflowx.store.locations import check_location
+
+        check_location(artifact_uri, what="proxied artifact URI")
+        base = f"{tracking.scheme or 'http'}://{parts.netloc}"
     return f"{base}{PROXY_PATH}/{parts.path.lstrip('/')}".rstrip("/")
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from mlflowx.entities import ModelVersion, PagedList, RegisteredModel
 from mlflowx.exceptions import AlreadyExists, InvalidParameter
+from mlflowx.store.locations import check_source
 from mlflowx.utils import validation as v
 
 __all__ = [
@@ -131,6 +132,7 @@ def validate_model_version_fields(
             raise InvalidParameter(
                 f"Parameter '{field}' is {len(value)} characters long; the limit is {limit}"
             )
+    check_source(source)
     return source, run_id or None, run_link or None
 
 

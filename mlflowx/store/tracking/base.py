@@ -71,6 +71,9 @@ class TrackingStore(ABC):
 
     #: Where new experiments put their artifacts unless they name a location.
     default_artifact_root: str
+    #: Local directories where this store's own users keep artifacts: a tracking server on the
+    #: store lets its clients read (and place experiments) there, and nowhere else locally.
+    local_artifact_roots: tuple[str, ...] = ()
     #: Writes are short and local (an embedded database): the server may run them on its
     #: event loop instead of a thread (see ``mlflowx.server.deps.write``).
     inline_writes: bool = False
@@ -79,7 +82,12 @@ class TrackingStore(ABC):
     @abstractmethod
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
-    ) -> str: ...
+    ) -> str:
+        """Create an experiment and return its id.
+
+        ``artifact_location`` must pass :func:`mlflowx.store.locations.check_location`
+        (allowed scheme and host; no fragment, query, parameters or ``..``).
+        """
 
     @abstractmethod
     def get_experiment(self, experiment_id: str) -> Experiment: ...

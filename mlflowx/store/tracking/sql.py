@@ -38,6 +38,7 @@ from mlflowx.exceptions import (
     NotFound,
     SchemaOutOfDate,
 )
+from mlflowx.store.locations import LocationPolicy, is_local
 from mlflowx.store.search import (
     compile_experiments_search,
     compile_runs_search,
@@ -171,13 +172,27 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     Args:
         uri: ``sqlite:///path.db`` or a SQLAlchemy URL such as ``postgresql://user@host/db``.
         default_artifact_root: where experiments without an explicit location keep artifacts.
+        location_policy: which explicit artifact locations are accepted (by default the one
+            the settings describe: see :mod:`mlflowx.store.locations`).
     """
 
-    def __init__(self, uri: str, default_artifact_root: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        default_artifact_root: str | None = None,
+        *,
+        location_policy: LocationPolicy | None = None,
+    ) -> None:
         self.uri = uri
         self.db: Database = open_database(uri)
         self.inline_writes = self.db.dialect == "sqlite"
-        self.default_artifact_root = default_artifact_root or _default_artifact_root(uri)
+        embedded_root = _default_artifact_root(uri)
+        self.default_artifact_root = default_artifact_root or embedded_root
+        self.location_policy = location_policy or LocationPolicy.from_settings()
+        # Where this database's direct users put artifacts: a server on it may read there.
+        self.local_artifact_roots = tuple(
+            dict.fromkeys(r for r in (self.default_artifact_root, embedded_root) if is_local(r))
+        )
         self._ensure_schema()
         self._ensure_default_experiment()
 
@@ -284,6 +299,8 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
     ) -> str:
         name = v.validate_experiment_name(name)
+        if artifact_location:
+            self.location_policy.check(artifact_location)
         checked_tags = [v.validate_experiment_tag(t.key, t.value) for t in tags]
         t = now_ms()
         with self.db.write() as conn:
