@@ -92,7 +92,12 @@ class Guard:
     def check(self, user: User, rule: Rule, find: Callable[[str], Any]) -> None:
         """Raise PermissionDenied unless ``user`` may do what ``rule`` needs; ``find(key)``
         reads a request field (query, body or path)."""
-        if user.is_admin or rule.kind in ("public", "user"):
+        if user.is_admin:
+            return
+        for field in rule.admin_fields:
+            if find(field):
+                raise PermissionDenied(f"Only admins may set '{field}'")
+        if rule.kind in ("public", "user"):
             return
         if rule.kind == "admin":
             raise PermissionDenied("This needs an admin user")

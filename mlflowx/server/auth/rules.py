@@ -41,6 +41,9 @@ class Rule:
     grant_created: str = ""
     #: A second check: a model version made from a run also needs read access to the run.
     also: Rule | None = None
+    #: Request fields only admins may set (an artifact location could point into another
+    #: experiment's files and read them through this one).
+    admin_fields: tuple[str, ...] = ()
 
 
 API = "/api/2.0/mlflow"
@@ -75,7 +78,11 @@ _TABLE: list[tuple[str, str, Rule]] = [
     ("GET", "/openapi.json", Rule("user")),
     ("GET", "/ajax-api/2.0/mlflowx/ui-config", Rule("user")),
     # ---------------------------------------------------------------------- experiments
-    ("POST", f"{API}/experiments/create", Rule("user", grant_created=_EXP)),
+    (
+        "POST",
+        f"{API}/experiments/create",
+        Rule("user", grant_created=_EXP, admin_fields=("artifact_location",)),
+    ),
     ("POST", f"{API}/experiments/search", Rule("user")),
     ("GET", f"{API}/experiments/get", _exp("read")),
     ("GET", f"{API}/experiments/get-by-name", Rule("experiment_name", "read", "experiment_name")),

@@ -257,3 +257,13 @@ def test_mlflow3_user_grant_api(auth_server: AuthServer) -> None:
     auth_server.ok("POST", "/api/3.0/mlflow/users/permissions/revoke", ALICE, json=grant)
     got = auth_server.ok("GET", f"/api/3.0/mlflow/users/permissions/get?{query}", BOB)
     assert got == {"allowed": True, "permission": "READ"}  # the default again
+
+
+def test_only_admins_choose_an_experiments_artifact_location(auth_server: AuthServer) -> None:
+    # Pointing a new experiment at another one's files would read them through it.
+    victim = auth_server.experiment(ALICE, "victim")
+    body = {"name": "thief", "artifact_location": f"mlflow-artifacts:/{victim}"}
+    response = auth_server.call("POST", "/experiments/create", BOB, json=body)
+    assert response.status_code == 403
+    assert response.json()["message"] == "Only admins may set 'artifact_location'"
+    assert auth_server.ok("POST", "/experiments/create", ADMIN, json=body)["experiment_id"]
