@@ -19,6 +19,7 @@ __all__ = [
     "MlflowxError",
     "NotFound",
     "NotImplementedByBackend",
+    "PayloadTooLarge",
     "PermissionDenied",
     "RequestLimitExceeded",
     "SchemaOutOfDate",
@@ -88,6 +89,12 @@ class InternalError(MlflowxError, code="INTERNAL_ERROR", http_status=500): ...
 
 class InvalidParameter(MlflowxError, code="INVALID_PARAMETER_VALUE", http_status=400, exit_code=2):
     """A value given by the caller is not acceptable (name, range, format, immutability)."""
+
+
+class PayloadTooLarge(
+    InvalidParameter, code="INVALID_PARAMETER_VALUE", http_status=413, exit_code=2
+):
+    """A request body (e.g. an artifact upload) is larger than the server accepts."""
 
 
 class MalformedRequest(MlflowxError, code="MALFORMED_REQUEST", http_status=400, exit_code=2): ...

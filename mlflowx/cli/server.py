@@ -40,6 +40,15 @@ def server(
             help="With --no-serve-artifacts: where new experiments put their artifacts.",
         ),
     ] = None,
+    max_artifact_size: Annotated[
+        str,
+        typer.Option(
+            "--max-artifact-size",
+            envvar="MLFLOWX_MAX_ARTIFACT_SIZE",
+            help="Largest artifact one upload through the proxy may be: bytes, or with a unit "
+            "K, M, G, T (powers of 1024). Larger uploads are refused with 413.",
+        ),
+    ] = "5G",
     host: Annotated[str, typer.Option("--host", "-h")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p")] = 5000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
@@ -47,9 +56,15 @@ def server(
 ) -> None:
     """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings
+    from mlflowx.exceptions import InvalidParameter
+    from mlflowx.server.limits import parse_size
     from mlflowx.store.tracking.sql import SqlTrackingStore
     from mlflowx.utils.uvicorn_setup import serve
 
+    try:
+        max_artifact_bytes = parse_size(max_artifact_size)
+    except InvalidParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint="--max-artifact-size") from None
     backend = backend_store_uri or settings.default_tracking_uri()
     destination = None
     if serve_artifacts:
@@ -62,6 +77,7 @@ def server(
     os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"] = backend
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
+    os.environ["MLFLOWX_SERVER_MAX_ARTIFACT_BYTES"] = str(max_artifact_bytes)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     typer.echo(f"mlflowx server on {url} (store {backend}, artifacts {destination})")

@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_MAX_ARTIFACT_BYTES", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 #: JSON API bodies above this are refused (413) before or while they are read (MLflow's
 #: batches are far smaller).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: One artifact upload through the proxy (``mlflowx server --max-artifact-size``).
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 
 API_PREFIX = "/api/2.0/mlflow"
@@ -44,6 +45,9 @@ def create_app(
         tracking_store: where experiments and runs live.
         artifacts_destination: where proxied artifacts (``mlflow-artifacts:/...``) are stored;
             ``None`` turns the artifact proxy off.
+        max_body_bytes: the largest JSON request body (413 above it).
+        max_artifact_bytes: the largest artifact one upload may write (413 above it; the
+            upload is streamed to the store and discarded).
         registry_store: the model registry; by default a SQL tracking store's database.
     """
     from mlflowx import __version__
@@ -133,8 +137,14 @@ def app_from_env() -> FastAPI:
     backend = os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"]
     destination = os.environ.get("MLFLOWX_SERVER_ARTIFACTS_DESTINATION") or None
     default_root = os.environ.get("MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT") or None
+    max_artifact = os.environ.get("MLFLOWX_SERVER_MAX_ARTIFACT_BYTES")
     store = SqlTrackingStore(backend, default_artifact_root=default_root)
-    return create_app(store, destination, registry_store=_default_registry_store(store))
+    return create_app(
+        store,
+        destination,
+        max_artifact_bytes=int(max_artifact) if max_artifact else DEFAULT_MAX_ARTIFACT_BYTES,
+        registry_store=_default_registry_store(store),
+    )
 
 
 def _default_registry_store(tracking_store: TrackingStore) -> RegistryStore | None:
