@@ -11,7 +11,7 @@ from mlflowx.models.flavors import FLAVORS, PredictFn, flavor_for_loader_module,
 from mlflowx.models.mlmodel import Model
 from mlflowx.models.policy import LoadPolicy
 
-__all__ = ["PyFuncModel", "load_native", "load_pyfunc"]
+__all__ = ["PyFuncModel", "load_native", "load_pyfunc", "load_pyfunc_uri"]
 
 PYFUNC = "python_function"
 
@@ -100,6 +100,23 @@ def load_pyfunc(
     assert flavor_cls is not None
     impl = flavor_cls().pyfunc(root, conf, model.flavors, policy)
     return PyFuncModel(model, impl, root)
+
+
+def load_pyfunc_uri(
+    model_uri: str,
+    dst_path: str | Path | None = None,
+    *,
+    allow_pickle: bool | None = None,
+    trusted_types: Iterable[str] | None = None,
+) -> PyFuncModel:
+    """:func:`load_pyfunc` of any model URI; a temporary download lives as long as the model
+    (its ``path``, and the artifacts a custom model may read at any time, stay there)."""
+    from mlflowx.models.uri import fetch_model
+
+    with fetch_model(model_uri, dst_path) as fetched:
+        model = load_pyfunc(fetched.path, allow_pickle=allow_pickle, trusted_types=trusted_types)
+        fetched.keep_alive_with(model)
+    return model
 
 
 def load_native(

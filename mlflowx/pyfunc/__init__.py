@@ -36,12 +36,17 @@ def load_model(
     trusted_types: Iterable[str] | None = None,
 ) -> PyFuncModel:
     """Load any model with a python_function flavor: a local path, ``runs:/``, ``models:/``
-    (``m-<id>``, ``name/version``, ``name@alias``, ``name/stage``) or an artifact URI."""
-    from mlflowx.models.load import load_pyfunc
-    from mlflowx.models.uri import download_model
+    (``m-<id>``, ``name/version``, ``name@alias``, ``name/stage``) or an artifact URI.
 
-    local = download_model(str(model_uri), dst_path)
-    return load_pyfunc(local, allow_pickle=allow_pickle, trusted_types=trusted_types)
+    A remote model is downloaded to a temporary directory (unless ``dst_path`` is given),
+    which lives as long as the returned model: custom models may read their artifacts at any
+    time. It is removed when the model is garbage-collected, or when the interpreter exits.
+    """
+    from mlflowx.models.load import load_pyfunc_uri
+
+    return load_pyfunc_uri(
+        str(model_uri), dst_path, allow_pickle=allow_pickle, trusted_types=trusted_types
+    )
 
 
 def save_model(

@@ -99,9 +99,14 @@ def load_model(
     trusted_types: Iterable[str] | None = None,
 ) -> Any:
     """The fitted estimator behind ``model_uri`` (any URI :func:`mlflowx.pyfunc.load_model`
-    takes). skops files load safely; pickled ones need ``allow_pickle=True``."""
-    from mlflowx.models.load import load_native
-    from mlflowx.models.uri import download_model
+    takes). skops files load safely; pickled ones need ``allow_pickle=True``.
 
-    local = download_model(str(model_uri), dst_path)
-    return load_native(local, FLAVOR_NAME, allow_pickle=allow_pickle, trusted_types=trusted_types)
+    The estimator is read whole: a temporary download (no ``dst_path``) is removed at once.
+    """
+    from mlflowx.models.load import load_native
+    from mlflowx.models.uri import fetch_model
+
+    with fetch_model(str(model_uri), dst_path) as fetched:
+        return load_native(
+            fetched.path, FLAVOR_NAME, allow_pickle=allow_pickle, trusted_types=trusted_types
+        )
