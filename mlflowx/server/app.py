@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mlflowx import ui
 from mlflowx.protocol import endpoints as p
 from mlflowx.server import errors
-from mlflowx.server.deps import reject_nul_characters
+from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters
 from mlflowx.server.limits import BodyLimit
 from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
 from mlflowx.store.model_registry.base import RegistryStore
@@ -66,7 +66,7 @@ def create_app(
     app.state.inline_writes = tracking_store.inline_writes
     errors.install(app)
 
-    checks = [Depends(reject_nul_characters)]
+    checks = [Depends(reject_nul_characters), Depends(reject_lone_surrogates)]
     # Runs first: routes are matched in order, and run writes are most of the traffic.
     for router in (runs.router, experiments.router, logged_models.router, registry.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
