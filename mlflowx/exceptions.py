@@ -19,6 +19,7 @@ __all__ = [
     "MlflowxError",
     "NotFound",
     "NotImplementedByBackend",
+    "PayloadTooLarge",
     "PermissionDenied",
     "RequestLimitExceeded",
     "SchemaOutOfDate",
@@ -94,6 +95,12 @@ class InvalidParameter(MlflowxError, code="INVALID_PARAMETER_VALUE", http_status
 class UntrustedModel(InvalidParameter):
     """Loading the model would run code it brings (pickles, Python files, code directories),
     and the caller did not opt in; the message names the files and the opt-ins."""
+
+
+class PayloadTooLarge(
+    InvalidParameter, code="INVALID_PARAMETER_VALUE", http_status=413, exit_code=2
+):
+    """A request body (e.g. an artifact upload) is larger than the server accepts."""
 
 
 class MalformedRequest(MlflowxError, code="MALFORMED_REQUEST", http_status=400, exit_code=2): ...

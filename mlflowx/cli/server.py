@@ -67,6 +67,15 @@ def server(
             "besides the artifacts destination and the default artifact root.",
         ),
     ] = None,
+    max_artifact_size: Annotated[
+        str,
+        typer.Option(
+            "--max-artifact-size",
+            envvar="MLFLOWX_MAX_ARTIFACT_SIZE",
+            help="Largest artifact one upload through the proxy may be: bytes, or with a unit "
+            "K, M, G, T (powers of 1024). Larger uploads are refused with 413.",
+        ),
+    ] = "5G",
     host: Annotated[str, typer.Option("--host", "-h")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p")] = 5000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 1,
@@ -112,6 +121,8 @@ def server(
 ) -> None:
     """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings
+    from mlflowx.exceptions import InvalidParameter
+    from mlflowx.server.limits import parse_size
     from mlflowx.store.locations import check_location
     from mlflowx.store.tracking.sql import SqlTrackingStore
     from mlflowx.utils.http_security import default_allowed_hosts, is_loopback
@@ -131,6 +142,10 @@ def server(
     ):
         if given is not None:
             check_location(given, what=option)  # a clear error now, not a failing worker
+    try:
+        max_artifact_bytes = parse_size(max_artifact_size)
+    except InvalidParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint="--max-artifact-size") from None
     backend = backend_store_uri or settings.default_tracking_uri()
     destination = None
     if serve_artifacts:
@@ -157,6 +172,7 @@ def server(
     os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"] = backend
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
+    os.environ["MLFLOWX_SERVER_MAX_ARTIFACT_BYTES"] = str(max_artifact_bytes)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     typer.echo(f"mlflowx server on {url} (store {backend}, artifacts {destination})")

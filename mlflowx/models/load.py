@@ -20,7 +20,7 @@ from mlflowx.models.mlmodel import Model
 from mlflowx.models.paths import model_file
 from mlflowx.models.policy import LoadPolicy, Need
 
-__all__ = ["PyFuncModel", "load_native", "load_pyfunc", "pyfunc_needs"]
+__all__ = ["PyFuncModel", "load_native", "load_pyfunc", "load_pyfunc_uri", "pyfunc_needs"]
 
 PYFUNC = "python_function"
 
@@ -158,6 +158,29 @@ def load_pyfunc(
     _use_code_dir(_code_dir(root, conf, PYFUNC), policy)
     impl = flavor.pyfunc(root, conf, model.flavors, policy)
     return PyFuncModel(model, impl, root)
+
+
+def load_pyfunc_uri(
+    model_uri: str,
+    dst_path: str | Path | None = None,
+    *,
+    allow_pickle: bool | None = None,
+    trusted_types: Iterable[str] | None = None,
+    allow_code: bool | None = None,
+) -> PyFuncModel:
+    """:func:`load_pyfunc` of any model URI; a temporary download lives as long as the model
+    (its ``path``, and the artifacts a custom model may read at any time, stay there)."""
+    from mlflowx.models.uri import fetch_model
+
+    with fetch_model(model_uri, dst_path) as fetched:
+        model = load_pyfunc(
+            fetched.path,
+            allow_pickle=allow_pickle,
+            trusted_types=trusted_types,
+            allow_code=allow_code,
+        )
+        fetched.keep_alive_with(model)
+    return model
 
 
 def load_native(

@@ -11,15 +11,18 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from urllib.parse import urlsplit
 
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.tracking.client import MlflowxClient
 
-__all__ = ["ModelRef", "download_model", "parse_models_uri"]
+__all__ = ["FetchedModel", "ModelRef", "download_model", "fetch_model", "parse_models_uri"]
 
 _STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 
@@ -100,11 +103,31 @@ def _download(client: MlflowxClient, uri: str, sub: str, dst: Path) -> Path:
     return dst
 
 
+def _is_remote(model_uri: str) -> bool:
+    scheme = urlsplit(model_uri).scheme
+    return len(scheme) > 1 and scheme != "file"  # one letter: a Windows drive, not a scheme
+
+
 def download_model(
     model_uri: str, dst_path: str | Path | None = None, client: MlflowxClient | None = None
 ) -> Path:
-    """A local directory holding the model ``model_uri`` names (local paths are used as is)."""
+    """A local directory holding the model ``model_uri`` names (local paths are used as is).
+
+    Without ``dst_path`` a remote model goes to a new temporary directory that the caller
+    owns (it is removed again if the download fails); :func:`fetch_model` removes it too.
+    """
     client = client or MlflowxClient()
+    if dst_path is not None or not _is_remote(model_uri):
+        return _download_model(model_uri, dst_path, client)
+    dst = Path(tempfile.mkdtemp(prefix="mlflowx-m-"))
+    try:
+        return _download_model(model_uri, dst, client)
+    except BaseException:
+        shutil.rmtree(dst, ignore_errors=True)
+        raise
+
+
+def _download_model(model_uri: str, dst_path: str | Path | None, client: MlflowxClient) -> Path:
     scheme = urlsplit(model_uri).scheme
     if len(scheme) <= 1:  # a plain path
         path = Path(model_uri).expanduser()
@@ -112,14 +135,15 @@ def download_model(
             raise NotFound(f"No model at {model_uri}")
         return path
     if scheme == "file":
-        return download_model(urlsplit(model_uri).path, dst_path, client)
-    dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="mlflowx-m-"))
+        return _download_model(urlsplit(model_uri).path, dst_path, client)
+    assert dst_path is not None  # download_model makes one for remote models
+    dst = Path(dst_path)
     if scheme == "models":
         ref, sub = parse_models_uri(model_uri)
         if ref.model_id is not None:
             model = client.get_logged_model(ref.model_id)
             return _download(client, model.artifact_location, sub, dst)
-        return download_model(_registered_source(client, ref).rstrip("/") + (
+        return _download_model(_registered_source(client, ref).rstrip("/") + (
             f"/{sub}" if sub else ""), dst, client)  # fmt: skip
     if scheme == "runs":
         run_id, _, rel = model_uri[len("runs:/") :].lstrip("/").partition("/")
@@ -137,3 +161,56 @@ def download_model(
                     return _download(client, model.artifact_location, rest, dst)
         raise NotFound(f"No model at {model_uri}: run {run_id} has no artifacts or model there")
     return _download(client, model_uri, "", dst)
+
+
+class FetchedModel:
+    """A model directory fetched for one load (``with fetch_model(uri) as fetched: ...``).
+
+    A temporary directory made for the download is removed when the ``with`` block ends,
+    unless :meth:`keep_alive_with` handed it to the loaded object: then it goes when that
+    object is garbage-collected (or the interpreter exits). A local model, or one downloaded
+    to a ``dst_path`` the caller chose, is never removed.
+    """
+
+    def __init__(self, path: Path, temporary: Path | None) -> None:
+        self.path = path
+        self._temporary = temporary
+
+    def keep_alive_with(self, owner: object) -> None:
+        """Keep the files for as long as ``owner`` lives (a model that reads them lazily)."""
+        if self._temporary is not None:
+            weakref.finalize(owner, shutil.rmtree, self._temporary, ignore_errors=True)
+            self._temporary = None
+
+    def close(self) -> None:
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
+
+    def __enter__(self) -> FetchedModel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def fetch_model(
+    model_uri: str, dst_path: str | Path | None = None, client: MlflowxClient | None = None
+) -> FetchedModel:
+    """:func:`download_model` for loading: the temporary directory is tracked for removal."""
+    client = client or MlflowxClient()
+    if dst_path is not None or not _is_remote(model_uri):
+        return FetchedModel(_download_model(model_uri, dst_path, client), None)
+    temporary = Path(tempfile.mkdtemp(prefix="mlflowx-m-"))
+    fetched = FetchedModel(temporary, temporary)
+    try:
+        fetched.path = _download_model(model_uri, temporary, client)
+    except BaseException:
+        fetched.close()
+        raise
+    return fetched

@@ -1,7 +1,8 @@
 """Where a project's command runs: this interpreter, a cached virtualenv, conda, or a container.
 
-Each environment runs ``bash -c <command>`` (values already shell-quoted), streams the combined
-output line by line to a callback, and returns the exit code.
+Each environment runs ``bash -c <command>`` with the given variables in its environment (the
+command refers to its parameter values there: see :mod:`mlflowx.projects.command`), streams the
+combined output line by line to a callback, and returns the exit code.
 
 Virtualenvs are built from ``python_env.yaml`` once, in ``$MLFLOWX_HOME/envs/<hash of the spec>``,
 with the standard library's ``venv`` and pip. MLflow installs ``mlflow`` into its environments; we

@@ -193,13 +193,14 @@ def execute(
         declared, extra = resolve_parameters(spec, params, where, project.directory)
         _log_params(client, run_id, run.data.params, {**declared, **extra})
         declared, extra = resolve_parameters(spec, params, where, project.directory, storage)
-        command = build_command(spec, declared, extra)
+        command = build_command(spec, declared, extra, where)
         environment = project.environment(env_manager, docker_client=config.docker_client)
         sink: Callable[[str], None] = lambda line: logger.info("%s", line)  # noqa: E731
         environment.prepare(sink)
-        logger.info("Running in %s: %s", env_manager, command)
+        logger.info("Running in %s: %s", env_manager, command.describe())
         env = _command_env(tracking_uri, run_id, run.info.experiment_id, run.info.artifact_uri)
-        code = environment.run(command, project.directory, env, sink, config.handle)
+        env |= command.env  # the parameter values the command refers to
+        code = environment.run(command.text, project.directory, env, sink, config.handle)
         if code != 0:
             status = RunStatus.KILLED if config.handle.cancelled else RunStatus.FAILED
             raise ProjectRunFailed(

@@ -1,16 +1,16 @@
-"""Entry point parameters: required check, typing, path download, and safe quoting into commands."""
+"""Entry point parameters: required check, typing, path download, and the command they fill."""
 
 from __future__ import annotations
 
 import math
 import re
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.projects.command import Command, render_command
 from mlflowx.projects.spec import EntryPointSpec, ParameterSpec
 
 __all__ = ["build_command", "convert", "is_uri", "resolve_parameters"]
@@ -118,13 +118,12 @@ def resolve_parameters(
 
 
 def build_command(
-    entry: EntryPointSpec, declared: Mapping[str, Any], extra: Mapping[str, str]
-) -> str:
-    """The shell command: every value shell-quoted, undeclared parameters as ``--key value``."""
-    quoted = {name: shlex.quote(_text(value)) for name, value in declared.items()}
-    parts = [entry.command.format(**quoted)]
-    parts.extend(f"--{shlex.quote(k)} {shlex.quote(v)}" for k, v in extra.items())
-    return " ".join(parts)
+    entry: EntryPointSpec, declared: Mapping[str, Any], extra: Mapping[str, str], where: str = ""
+) -> Command:
+    """The shell command, its values passed by environment (never as shell text: see
+    :mod:`mlflowx.projects.command`); undeclared parameters are appended as ``--key value``."""
+    values = {name: _text(value) for name, value in declared.items()}
+    return render_command(entry.command, values, extra, where or "the entry point")
 
 
 def _text(value: Any) -> str:

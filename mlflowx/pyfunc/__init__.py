@@ -42,6 +42,10 @@ def load_model(
     Loading is safe by default: it refuses (with :class:`~mlflowx.exceptions.UntrustedModel`)
     every file that would run code as it loads, unless the caller opts in.
 
+    A remote model is downloaded to a temporary directory (unless ``dst_path`` is given),
+    which lives as long as the returned model: custom models may read their artifacts at any
+    time. It is removed when the model is garbage-collected, or when the interpreter exits.
+
     Args:
         allow_pickle: load pickle/cloudpickle files (a pickled estimator, a ``PythonModel``
             instance). Default: ``MLFLOWX_ALLOW_PICKLE_DESERIALIZATION``.
@@ -51,12 +55,14 @@ def load_model(
             directory (``code_paths``) put on ``sys.path``. Default:
             ``MLFLOWX_ALLOW_MODEL_CODE``.
     """
-    from mlflowx.models.load import load_pyfunc
-    from mlflowx.models.uri import download_model
+    from mlflowx.models.load import load_pyfunc_uri
 
-    local = download_model(str(model_uri), dst_path)
-    return load_pyfunc(
-        local, allow_pickle=allow_pickle, trusted_types=trusted_types, allow_code=allow_code
+    return load_pyfunc_uri(
+        str(model_uri),
+        dst_path,
+        allow_pickle=allow_pickle,
+        trusted_types=trusted_types,
+        allow_code=allow_code,
     )
 
 

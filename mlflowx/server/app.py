@@ -15,7 +15,7 @@ from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
 from mlflowx.server import auth, errors
 from mlflowx.server.auth import AuthConfig
-from mlflowx.server.deps import reject_nul_characters
+from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters
 from mlflowx.server.limits import BodyLimit
 from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
 from mlflowx.settings import env_flag
@@ -30,6 +30,7 @@ __all__ = ["DEFAULT_MAX_ARTIFACT_BYTES", "DEFAULT_MAX_BODY_BYTES", "create_app"]
 #: JSON API bodies above this are refused (413) before or while they are read (MLflow's
 #: batches are far smaller).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: One artifact upload through the proxy (``mlflowx server --max-artifact-size``).
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 
 API_PREFIX = "/api/2.0/mlflow"
@@ -52,6 +53,9 @@ def create_app(
         tracking_store: where experiments and runs live.
         artifacts_destination: where proxied artifacts (``mlflow-artifacts:/...``) are stored;
             ``None`` turns the artifact proxy off.
+        max_body_bytes: the largest JSON request body (413 above it).
+        max_artifact_bytes: the largest artifact one upload may write (413 above it; the
+            upload is streamed to the store and discarded).
         registry_store: the model registry; by default a SQL tracking store's database.
         auth_config: turns authentication and permissions on (users live in the SQL
             tracking store's database); ``None``: every caller may do everything.
@@ -75,7 +79,7 @@ def create_app(
     app.state.inline_writes = tracking_store.inline_writes
     errors.install(app)
 
-    checks = [Depends(reject_nul_characters)]
+    checks = [Depends(reject_nul_characters), Depends(reject_lone_surrogates)]
     # Runs first: routes are matched in order, and run writes are most of the traffic.
     for router in (runs.router, experiments.router, logged_models.router, registry.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
@@ -168,6 +172,7 @@ def app_from_env() -> FastAPI:
     backend = os.environ["MLFLOWX_SERVER_BACKEND_STORE_URI"]
     destination = os.environ.get("MLFLOWX_SERVER_ARTIFACTS_DESTINATION") or None
     default_root = os.environ.get("MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT") or None
+    max_artifact = os.environ.get("MLFLOWX_SERVER_MAX_ARTIFACT_BYTES")
     store = SqlTrackingStore(backend, default_artifact_root=default_root)
     auth_config = None
     if env_flag("MLFLOWX_SERVER_AUTH"):
@@ -179,6 +184,7 @@ def app_from_env() -> FastAPI:
     return create_app(
         store,
         destination,
+        max_artifact_bytes=int(max_artifact) if max_artifact else DEFAULT_MAX_ARTIFACT_BYTES,
         registry_store=_default_registry_store(store),
         auth_config=auth_config,
         http_policy=policy,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -35,20 +36,86 @@ async def reject_nul_characters(request: Request) -> None:
     if not found and request.method != "GET" and b"\\u0000" in await request.body():
         try:
             found = _holds_nul(await request.json())
-        except ValueError:
-            return  # not JSON: the body's own validation answers
+        except (ValueError, RecursionError):
+            return  # not JSON (or nested past the parser's limit): the body's validation answers
     if found:
         raise InvalidParameter("Request values must not contain NUL (\\u0000) characters")
 
 
+#: A JSON escape of a UTF-16 surrogate (``\\ud800``-``\\udfff``): only a pair of them is text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+async def reject_lone_surrogates(request: Request) -> None:
+    """Refuse values holding a lone UTF-16 surrogate (JSON ``"\\ud800"``), naming the field.
+
+    JSON may escape one, and Python's parser keeps it, but no database, log or response can
+    encode it as UTF-8. Bodies are parsed again only when their bytes hold such an escape (a
+    valid pair, such as an escaped emoji, is one character once parsed and passes).
+    """
+    where = next(
+        (f"path parameter {k!r}" for k, v in request.path_params.items() if _lone(v)), None
+    ) or next(
+        (f"query parameter {k!r}" for k, v in request.query_params.multi_items() if _lone(v)),
+        None,
+    )
+    if where is None and request.method != "GET":
+        body = await request.body()
+        if _SURROGATE_ESCAPE.search(body):
+            try:
+                found = _surrogate_at(await request.json())
+            except (ValueError, RecursionError):
+                return  # not JSON: the body's own validation answers
+            if found is not None:
+                where = f"field {found!r}"
+    if where is not None:
+        raise InvalidParameter(
+            f"The {where} holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not valid "
+            "Unicode text: send the character itself, or its full surrogate pair"
+        )
+
+
+def _lone(value: object) -> bool:
+    return isinstance(value, str) and _LONE_SURROGATE.search(value) is not None
+
+
+def _strings(value: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in parsed JSON (object keys too) with where it is, in document order.
+
+    Iterative: a body nested as deep as the JSON parser allows must not exhaust the stack here.
+    """
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        at, item = stack.pop()
+        if isinstance(item, str):
+            yield at, item
+        elif isinstance(item, dict):
+            children: list[tuple[tuple[str | int, ...], Any]] = []
+            for key, child in item.items():
+                children += [((*at, key), key), ((*at, key), child)]
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed([((*at, i), child) for i, child in enumerate(item)]))
+
+
+def _surrogate_at(value: Any) -> str | None:
+    """Where the first string holding a lone surrogate is (``tags[0].value``), if any."""
+    for at, text in _strings(value):
+        if _lone(text):
+            where = ""
+            for part in at:
+                if isinstance(part, int):
+                    where += f"[{part}]"
+                else:
+                    part = part.encode("utf-8", "backslashreplace").decode()
+                    where += f".{part}" if where else part
+            return (where[:200] + "...") if len(where) > 200 else where or "body"
+    return None
+
+
 def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+    return any("\x00" in text for _, text in _strings(value))
 
 
 def tracking_store(request: Request) -> TrackingStore:

@@ -7,10 +7,29 @@ as soon as it passes the limit, so no request can make the server buffer more th
 
 from __future__ import annotations
 
+import re
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit"]
+from mlflowx.exceptions import InvalidParameter
+
+__all__ = ["BodyLimit", "parse_size"]
+
+_SIZE = re.compile(r"(\d{1,15})\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes from ``5368709120``, ``500M``, ``5G``, ``5GB`` or ``5GiB`` (units are
+    powers of 1024)."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidParameter(
+            f"Invalid size {text!r}: expected a positive number of bytes, optionally with a "
+            "unit K, M, G or T (e.g. 500M, 5G)"
+        )
+    return int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
 
 
 class BodyLimit:

@@ -101,15 +101,18 @@ def load_model(
 ) -> Any:
     """The fitted estimator behind ``model_uri`` (any URI :func:`mlflowx.pyfunc.load_model`
     takes). skops files load safely; pickled ones need ``allow_pickle=True``, and a model
-    saved by MLflow with ``code_paths`` needs ``allow_code=True``."""
-    from mlflowx.models.load import load_native
-    from mlflowx.models.uri import download_model
+    saved by MLflow with ``code_paths`` needs ``allow_code=True``.
 
-    local = download_model(str(model_uri), dst_path)
-    return load_native(
-        local,
-        FLAVOR_NAME,
-        allow_pickle=allow_pickle,
-        trusted_types=trusted_types,
-        allow_code=allow_code,
-    )
+    The estimator is read whole: a temporary download (no ``dst_path``) is removed at once.
+    """
+    from mlflowx.models.load import load_native
+    from mlflowx.models.uri import fetch_model
+
+    with fetch_model(str(model_uri), dst_path) as fetched:
+        return load_native(
+            fetched.path,
+            FLAVOR_NAME,
+            allow_pickle=allow_pickle,
+            trusted_types=trusted_types,
+            allow_code=allow_code,
+        )

@@ -127,7 +127,7 @@ def test_docker_env_runs_in_the_image(
         entry_points:
           main:
             parameters: {{label: string}}
-            command: "python3 show.py {{label}} > out.txt; cat out.txt"
+            command: 'python3 show.py {{label}} "q {{label}}" > out.txt; cat out.txt'
         """,
         **{
             "show.py": """
@@ -136,6 +136,7 @@ def test_docker_env_runs_in_the_image(
                   os.environ["MLFLOWX_RUN_ID"])
             db = os.environ["MLFLOWX_TRACKING_URI"][len("sqlite:///"):]
             print("store writable:", os.access(os.path.dirname(db), os.W_OK))
+            print("quoted:", sys.argv[2])
             """
         },
     )
@@ -148,6 +149,7 @@ def test_docker_env_runs_in_the_image(
     lines = [r.getMessage() for r in caplog.records]
     assert expected in lines
     assert "store writable: True" in lines  # the SQLite store's folder is mounted
+    assert "quoted: q $(reboot)" in lines  # the value reached the container by its environment
     assert (root / "out.txt").read_text().splitlines()[0] == expected  # written through the mount
     run = mlflowx.get_run(out["run_id"])
     assert run.data.tags["mlflow.project.env"] == "docker"

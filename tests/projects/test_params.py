@@ -1,14 +1,14 @@
-"""Parameters: required, typed, paths resolved or downloaded, every value shell-quoted."""
+"""Parameters: required, typed, paths resolved or downloaded, every value passed verbatim."""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import pytest
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.projects import load
+from mlflowx.projects.command import Command
 from mlflowx.projects.envs import LocalEnvironment, RunHandle
 from mlflowx.projects.params import build_command, resolve_parameters
 from mlflowx.projects.spec import EntryPointSpec
@@ -92,13 +92,23 @@ def test_path_uri_is_downloaded_with_artifact_repositories(tmp_path: Path) -> No
     assert local.read_text() == "a,b\n1,2\n"
 
 
+def _run(command: Command, cwd: Path) -> list[str]:
+    lines: list[str] = []
+    code = LocalEnvironment().run(command.text, cwd, command.env, lines.append, RunHandle())
+    assert code == 0, lines
+    return lines
+
+
+ARGV = "python -c 'import sys; print(repr(sys.argv[1:]))'"
+
+
 def test_undeclared_parameters_become_flags(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("")
     declared, extra = _resolve({"label": "a b", "lr": 0.1, "mode": "x;y"}, tmp_path, tmp_path)
     assert extra == {"lr": "0.1", "mode": "x;y"}
-    command = build_command(SPEC, declared, extra)
-    assert command.endswith("--lr 0.1 --mode 'x;y'")
-    assert shlex.split(command)[4] == "a b"
+    spec = SPEC.model_copy(update={"command": ARGV + " {alpha} {epochs} {label}"})
+    command = build_command(spec, declared, extra)
+    assert _run(command, tmp_path) == [repr(["0.5", "3", "a b", "--lr", "0.1", "--mode", "x;y"])]
     with pytest.raises(InvalidParameter, match="Invalid parameter name"):
         _resolve({"label": "a", "x;rm -rf": "1"}, tmp_path)
 
@@ -128,10 +138,7 @@ def test_injection_through_a_string_parameter_runs_nothing(
     project = load(str(root))
     spec = project.entry_point("main")
     declared, extra = resolve_parameters(spec, {"label": attack, "more": attack}, "m", root)
-    command = build_command(spec, declared, extra)
-    lines: list[str] = []
-    code = LocalEnvironment().run(command, root, {}, lines.append, RunHandle())
-    assert code == 0
+    lines = _run(build_command(spec, declared, extra), root)
     assert not (root / "pwned").exists()
     assert "\n".join(lines) == f"label={attack} --more {attack}"
 
@@ -141,4 +148,6 @@ def test_script_entry_point_gets_flags(make_project: ProjectFactory) -> None:
     project = load(str(root))
     spec = project.entry_point("t.py")
     declared, extra = resolve_parameters(spec, {"alpha": "0.1", "name": "$(id)"}, "m", root)
-    assert build_command(spec, declared, extra) == "python t.py --alpha 0.1 --name '$(id)'"
+    command = build_command(spec, declared, extra)
+    assert command.text.startswith("python t.py --alpha ")
+    assert _run(command, root) == [str(["--alpha", "0.1", "--name", "$(id)"])]

@@ -765,3 +765,57 @@ def test_importing_the_package_does_not_import_fsspec() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+# -- streaming: open_artifact / artifact_writer (the server's proxy) ---------------------------
+
+
+class _Broken(Exception):
+    pass
+
+
+def _write_then_fail(repo: ArtifactRepository, name: str) -> None:
+    with repo.artifact_writer(name) as out:
+        for _ in range(12):
+            out.write(b"p" * MiB)
+        raise _Broken("the client went away")
+
+
+def test_open_artifact_reads_in_place(repo: ArtifactRepository) -> None:
+    data = os.urandom(3 * MiB + 11)
+    repo.write_bytes("d/blob.bin", data)
+    with repo.open_artifact("d/blob.bin") as handle:
+        assert handle.seek(0, 2) == len(data)
+        handle.seek(MiB - 3)
+        assert handle.read(10) == data[MiB - 3 : MiB + 7]
+        handle.seek(0)
+        assert handle.read() == data
+    with pytest.raises(NotFound, match=r"nope\.bin"):
+        repo.open_artifact("d/nope.bin")
+    with pytest.raises(InvalidParameter, match="directory"):
+        repo.open_artifact("d")
+    with pytest.raises(InvalidParameter, match="not allowed"):
+        repo.open_artifact("../x")
+
+
+def test_artifact_writer_publishes_on_success_only(repo: ArtifactRepository) -> None:
+    # 12 MiB: more than one part of an S3 multipart upload (s3fs sends 5 MiB parts).
+    data = os.urandom(12 * MiB)
+    with repo.artifact_writer("w/big.bin") as out:
+        for start in range(0, len(data), MiB):
+            out.write(data[start : start + MiB])
+    assert repo.read_bytes("w/big.bin") == data
+    repo.write_bytes("w/keep.txt", b"original")
+    for name in ("w/keep.txt", "w/new.bin"):
+        with pytest.raises(_Broken, match="went away"):
+            _write_then_fail(repo, name)
+    assert repo.read_bytes("w/keep.txt") == b"original"
+    assert [info.path for info in repo.list_artifacts("w")] == ["w/big.bin", "w/keep.txt"]
+
+
+def test_artifact_writer_refuses_what_write_bytes_refuses(repo: ArtifactRepository) -> None:
+    repo.write_bytes("dir/inner.txt", b"i")
+    with pytest.raises(InvalidParameter, match="not allowed"), repo.artifact_writer("../x"):
+        pass
+    with pytest.raises(InvalidParameter, match="must not be empty"), repo.artifact_writer(""):
+        pass

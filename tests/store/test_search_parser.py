@@ -490,3 +490,32 @@ def test_no_page_token_is_offset_zero(token: str | None) -> None:
 def test_bad_page_token_names_the_token(token: str) -> None:
     with pytest.raises(InvalidParameter, match=re.escape(repr(token))):
         decode_page_token(token)
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (base64.b64encode(b'{"offset": ' + b"9" * 5000 + b"}").decode(), "longer than 1024"),
+        (base64.b64encode(b'{"offset": "' + b"9" * 5000 + b'"}').decode(), "longer than 1024"),
+        (base64.b64encode(b'{"offset": "' + b"9" * 700 + b'"}').decode(), "'offset'"),
+        (base64.b64encode(b'{"offset": ' + b"9" * 700 + b"}").decode(), "beyond the largest"),
+        (base64.b64encode(b'{"offset": "\xc2\xb2"}').decode(), "'offset'"),  # a digit, not ASCII
+        (base64.b64encode(b"[" * 600).decode(), "not base64-encoded JSON"),
+        ("\ud800", "not base64-encoded JSON"),
+        ("x" * 100_000, "longer than 1024 characters"),
+    ],
+    ids=[
+        "5000-digits", "5000-digit-string", "700-digit-string", "700-digits", "superscript-digit",
+        "nested-json", "surrogate", "huge",
+    ],
+)  # fmt: skip
+def test_hostile_page_tokens_are_invalid_parameters(token: str, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=re.escape(message)) as caught:
+        decode_page_token(token)
+    assert len(caught.value.message) < 300  # the token is shown shortened
+
+
+def test_page_offsets_are_bounded() -> None:
+    assert decode_page_token(encode_page_token(2**62)) == 2**62
+    with pytest.raises(InvalidParameter, match="beyond the largest page offset"):
+        decode_page_token(encode_page_token(2**62 + 1))

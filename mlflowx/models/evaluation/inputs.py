@@ -190,10 +190,9 @@ def resolve_model(model: Any) -> Predictor:
     from mlflowx.models.load import PyFuncModel
 
     if isinstance(model, str | Path):
-        from mlflowx.models.load import load_pyfunc
-        from mlflowx.models.uri import download_model
+        from mlflowx.models.load import load_pyfunc_uri
 
-        model = load_pyfunc(download_model(str(model)))
+        model = load_pyfunc_uri(str(model))
     if isinstance(model, PyFuncModel):
         raw = model.unwrap_python_model()
         return Predictor(model.predict, getattr(raw, "predict_proba", None), raw)

@@ -89,12 +89,13 @@ def _resolve(model_name: str, alias: str) -> tuple[str, str]:
 
 def _check_payload(model_uri: str) -> dict[str, Any]:
     """The model's own serving input example: a ready ``/invocations`` body."""
-    from mlflowx.models import Model, download_model
+    from mlflowx.models import Model
     from mlflowx.models.example import load_serving_input_example
+    from mlflowx.models.uri import fetch_model
 
-    local = Path(download_model(model_uri))
-    info = Model.load(local).saved_input_example_info or {}
-    text = load_serving_input_example(local, info)
+    with fetch_model(model_uri) as fetched:
+        info = Model.load(fetched.path).saved_input_example_info or {}
+        text = load_serving_input_example(fetched.path, info)
     if not text:
         raise InvalidParameter(
             f"{model_uri} has no input example to check the deployment with; log the model "

@@ -6,29 +6,24 @@ artifact store. Every path is checked by :func:`request_path` before it reaches 
 
 from __future__ import annotations
 
-import os
 import posixpath
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
-from starlette.background import BackgroundTask
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol.models import WireModel
 from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.server.streaming import artifact_response, receive_artifact
 from mlflowx.store.artifacts import get_artifact_repository
 from mlflowx.store.artifacts.base import ArtifactRepository, safe_artifact_path
 from mlflowx.store.locations import LocationPolicy
 
 router = WireRouter(tags=["artifacts"])
 PROXY_SCHEME = "mlflow-artifacts:"
-_CHUNK = 1 << 20
 #: A path segment becomes a file name: longer ones fail in the file system (NAME_MAX).
 MAX_SEGMENT_BYTES = 255
 
@@ -100,8 +95,10 @@ def list_proxied(
 
 
 @router.get("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")
-def download_proxied(request: Request, artifact_path: str) -> FileResponse:
-    return _file_response(destination_repo(request), artifact_path, "application/octet-stream")
+def download_proxied(request: Request, artifact_path: str) -> Response:
+    return _file_response(
+        request, destination_repo(request), artifact_path, "application/octet-stream"
+    )
 
 
 #: What ``/get-artifact`` lets a browser show inline; every other file is served as text
@@ -130,15 +127,15 @@ def get_artifact(
     path: Annotated[str | None, Query(max_length=4096)] = None,
     run_uuid: Annotated[str | None, Query(max_length=256)] = None,
     run_id: Annotated[str | None, Query(max_length=256)] = None,
-) -> FileResponse:
+) -> Response:
     """One run artifact for the web UI (MLflow's ``/get-artifact``): images typed as images,
     known text types as ``text/plain``, the rest as bytes; byte ranges are honoured."""
     run = store.get_run(require(run_uuid or run_id, "run_uuid"))
     repo = repo_for_uri(request, run.info.artifact_uri or "")
-    return preview_response(repo, path or "")
+    return preview_response(request, repo, path or "")
 
 
-def preview_response(repo: ArtifactRepository, artifact_path: str) -> FileResponse:
+def preview_response(request: Request, repo: ArtifactRepository, artifact_path: str) -> Response:
     """A file for a browser to show: typed by its name, sandboxed whatever it holds."""
     name = posixpath.basename(request_path(artifact_path))
     suffix = posixpath.splitext(name)[1].lower()
@@ -148,34 +145,21 @@ def preview_response(repo: ArtifactRepository, artifact_path: str) -> FileRespon
         media_type = "text/plain; charset=utf-8"
     else:
         media_type = "application/octet-stream"
-    return _file_response(repo, artifact_path, media_type, headers=_SANDBOX)
+    return _file_response(request, repo, artifact_path, media_type, headers=_SANDBOX)
 
 
 def _file_response(
+    request: Request,
     repo: ArtifactRepository,
     artifact_path: str,
     media_type: str,
     headers: dict[str, str] | None = None,
-) -> FileResponse:
-    """One file of ``repo`` as a response; its temporary copy is removed once sent."""
+) -> Response:
+    """One file of ``repo`` as a response, streamed from the store (no local copy)."""
     path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("An artifact path is required to download a file")
-    tmp = tempfile.mkdtemp(prefix="mlflowx-dl-")
-    try:
-        local = repo.download_artifacts(path, tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if os.path.isdir(local):
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise InvalidParameter(f"Artifact path {artifact_path!r} is a directory; list it instead")
-    return FileResponse(
-        local,
-        media_type=media_type,
-        headers=headers,
-        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
-    )
+    return artifact_response(request, repo, path, media_type, headers)
 
 
 _RAW_BODY = {
@@ -188,26 +172,12 @@ _RAW_BODY = {
 
 @router.put("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}", openapi_extra=_RAW_BODY)
 async def upload_proxied(request: Request, artifact_path: str) -> JSONResponse:
+    """Stream the body into the store; over the upload limit, 413 and nothing written."""
     repo = destination_repo(request)
     path = request_path(artifact_path)
     if not path:
         raise InvalidParameter("An artifact path is required to upload a file")
-    limit: int = request.app.state.max_artifact_bytes
-    tmp = Path(tempfile.mkdtemp(prefix="mlflowx-up-"))
-    try:
-        local = tmp / posixpath.basename(path)
-        size = 0
-        with open(local, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise InvalidParameter(
-                        f"Artifact {artifact_path!r} exceeds the upload limit of {limit} bytes"
-                    )
-                out.write(chunk)
-        repo.log_artifact(local, posixpath.dirname(path) or None)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    await receive_artifact(request, repo, path, request.app.state.max_artifact_bytes)
     return JSONResponse({})
 
 

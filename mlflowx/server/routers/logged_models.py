@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from mlflowx.entities import LoggedModelStatus, ModelOutput
 from mlflowx.protocol import logged_models as p
@@ -123,11 +123,11 @@ def get_logged_model_artifact(
     request: Request,
     store: Store,
     artifact_file_path: Annotated[str | None, Query(max_length=4096)] = None,
-) -> FileResponse:
+) -> Response:
     """One file of a logged model (MLflow's route, which its UI and client read)."""
     model = store.get_logged_model(model_id)
     repo = repo_for_uri(request, model.artifact_location)
-    return preview_response(repo, require(artifact_file_path, "artifact_file_path"))
+    return preview_response(request, repo, require(artifact_file_path, "artifact_file_path"))
 
 
 @router.post(p.LOG_OUTPUTS.path)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from mlflowx.exceptions import InvalidParameter
@@ -82,3 +88,57 @@ class ArtifactRepository(ABC):
 
     @abstractmethod
     def delete_artifacts(self, artifact_path: str | None = None) -> None: ...
+
+    # -- streaming (the server's artifact proxy) ----------------------------------------------
+    # Backends that can read or write in place override these; the defaults go through a
+    # temporary local copy, which is removed as soon as it is no longer needed.
+
+    def local_file(self, artifact_file: str) -> Path | None:
+        """The artifact as a file of this machine that can be read in place, if it is one.
+
+        Raises:
+            NotFound: there is no such artifact.
+            InvalidParameter: the path is a directory, or not a valid artifact path.
+        """
+        return None
+
+    def open_artifact(self, artifact_file: str) -> BinaryIO:
+        """One artifact as a readable, seekable binary file, read from the store as it is
+        consumed; the caller closes it.
+
+        Raises:
+            NotFound: there is no such artifact.
+            InvalidParameter: the path is a directory, or not a valid artifact path.
+        """
+        rel = safe_artifact_path(artifact_file)
+        if not rel:
+            raise InvalidParameter("An artifact path is required to read a file")
+        tmp = tempfile.mkdtemp(prefix="mlflowx-read-")
+        try:
+            local = self.download_artifacts(rel, tmp)
+            if os.path.isdir(local):
+                raise InvalidParameter(f"Cannot read {rel!r}: it is a directory")
+            # Once open, the file outlives its name: nothing is left to clean up later.
+            return open(local, "rb")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @contextmanager
+    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+        """Write the file ``artifact_file`` through a binary file object.
+
+        The artifact appears (or is replaced) only when the ``with`` block ends without an
+        error; an error leaves nothing behind, and an existing file as it was where the
+        backend allows it.
+        """
+        rel = safe_artifact_path(artifact_file)
+        if not rel:
+            raise InvalidParameter("An artifact file path must not be empty")
+        tmp = Path(tempfile.mkdtemp(prefix="mlflowx-write-"))
+        try:
+            local = tmp / posixpath.basename(rel)
+            with open(local, "wb") as out:
+                yield out
+            self.log_artifact(local, posixpath.dirname(rel) or None)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

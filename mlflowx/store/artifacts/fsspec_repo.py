@@ -3,7 +3,7 @@
 Paths go through :func:`safe_artifact_path`; names read back from the store (listings, directory
 downloads) are checked again, so an object key such as ``run/../../x`` planted by someone else
 cannot make a download write outside its destination. Files are streamed with
-``put_file``/``get_file``, never read whole, except by :meth:`read_bytes`.
+``put_file``/``get_file`` or ``open``, never read whole, except by :meth:`read_bytes`.
 
 Only single-path fsspec calls are used on artifact paths (no ``rm(path, recursive=True)``,
 ``put``/``get`` of trees): those expand glob patterns, so a name with ``*``, ``?`` or ``[`` could
@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fsspec.core import url_to_fs
 
@@ -150,6 +152,32 @@ class FsspecArtifactRepository(ArtifactRepository):
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
         self.fs.pipe_file(self._target(artifact_file), bytes(data))
 
+    @contextmanager
+    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+        full = self._target(artifact_file)
+        if self._object_store:
+            # Object stores publish a key only when its upload completes (a one-shot PUT, or
+            # the multipart upload's completion at close): discarding the file aborts it.
+            out = self.fs.open(full, "wb")
+            try:
+                yield out
+            except BaseException:
+                _abandon(out)
+                raise
+            out.close()
+            return
+        # Elsewhere bytes land as they are written: write beside the target, then rename.
+        parent, _, name = full.rpartition("/")
+        tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+        try:
+            with self.fs.open(tmp, "wb") as out:
+                yield out
+            self.fs.mv(tmp, full)
+        except BaseException:
+            with suppress(OSError):
+                self.fs.rm_file(tmp)
+            raise
+
     # -- reading ------------------------------------------------------------------------------
 
     def read_bytes(self, artifact_file: str) -> bytes:
@@ -163,6 +191,17 @@ class FsspecArtifactRepository(ArtifactRepository):
                 raise InvalidParameter(f"Cannot read {rel!r}: it is a directory") from None
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         return data
+
+    def open_artifact(self, artifact_file: str) -> BinaryIO:
+        rel, full = self._full(artifact_file)
+        try:
+            info = self.fs.info(full) if rel else {"type": "directory"}
+        except FileNotFoundError:
+            raise NotFound(f"Artifact {rel!r} does not exist") from None
+        if info.get("type") == "directory":
+            raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
+        handle: BinaryIO = self.fs.open(full, "rb")
+        return handle
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         rel, full = self._full(path)
@@ -246,3 +285,15 @@ class FsspecArtifactRepository(ArtifactRepository):
                 self.fs.rmdir(name)
             except OSError:  # implicit directory, already gone with its files
                 pass
+
+
+def _abandon(handle: Any) -> None:
+    """Throw away a half-written object-store file without publishing it."""
+    try:
+        discard = getattr(handle, "discard", None)
+        if callable(discard):
+            discard()  # aborts a multipart upload; a small file was never sent
+    finally:
+        # Mark it closed, or closing it (now or when collected) would upload what was written.
+        with suppress(AttributeError):
+            handle.closed = True

@@ -13,7 +13,9 @@ import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -94,7 +96,8 @@ class LocalArtifactRepository(ArtifactRepository):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write(self, artifact_file: str, source: Path | bytes) -> None:
+    @contextmanager
+    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
         rel, target = self._resolve(artifact_file)
         if not rel:
             raise InvalidParameter("An artifact file path must not be empty")
@@ -107,15 +110,19 @@ class LocalArtifactRepository(ArtifactRepository):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with open(fd, "wb") as out:
-                if isinstance(source, bytes):
-                    out.write(source)
-                else:
-                    with open(source, "rb") as src:
-                        shutil.copyfileobj(src, out, _COPY_CHUNK)
+                yield out
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def _write(self, artifact_file: str, source: Path | bytes) -> None:
+        with self.artifact_writer(artifact_file) as out:
+            if isinstance(source, bytes):
+                out.write(source)
+            else:
+                with open(source, "rb") as src:
+                    shutil.copyfileobj(src, out, _COPY_CHUNK)
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         local = Path(local_file)
@@ -144,6 +151,19 @@ class LocalArtifactRepository(ArtifactRepository):
             return target.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"Artifact {rel!r} does not exist") from None
+
+    def local_file(self, artifact_file: str) -> Path:
+        """The artifact's real path (symlinks inside the root resolved)."""
+        rel, target = self._resolve(artifact_file)
+        if not rel or target.is_dir():
+            raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
+        real = Path(os.path.realpath(target))
+        if not real.is_file():
+            raise NotFound(f"Artifact {rel!r} does not exist")
+        return real
+
+    def open_artifact(self, artifact_file: str) -> BinaryIO:
+        return open(self.local_file(artifact_file), "rb")
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         rel, target = self._resolve(path)

@@ -574,19 +574,39 @@ def encode_page_token(offset: int) -> str:
     return base64.b64encode(json.dumps({"offset": offset}).encode()).decode("ascii")
 
 
+#: Tokens this server hands out are ~20 characters; anything much longer is not one of them.
+MAX_PAGE_TOKEN_LENGTH = 1024
+#: The largest offset a token may hold: no result set is longer, and every database binds it
+#: (with a page size added: OFFSET and LIMIT are 64-bit integers).
+MAX_PAGE_OFFSET = 2**62
+
+
 def decode_page_token(token: str | None) -> int:
-    """The offset in a token from :func:`encode_page_token` (or MLflow's); empty -> 0."""
+    """The offset in a token from :func:`encode_page_token` (or MLflow's); empty -> 0.
+
+    Raises:
+        InvalidParameter: the token is not one this server (or MLflow) made, or its offset is
+            negative or beyond :data:`MAX_PAGE_OFFSET`.
+    """
     if not token:
         return 0
+    shown = repr(token) if len(token) <= 60 else f"{token[:40]!r}... ({len(token)} characters)"
+    invalid = f"Invalid page token {shown}"
+    hint = "pass the next_page_token of the previous page unchanged"
+    if len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise InvalidParameter(f"{invalid}: longer than {MAX_PAGE_TOKEN_LENGTH} characters; {hint}")
     try:
         parsed = json.loads(base64.b64decode(token, validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidParameter(f"Invalid page token {token!r}: not base64-encoded JSON") from exc
+    except (binascii.Error, ValueError, RecursionError):
+        # ValueError also covers undecodable bytes and integers too long to convert.
+        raise InvalidParameter(f"{invalid}: not base64-encoded JSON; {hint}") from None
     offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if isinstance(offset, str) and offset.isdigit():  # be lenient with string offsets
-        offset = int(offset)
+    if isinstance(offset, str) and offset.isascii() and offset.isdigit() and len(offset) <= 18:
+        offset = int(offset)  # be lenient with string offsets
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise InvalidParameter(f"Invalid page token {token!r}: no non-negative 'offset' in it")
-    if offset >= 2**62:  # no page lies there, and the databases cannot bind it
-        raise InvalidParameter(f"Invalid page token {token!r}: offset {offset} is out of range")
+        raise InvalidParameter(f"{invalid}: no non-negative integer 'offset' in it; {hint}")
+    if offset > MAX_PAGE_OFFSET:
+        raise InvalidParameter(
+            f"{invalid}: its offset is beyond the largest page offset {MAX_PAGE_OFFSET}"
+        )
     return offset
