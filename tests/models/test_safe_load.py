@@ -19,32 +19,7 @@ from mlflowx.exceptions import InvalidParameter, UntrustedModel
 from mlflowx.models import Model
 from mlflowx.models.load import load_pyfunc, pyfunc_needs
 from mlflowx.models.paths import check_links, model_file
-
-EVIL = """
-from pathlib import Path
-
-import mlflowx.models
-
-Path({marker!r}).write_text("ran")
-
-
-class Echo:
-    def predict(self, model_input, params=None):
-        return model_input
-
-
-mlflowx.models.set_model(Echo())
-"""
-
-
-@pytest.fixture(autouse=True)
-def _no_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "MLFLOWX_ALLOW_MODEL_CODE",
-        "MLFLOWX_ALLOW_PICKLE_DESERIALIZATION",
-        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
-    ):
-        monkeypatch.delenv(name, raising=False)
+from tests.serving._scoring import EVIL
 
 
 def _write_mlmodel(path: Path, data: dict[str, Any]) -> None:

@@ -28,10 +28,14 @@ BIG = bytes(range(256)) * (10 * 1024 + 7)
 
 
 @pytest.fixture(params=["local", "memory"])
-def destination(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def destination(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     if request.param == "local":
         yield str(tmp_path / "proxied")
         return
+    # fsspec's in-memory store stands for an object store; operators allow such schemes.
+    monkeypatch.setenv("MLFLOWX_ALLOWED_ARTIFACT_SCHEMES", "memory")
     root = f"memory://streams-{uuid.uuid4().hex}"
     yield root
     fs = fsspec.filesystem("memory")

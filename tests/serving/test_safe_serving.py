@@ -18,16 +18,6 @@ from mlflowx.serving.docker.image import Trust, render_dockerfile
 from tests.serving._scoring import code_model, save_iris
 
 
-@pytest.fixture(autouse=True)
-def _no_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "MLFLOWX_ALLOW_MODEL_CODE",
-        "MLFLOWX_ALLOW_PICKLE_DESERIALIZATION",
-        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def _health(client: TestClient) -> tuple[int, dict[str, str]]:
     response = client.get("/health")
     return response.status_code, response.json() if response.status_code != 200 else {}
