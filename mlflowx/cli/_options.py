@@ -15,6 +15,27 @@ TrackingUri = Annotated[
 ]
 
 
+AllowedHosts = Annotated[
+    str | None,
+    typer.Option(
+        "--allowed-hosts",
+        envvar="MLFLOWX_ALLOWED_HOSTS",
+        help="Host names the server answers to, comma-separated ('*.example.com', '*' for any); "
+        "default: localhost and the --host name. IP addresses always pass.",
+        show_default=False,
+    ),
+]
+CorsOrigins = Annotated[
+    str | None,
+    typer.Option(
+        "--cors-allowed-origins",
+        envvar="MLFLOWX_CORS_ALLOWED_ORIGINS",
+        help="Origins whose web pages may call the server, comma-separated (default: none).",
+        show_default=False,
+    ),
+]
+
+
 def client(tracking_uri: str | None):  # type: ignore[no-untyped-def]
     from mlflowx.tracking import MlflowxClient
 

@@ -115,8 +115,12 @@ def list_users(backend_store_uri: BackendUri = None) -> None:
     """List users and their grants."""
     with _store(backend_store_uri) as store:
         for user in store.list_users():
-            grants = [f"experiment {k}: {v}" for k, v in store.experiment_grants(user.id).items()]
-            grants += [f"model {k}: {v}" for k, v in store.registered_model_grants(user.id).items()]
+            grants = [
+                f"experiment {k}: {v}" for k, v in store.grants_of("experiment", user.id).items()
+            ]
+            grants += [
+                f"model {k}: {v}" for k, v in store.grants_of("registered_model", user.id).items()
+            ]
             role = " (admin)" if user.is_admin else ""
             typer.echo(f"{user.username}{role}" + (f"  [{'; '.join(grants)}]" if grants else ""))
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlflowx.cli._options import AllowCode, AllowPickle
+from mlflowx.cli._options import AllowCode, AllowedHosts, AllowPickle, CorsOrigins
 
 ModelUri = Annotated[
     str,
@@ -66,25 +66,8 @@ def serve(
     ] = None,
     env_manager: EnvManager = "local",
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
-    allowed_hosts: Annotated[
-        str | None,
-        typer.Option(
-            "--allowed-hosts",
-            envvar="MLFLOWX_ALLOWED_HOSTS",
-            help="Host names the server answers to, comma-separated ('*' for any); default: "
-            "localhost and the --host name. IP addresses always pass.",
-            show_default=False,
-        ),
-    ] = None,
-    cors_allowed_origins: Annotated[
-        str | None,
-        typer.Option(
-            "--cors-allowed-origins",
-            envvar="MLFLOWX_CORS_ALLOWED_ORIGINS",
-            help="Origins whose web pages may call the server, comma-separated (default: none).",
-            show_default=False,
-        ),
-    ] = None,
+    allowed_hosts: AllowedHosts = None,
+    cors_allowed_origins: CorsOrigins = None,
     allow_pickle: AllowPickle = False,
     allow_code: AllowCode = False,
 ) -> None:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from mlflowx.cli._options import AllowedHosts, CorsOrigins
+
 
 def server(
     backend_store_uri: Annotated[
@@ -99,25 +101,8 @@ def server(
             show_default=False,
         ),
     ] = None,
-    allowed_hosts: Annotated[
-        str | None,
-        typer.Option(
-            "--allowed-hosts",
-            envvar="MLFLOWX_ALLOWED_HOSTS",
-            help="Host names the server answers to, comma-separated ('*.example.com', '*' "
-            "for any); default: localhost and the --host name. IP addresses always pass.",
-            show_default=False,
-        ),
-    ] = None,
-    cors_allowed_origins: Annotated[
-        str | None,
-        typer.Option(
-            "--cors-allowed-origins",
-            envvar="MLFLOWX_CORS_ALLOWED_ORIGINS",
-            help="Origins whose web pages may call the API, comma-separated (default: none).",
-            show_default=False,
-        ),
-    ] = None,
+    allowed_hosts: AllowedHosts = None,
+    cors_allowed_origins: CorsOrigins = None,
 ) -> None:
     """Serve the MLflow REST API and the web UI; the official ``mlflow`` client works unchanged."""
     from mlflowx import settings

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from fastapi import FastAPI, Request
 
+from mlflowx.entities import PagedList
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.server.auth.config import AuthConfig
 from mlflowx.server.auth.guard import Guard
@@ -20,8 +21,9 @@ from mlflowx.server.auth.middleware import AuthMiddleware
 from mlflowx.server.auth.routes import router
 from mlflowx.store.auth import SqlAuthStore
 from mlflowx.store.search import decode_page_token, encode_page_token
+from mlflowx.utils import validation as v
 
-__all__ = ["AuthConfig", "ensure_admin", "install", "paged", "readable", "scan"]
+__all__ = ["AuthConfig", "ensure_admin", "install", "paged", "readable", "scan", "visible_page"]
 
 T = TypeVar("T")
 
@@ -88,3 +90,31 @@ def scan(fetch: Callable[[str | None], tuple[list[T], str | None]]) -> Iterator[
         yield items
         if not token:
             return
+
+
+def visible_page(
+    request: Request,
+    kind: str,
+    search: Callable[[int, str | None], PagedList[T]],
+    max_results: int,
+    token: str | None,
+    *,
+    key: Callable[[T], str],
+    limit: int,
+    scan_size: int,
+) -> tuple[list[T], str | None]:
+    """One page of a search (``search(max_results, token)``) as the caller may see it: the
+    store's own page when they may read every experiment or model (``kind``), else the
+    readable items (``key`` names each one's experiment or model) in full pages, read
+    ``scan_size`` at a time; ``max_results`` is checked against ``limit`` as the store would."""
+    keep = readable(request, kind)
+    if keep is None:
+        page = search(max_results, token or None)
+        return list(page), page.token
+    v.validate_max_results(max_results, limit)
+
+    def fetch(next_token: str | None) -> tuple[list[T], str | None]:
+        page = search(scan_size, next_token)
+        return list(page), page.token
+
+    return paged(scan(fetch), lambda item: keep(key(item)), max_results, token)

@@ -150,13 +150,13 @@ class Guard:
     def experiment_permission(self, user: User, experiment_id: str) -> Permission:
         if user.is_admin:
             return MANAGE
-        granted = self.store.experiment_grant(user.id, experiment_id)
+        granted = self.store.grant_of("experiment", user.id, experiment_id)
         return PERMISSIONS[granted] if granted else self.config.default_permission
 
     def model_permission(self, user: User, name: str) -> Permission:
         if user.is_admin:
             return MANAGE
-        granted = self.store.registered_model_grant(user.id, name)
+        granted = self.store.grant_of("registered_model", user.id, name)
         return PERMISSIONS[granted] if granted else self.config.default_permission
 
     def readable(self, user: User, kind: str) -> Callable[[str], bool] | None:
@@ -164,11 +164,7 @@ class Guard:
         (``registered_model``) a user may read; ``None`` when they may read all."""
         if user.is_admin:
             return None
-        grants: Mapping[str, str] = (
-            self.store.experiment_grants(user.id)
-            if kind == "experiment"
-            else self.store.registered_model_grants(user.id)
-        )
+        grants: Mapping[str, str] = self.store.grants_of(kind, user.id)
         default = self.config.default_permission.can_read
         if default and all(PERMISSIONS[g].can_read for g in grants.values()):
             return None

@@ -75,8 +75,8 @@ def _caller(request: Request) -> User:
 
 def _user_json(guard: Guard, user: User) -> dict[str, Any]:
     store = guard.store
-    experiments = store.experiment_grants(user.id)
-    models = store.registered_model_grants(user.id)
+    experiments = store.grants_of("experiment", user.id)
+    models = store.grants_of("registered_model", user.id)
     return {
         **user.to_dict(),
         "experiment_permissions": [

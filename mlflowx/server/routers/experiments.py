@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from mlflowx.entities import Experiment, RunTag, ViewType
+from mlflowx.entities import RunTag, ViewType
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import ExperimentJ
@@ -38,23 +38,16 @@ def search_experiments(
 ) -> p.SearchExperimentsResponse:
     view = ViewType.parse(body.view_type)
     max_results = 1000 if body.max_results is None else body.max_results
-    keep = auth.readable(request, "experiment")
-    if keep is None:
-        page = store.search_experiments(
-            view, max_results, body.filter, body.order_by, body.page_token or None
-        )
-        found, token = list(page), page.token
-    else:  # only the experiments this user may read, in full pages
-        limit = v.MAX_RESULTS_SEARCH_EXPERIMENTS
-        v.validate_max_results(max_results, limit)
-
-        def fetch(token: str | None) -> tuple[list[Experiment], str | None]:
-            page = store.search_experiments(view, limit, body.filter, body.order_by, token)
-            return list(page), page.token
-
-        found, token = auth.paged(
-            auth.scan(fetch), lambda x: keep(x.experiment_id), max_results, body.page_token
-        )
+    found, token = auth.visible_page(
+        request,
+        "experiment",
+        lambda n, t: store.search_experiments(view, n, body.filter, body.order_by, t),
+        max_results,
+        body.page_token,
+        key=lambda x: x.experiment_id,
+        limit=v.MAX_RESULTS_SEARCH_EXPERIMENTS,
+        scan_size=v.MAX_RESULTS_SEARCH_EXPERIMENTS,
+    )
     return p.SearchExperimentsResponse(
         experiments=[ExperimentJ.of(x) for x in found], next_page_token=token
     )

@@ -10,7 +10,6 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import Depends, Query, Request
 
-from mlflowx.entities import ModelVersion, RegisteredModel
 from mlflowx.exceptions import InvalidParameter, NotImplementedByBackend
 from mlflowx.protocol import registry as p
 from mlflowx.protocol.endpoints import Empty
@@ -27,7 +26,6 @@ from mlflowx.store.model_registry.base import (
     parse_model_uri,
 )
 from mlflowx.store.tracking.base import TrackingStore
-from mlflowx.utils import validation as v
 
 router = WireRouter(tags=["model registry"])
 #: A logged model's tag listing the registered versions made from it (JSON).
@@ -158,25 +156,16 @@ def search_registered_models(
     query: Annotated[p.SearchRequest, Query()], registry: Registry, request: Request
 ) -> p.SearchRegisteredModelsResponse:
     max_results = _max_results(query.max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT)
-    keep = auth.readable(request, "registered_model")
-    if keep is None:
-        page = registry.search_registered_models(
-            query.filter or None, max_results, query.order_by, query.page_token or None
-        )
-        found, token = list(page), page.token
-    else:  # only the models this user may read, in full pages
-        limit = SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD
-        v.validate_max_results(max_results, limit)
-
-        def fetch(token: str | None) -> tuple[list[RegisteredModel], str | None]:
-            page = registry.search_registered_models(
-                query.filter or None, limit, query.order_by, token
-            )
-            return list(page), page.token
-
-        found, token = auth.paged(
-            auth.scan(fetch), lambda rm: keep(rm.name), max_results, query.page_token
-        )
+    found, token = auth.visible_page(
+        request,
+        "registered_model",
+        lambda n, t: registry.search_registered_models(query.filter or None, n, query.order_by, t),
+        max_results,
+        query.page_token,
+        key=lambda rm: rm.name,
+        limit=SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+        scan_size=SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+    )
     return p.SearchRegisteredModelsResponse(
         registered_models=[p.RegisteredModelJ.of(rm) for rm in found], next_page_token=token
     )
@@ -317,24 +306,16 @@ def search_model_versions(
     query: Annotated[p.SearchRequest, Query()], registry: Registry, request: Request
 ) -> p.SearchModelVersionsResponse:
     max_results = _max_results(query.max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT)
-    keep = auth.readable(request, "registered_model")
-    if keep is None:
-        page = registry.search_model_versions(
-            query.filter or None, max_results, query.order_by, query.page_token or None
-        )
-        found, token = list(page), page.token
-    else:  # only versions of models this user may read, in full pages
-        v.validate_max_results(max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
-
-        def fetch(token: str | None) -> tuple[list[ModelVersion], str | None]:
-            page = registry.search_model_versions(
-                query.filter or None, _SCAN_PAGE, query.order_by, token
-            )
-            return list(page), page.token
-
-        found, token = auth.paged(
-            auth.scan(fetch), lambda mv: keep(mv.name), max_results, query.page_token
-        )
+    found, token = auth.visible_page(
+        request,
+        "registered_model",
+        lambda n, t: registry.search_model_versions(query.filter or None, n, query.order_by, t),
+        max_results,
+        query.page_token,
+        key=lambda mv: mv.name,
+        limit=SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
+        scan_size=_SCAN_PAGE,
+    )
     return p.SearchModelVersionsResponse(
         model_versions=[p.ModelVersionJ.of(mv) for mv in found], next_page_token=token
     )

@@ -7,7 +7,8 @@ registered model (foreign keys with cascades) and one backup holds everything.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -181,174 +182,129 @@ class SqlAuthStore:
         return _user(rows[0])
 
     # ------------------------------------------------------------------------ permissions
+    # MLflow's names, over one implementation per operation (``_GRANTS`` tells the kinds apart).
     def create_experiment_permission(
         self, experiment_id: str, username: str, permission: str
     ) -> ExperimentPermission:
-        level = permission_named(permission)
-        eid = _experiment_id(experiment_id)
-        with self.db.write() as conn:
-            user = self._user(conn, username)
-            if not conn.execute("SELECT 1 FROM experiments WHERE experiment_id = :e", {"e": eid}):
-                raise NotFound(f"No Experiment with id={experiment_id} exists")
-            if conn.execute(
-                "SELECT 1 FROM auth_experiment_permissions WHERE experiment_id = :e "
-                "AND user_id = :u",
-                {"e": eid, "u": user.id},
-            ):
-                raise AlreadyExists(
-                    f"Experiment permission (experiment_id={experiment_id}, "
-                    f"username={username}) already exists"
-                )
-            conn.execute(
-                "INSERT INTO auth_experiment_permissions (experiment_id, user_id, permission) "
-                "VALUES (:e, :u, :p)",
-                {"e": eid, "u": user.id, "p": level.name},
-            )
-        return ExperimentPermission(str(eid), user.id, level.name)
+        key, user_id, level = self._create(_EXPERIMENTS, experiment_id, username, permission)
+        return ExperimentPermission(str(key), user_id, level)
 
     def get_experiment_permission(self, experiment_id: str, username: str) -> ExperimentPermission:
-        eid = _experiment_id(experiment_id)
-        with self.db.read() as conn:
-            user = self._user(conn, username)
-            rows = conn.execute(
-                "SELECT permission FROM auth_experiment_permissions "
-                "WHERE experiment_id = :e AND user_id = :u",
-                {"e": eid, "u": user.id},
-            )
-        if not rows:
-            raise NotFound(
-                f"Experiment permission with experiment_id={experiment_id} and "
-                f"username={username} not found"
-            )
-        return ExperimentPermission(str(eid), user.id, str(rows[0][0]))
+        key, user_id, level = self._get(_EXPERIMENTS, experiment_id, username)
+        return ExperimentPermission(str(key), user_id, level)
 
     def update_experiment_permission(
         self, experiment_id: str, username: str, permission: str
     ) -> None:
-        self._change("auth_experiment_permissions", "experiment_id", _experiment_id(experiment_id),
-                     username, permission_named(permission))  # fmt: skip
+        self._change(_EXPERIMENTS, experiment_id, username, permission_named(permission))
 
     def delete_experiment_permission(self, experiment_id: str, username: str) -> None:
-        self._change("auth_experiment_permissions", "experiment_id", _experiment_id(experiment_id),
-                     username, None)  # fmt: skip
+        self._change(_EXPERIMENTS, experiment_id, username, None)
 
     def create_registered_model_permission(
         self, name: str, username: str, permission: str
     ) -> RegisteredModelPermission:
-        level = permission_named(permission)
-        with self.db.write() as conn:
-            user = self._user(conn, username)
-            if not conn.execute("SELECT 1 FROM registered_models WHERE name = :n", {"n": name}):
-                raise NotFound(f"Registered Model with name={name} not found")
-            if conn.execute(
-                "SELECT 1 FROM auth_registered_model_permissions WHERE name = :n AND user_id = :u",
-                {"n": name, "u": user.id},
-            ):
-                raise AlreadyExists(
-                    f"Registered model permission (name={name}, username={username}) already exists"
-                )
-            conn.execute(
-                "INSERT INTO auth_registered_model_permissions (name, user_id, permission) "
-                "VALUES (:n, :u, :p)",
-                {"n": name, "u": user.id, "p": level.name},
-            )
-        return RegisteredModelPermission(name, user.id, level.name)
+        key, user_id, level = self._create(_MODELS, name, username, permission)
+        return RegisteredModelPermission(str(key), user_id, level)
 
     def get_registered_model_permission(
         self, name: str, username: str
     ) -> RegisteredModelPermission:
-        with self.db.read() as conn:
-            user = self._user(conn, username)
-            rows = conn.execute(
-                "SELECT permission FROM auth_registered_model_permissions "
-                "WHERE name = :n AND user_id = :u",
-                {"n": name, "u": user.id},
-            )
-        if not rows:
-            raise NotFound(
-                f"Registered model permission with name={name} and username={username} not found"
-            )
-        return RegisteredModelPermission(name, user.id, str(rows[0][0]))
+        key, user_id, level = self._get(_MODELS, name, username)
+        return RegisteredModelPermission(str(key), user_id, level)
 
     def update_registered_model_permission(self, name: str, username: str, permission: str) -> None:
-        self._change("auth_registered_model_permissions", "name", name, username,
-                     permission_named(permission))  # fmt: skip
+        self._change(_MODELS, name, username, permission_named(permission))
 
     def delete_registered_model_permission(self, name: str, username: str) -> None:
-        self._change("auth_registered_model_permissions", "name", name, username, None)
-
-    def _change(
-        self, table: str, column: str, key: object, username: str, level: Permission | None
-    ) -> None:
-        """Update (``level``) or delete (``None``) an existing grant; NotFound when absent."""
-        with self.db.write() as conn:
-            user = self._user(conn, username)
-            where = f"WHERE {column} = :k AND user_id = :u"
-            params = {"k": key, "u": user.id}
-            if level is None:
-                changed = conn.execute_rowcount(f"DELETE FROM {table} {where}", params)
-            else:
-                changed = conn.execute_rowcount(
-                    f"UPDATE {table} SET permission = :p {where}", {**params, "p": level.name}
-                )
-        if not changed:
-            kind = "Experiment" if column == "experiment_id" else "Registered model"
-            raise NotFound(f"{kind} permission with {column}={key} and username={username} "
-                           "not found")  # fmt: skip
+        self._change(_MODELS, name, username, None)
 
     def grant(self, kind: str, key: str, username: str, permission: str) -> None:
         """Create or replace a grant (``kind``: ``experiment`` or ``registered_model``)."""
+        grants = _GRANTS[kind]
         try:
-            if kind == "experiment":
-                self.create_experiment_permission(key, username, permission)
-            else:
-                self.create_registered_model_permission(key, username, permission)
+            self._create(grants, key, username, permission)
         except AlreadyExists:
-            if kind == "experiment":
-                self.update_experiment_permission(key, username, permission)
+            self._change(grants, key, username, permission_named(permission))
+
+    def grants_of(self, kind: str, user_id: int) -> dict[str, str]:
+        """Every explicit grant of a user on one kind of resource: id or name -> level."""
+        grants = _GRANTS[kind]
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {grants.column}, permission FROM {grants.table} WHERE user_id = :u",
+                {"u": user_id},
+            )
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def grant_of(self, kind: str, user_id: int, key: str) -> str | None:
+        """A user's explicit level on one experiment or registered model, if any."""
+        grants = _GRANTS[kind]
+        try:
+            parsed = grants.key(key)
+        except InvalidParameter:
+            return None  # not an experiment id: nothing can be granted on it
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT permission FROM {grants.table} "
+                f"WHERE {grants.column} = :k AND user_id = :u",
+                {"k": parsed, "u": user_id},
+            )
+        return str(rows[0][0]) if rows else None
+
+    def _create(
+        self, grants: _Grants, key: str, username: str, permission: str
+    ) -> tuple[object, int, str]:
+        level = permission_named(permission)
+        parsed = grants.key(key)
+        with self.db.write() as conn:
+            user = self._user(conn, username)
+            if not conn.execute(grants.exists, {"k": parsed}):
+                raise NotFound(grants.missing(key))
+            where = f"WHERE {grants.column} = :k AND user_id = :u"
+            if conn.execute(f"SELECT 1 FROM {grants.table} {where}", {"k": parsed, "u": user.id}):
+                raise AlreadyExists(
+                    f"{grants.label} permission ({grants.column}={key}, username={username}) "
+                    "already exists"
+                )
+            conn.execute(
+                f"INSERT INTO {grants.table} ({grants.column}, user_id, permission) "
+                "VALUES (:k, :u, :p)",
+                {"k": parsed, "u": user.id, "p": level.name},
+            )
+        return parsed, user.id, level.name
+
+    def _get(self, grants: _Grants, key: str, username: str) -> tuple[object, int, str]:
+        parsed = grants.key(key)
+        with self.db.read() as conn:
+            user = self._user(conn, username)
+            rows = conn.execute(
+                f"SELECT permission FROM {grants.table} "
+                f"WHERE {grants.column} = :k AND user_id = :u",
+                {"k": parsed, "u": user.id},
+            )
+        if not rows:
+            raise NotFound(_not_granted(grants, key, username))
+        return parsed, user.id, str(rows[0][0])
+
+    def _change(self, grants: _Grants, key: str, username: str, level: Permission | None) -> None:
+        """Update (``level``) or delete (``None``) an existing grant; NotFound when absent."""
+        parsed = grants.key(key)
+        with self.db.write() as conn:
+            user = self._user(conn, username)
+            where = f"WHERE {grants.column} = :k AND user_id = :u"
+            params = {"k": parsed, "u": user.id}
+            if level is None:
+                changed = conn.execute_rowcount(f"DELETE FROM {grants.table} {where}", params)
             else:
-                self.update_registered_model_permission(key, username, permission)
+                changed = conn.execute_rowcount(
+                    f"UPDATE {grants.table} SET permission = :p {where}",
+                    {**params, "p": level.name},
+                )
+        if not changed:
+            raise NotFound(_not_granted(grants, key, username))
 
     # ------------------------------------------------------------ lookups for authorization
-    def experiment_grants(self, user_id: int) -> dict[str, str]:
-        """Every explicit experiment grant of a user: experiment id -> level name."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT experiment_id, permission FROM auth_experiment_permissions "
-                "WHERE user_id = :u",
-                {"u": user_id},
-            )
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    def registered_model_grants(self, user_id: int) -> dict[str, str]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT name, permission FROM auth_registered_model_permissions WHERE user_id = :u",
-                {"u": user_id},
-            )
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    def experiment_grant(self, user_id: int, experiment_id: str) -> str | None:
-        text = str(experiment_id)
-        if not text.isdigit() or len(text) > 18:
-            return None
-        with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT permission FROM auth_experiment_permissions "
-                "WHERE experiment_id = :e AND user_id = :u",
-                {"e": int(text), "u": user_id},
-            )
-        return str(rows[0][0]) if rows else None
-
-    def registered_model_grant(self, user_id: int, name: str) -> str | None:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT permission FROM auth_registered_model_permissions "
-                "WHERE name = :n AND user_id = :u",
-                {"n": name, "u": user_id},
-            )
-        return str(rows[0][0]) if rows else None
-
     def experiment_of(self, kind: str, key: str) -> str | None:
         """The experiment a run (``run``), a logged model (``logged_model``) or a name
         (``experiment_name``) belongs to; ``None`` when there is no such thing."""
@@ -358,12 +314,46 @@ class SqlAuthStore:
         return str(rows[0][0]) if rows else None
 
 
+@dataclass(frozen=True)
+class _Grants:
+    """Where one kind of resource keeps its grants, and how its keys are read and named."""
+
+    label: str
+    table: str
+    column: str
+    key: Callable[[str], object]
+    exists: str  # SQL: does the resource (:k) exist?
+    missing: Callable[[str], str]
+
+
+def _not_granted(grants: _Grants, key: str, username: str) -> str:
+    return f"{grants.label} permission with {grants.column}={key} and username={username} not found"
+
+
+_EXPERIMENTS = _Grants(
+    label="Experiment",
+    table="auth_experiment_permissions",
+    column="experiment_id",
+    key=_experiment_id,
+    exists="SELECT 1 FROM experiments WHERE experiment_id = :k",
+    missing=lambda key: f"No Experiment with id={key} exists",
+)
+_MODELS = _Grants(
+    label="Registered model",
+    table="auth_registered_model_permissions",
+    column="name",
+    key=str,
+    exists="SELECT 1 FROM registered_models WHERE name = :k",
+    missing=lambda key: f"Registered Model with name={key} not found",
+)
+_GRANTS = {"experiment": _EXPERIMENTS, "registered_model": _MODELS}
+
 _EXPERIMENT_OF = {
     "run": "SELECT experiment_id FROM runs WHERE run_uuid = :k",
     "logged_model": "SELECT experiment_id FROM logged_models WHERE model_id = :k",
     "experiment_name": "SELECT experiment_id FROM experiments WHERE name = :k",
 }
-_USER_CHILDREN = ("auth_tokens", "auth_experiment_permissions", "auth_registered_model_permissions")
+_USER_CHILDREN = ("auth_tokens", _EXPERIMENTS.table, _MODELS.table)
 
 
 @lru_cache(maxsize=1)
