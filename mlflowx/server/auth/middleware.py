@@ -54,7 +54,7 @@ class AuthMiddleware:
             body: dict[str, Any] = {}
             if rule.kind not in _NO_BODY_KINDS or rule.grant_created or rule.admin_fields:
                 raw, receive = await _buffer(receive)
-                body = _json_object(raw, scope)
+                body = _json_object(raw)
             query = parse_qs(scope["query_string"].decode("latin-1"))
             find = _finder(path_params, query, body, rule)
             await self._run(self.guard.check, user, rule, find)
@@ -122,7 +122,7 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
     return raw, replay
 
 
-def _json_object(raw: bytes, scope: Scope) -> dict[str, Any]:
+def _json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
