@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -45,6 +46,29 @@ app.add_typer(projects.app, name="projects")
 projects.register(app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from mlflowx import __version__
+
+        typer.echo(f"mlflowx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the mlflowx version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """mlflowx: MLflow-compatible tracking, models and pipelines on Prefect."""
+
+
 @app.command("version")
 def version() -> None:
     """Print the mlflowx version."""
@@ -53,19 +77,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``mlflowx`` command. Usage mistakes (an unknown command or option, a missing or bad
+    argument) print the usage and a one-line error and exit 2, as click does; mlflowx errors
+    print ``Error: ...`` and exit with their type's code; a command's own exit code (e.g. a
+    failed ``mlflowx run``) is the process's."""
     try:
-        app(standalone_mode=False)
+        app(args=argv, prog_name="mlflowx")  # standalone: click answers usage errors
     except MlflowxError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(1)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,25 @@ def test_console_script_runs() -> None:
     exe = Path(sys.executable).with_name("mlflowx")
     out = subprocess.run([str(exe), "version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == mlflowx.__version__
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [
+        ([], 2, "Usage: mlflowx"),  # the help, as click answers a bare group
+        (["--version"], 0, "mlflowx 0.1"),
+        (["experimnts"], 2, "Did you mean 'experiments'?"),
+        (["experiments", "create"], 2, "Missing argument 'name'."),
+        (["ui", "--port", "abc"], 2, "Invalid value for '--port'"),
+        (["runs", "describe", "no-such-run"], 3, "Error: Run with id=no-such-run not found"),
+    ],
+)
+def test_usage_mistakes_print_one_line_not_a_traceback(
+    args: list[str], code: int, shown: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "MLFLOWX_HOME": str(tmp_path), "COLUMNS": "200"}
+    for how in ([str(Path(sys.executable).parent / "mlflowx")], [sys.executable, "-m", "mlflowx"]):
+        done = subprocess.run([*how, *args], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == code, (how, done.stdout, done.stderr)
+        assert shown in done.stdout + done.stderr
+        assert "Traceback" not in done.stdout + done.stderr

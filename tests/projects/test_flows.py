@@ -199,3 +199,8 @@ def test_cli_run(prefect_server: Any, typed: Path) -> None:
     assert run.info.status.value == "FINISHED"
     failed = CliRunner().invoke(app, ["run", str(typed), "-e", "fail"])
     assert failed.exit_code == 1
+    # The console script's process exits with it too (it used to exit 0).
+    from mlflowx.cli import main
+
+    with pytest.raises(SystemExit, match=r"^1$"):
+        main(["run", str(typed), "-e", "fail"])

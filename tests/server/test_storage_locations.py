@@ -329,6 +329,11 @@ def test_server_flags_reach_the_workers(tmp_path: Path, monkeypatch: pytest.Monk
         "MLFLOWX_SERVER_BACKEND_STORE_URI",
         "MLFLOWX_SERVER_ARTIFACTS_DESTINATION",
         "MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT",
+        "MLFLOWX_SERVER_MAX_ARTIFACT_BYTES",
+        "MLFLOWX_SERVER_AUTH",
+        "MLFLOWX_SERVER_AUTH_CONFIG",
+        "MLFLOWX_SERVER_ALLOWED_HOSTS",
+        "MLFLOWX_SERVER_CORS_ORIGINS",
     ):
         monkeypatch.setenv(name, "")
     served: list[str] = []
@@ -342,7 +347,8 @@ def test_server_flags_reach_the_workers(tmp_path: Path, monkeypatch: pytest.Monk
          "--allowed-artifact-schemes", "http", "--allowed-artifact-hosts", "artifacts.example",
          "--allowed-artifact-roots", str(tmp_path / "shared")],
     )  # fmt: skip
-    main()
+    with pytest.raises(SystemExit, match=r"^0$"):  # a console script's exit
+        main()
     assert served == ["mlflowx.server.app:app_from_env"]
     assert os.environ["MLFLOWX_ALLOWED_ARTIFACT_SCHEMES"] == "http"
     assert os.environ["MLFLOWX_ALLOWED_ARTIFACT_HOSTS"] == "artifacts.example"
