@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
 from mlflowx.entities.auth import MANAGE, PERMISSIONS, Permission, User
 from mlflowx.exceptions import PermissionDenied, Unauthenticated
 from mlflowx.server.auth.config import AuthConfig
 from mlflowx.server.auth.rules import Need, Rule
 from mlflowx.store.auth import SqlAuthStore
+from mlflowx.store.locations import decode_until_stable
 
 __all__ = ["Guard"]
 
@@ -186,11 +186,6 @@ def _allows(level: Permission, need: Need) -> bool:
 
 def _first_segment(path: str) -> str:
     """The first segment of a proxied artifact path, decoded until stable and normalised."""
-    text = path
-    for _ in range(5):
-        decoded = unquote(text)
-        if decoded == text:
-            break
-        text = decoded
+    text = decode_until_stable(path, "artifact path")
     normal = posixpath.normpath("/" + text.replace("\\", "/")).lstrip("/")
     return normal.split("/", 1)[0]

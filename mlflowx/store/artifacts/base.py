@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.store.locations import decode_until_stable
 
 __all__ = ["ArtifactRepository", "FileInfo", "safe_artifact_path"]
 
@@ -38,12 +38,7 @@ def safe_artifact_path(path: str | None) -> str:
         return ""
     if not isinstance(path, str):
         raise InvalidParameter(f"Artifact path must be a string, got {type(path).__name__}")
-    decoded = path
-    for _ in range(5):  # %252e%252e -> %2e%2e -> ..
-        nxt = unquote(decoded)
-        if nxt == decoded:
-            break
-        decoded = nxt
+    decoded = decode_until_stable(path, "artifact path")  # %252e%252e -> %2e%2e -> ..
     for candidate in (path, decoded):
         if "\x00" in candidate:
             raise InvalidParameter(f"Invalid artifact path {path!r}: it contains a NUL byte")
