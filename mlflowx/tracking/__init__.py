@@ -3,4 +3,13 @@
 from mlflowx.tracking._uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 
-__all__ = ["MlflowxClient", "get_tracking_uri", "is_tracking_uri_set", "set_tracking_uri"]
+#: MLflow's name for the client (``from mlflow.tracking import MlflowClient``).
+MlflowClient = MlflowxClient
+
+__all__ = [
+    "MlflowClient",
+    "MlflowxClient",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "set_tracking_uri",
+]

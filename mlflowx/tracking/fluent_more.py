@@ -1,0 +1,171 @@
+"""More of MLflow's fluent API: experiment tags, parent runs, tables and logged models.
+
+Kept apart from :mod:`mlflowx.tracking.fluent` (runs and logging) to keep modules small; the
+functions act on the same active run and experiment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from mlflowx.entities import LoggedModel, LoggedModelStatus, Run
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.tracking.fluent import _client, _experiment_id, _run_id, active_run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "delete_experiment_tag",
+    "delete_logged_model_tag",
+    "finalize_logged_model",
+    "get_logged_model",
+    "get_parent_run",
+    "initialize_logged_model",
+    "load_table",
+    "log_model_params",
+    "log_table",
+    "restore_experiment",
+    "search_logged_models",
+    "set_experiment_tags",
+    "set_logged_model_tags",
+]
+
+
+# ------------------------------------------------------------------------ experiments, runs
+def set_experiment_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags on the active experiment."""
+    client, experiment_id = _client(), _experiment_id()
+    for key, value in tags.items():
+        client.set_experiment_tag(experiment_id, key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Delete the tag ``key`` of the active experiment."""
+    _client().delete_experiment_tag(_experiment_id(), key)
+
+
+def restore_experiment(experiment_id: str) -> None:
+    """Restore a deleted experiment (and its runs) before it is purged."""
+    _client().restore_experiment(experiment_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent of a nested run, or None for a top-level run."""
+    return _client().get_parent_run(run_id)
+
+
+# ------------------------------------------------------------------------ tables
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a DataFrame (or a dict of columns) as a table artifact of the active run (or of
+    ``run_id``), appending rows when ``artifact_file`` exists; JSON or Parquet by extension."""
+    _client().log_table(run_id or _run_id(), data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The table ``artifact_file`` from the runs of the active experiment that logged it."""
+    return _client().load_table(_experiment_id(), artifact_file, run_ids, extra_columns)
+
+
+# ------------------------------------------------------------------------ logged models
+def get_logged_model(model_id: str) -> LoggedModel:
+    return _client().get_logged_model(model_id)
+
+
+def initialize_logged_model(
+    name: str | None = None,
+    source_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    experiment_id: str | None = None,
+) -> LoggedModel:
+    """Create a PENDING logged model in the active experiment, linked to the active run;
+    upload its files with ``MlflowClient.log_model_artifacts``, then finalize it."""
+    current = active_run()
+    run_id = source_run_id or (current.info.run_id if current else None)
+    return _client().create_logged_model(
+        experiment_id or _experiment_id(), name or "", run_id, tags, params, model_type
+    )
+
+
+def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
+    return _client().finalize_logged_model(model_id, status)
+
+
+def set_logged_model_tags(model_id: str, tags: Mapping[str, Any]) -> None:
+    _client().set_logged_model_tags(model_id, tags)
+
+
+def delete_logged_model_tag(model_id: str, key: str) -> None:
+    _client().delete_logged_model_tag(model_id, key)
+
+
+def log_model_params(params: Mapping[str, Any], model_id: str | None = None) -> None:
+    """Log parameters of a logged model (``model_id`` is required: mlflowx keeps no active
+    model)."""
+    if model_id is None:
+        raise InvalidParameter(
+            "log_model_params needs model_id: mlflowx has no active model to default to"
+        )
+    _client().log_model_params(model_id, params)
+
+
+def _order(order_by: Sequence[Mapping[str, Any] | str] | None) -> list[str] | None:
+    """MLflow's ``[{"field_name": ..., "ascending": ...}]`` as ``"<field> ASC|DESC"``."""
+    if order_by is None:
+        return None
+    clauses = []
+    for item in order_by:
+        if isinstance(item, str):
+            clauses.append(item)
+            continue
+        if "field_name" not in item or item.get("dataset_name") or item.get("dataset_digest"):
+            raise InvalidParameter(
+                f"search_logged_models order_by entry {dict(item)!r}: give 'field_name' (and "
+                "optionally 'ascending'); ordering by dataset is not supported"
+            )
+        clauses.append(f"{item['field_name']} {'ASC' if item.get('ascending', True) else 'DESC'}")
+    return clauses
+
+
+def search_logged_models(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str | None = None,
+    datasets: Sequence[Mapping[str, str]] | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[Mapping[str, Any] | str] | None = None,
+    output_format: Literal["pandas", "list"] = "pandas",
+) -> pd.DataFrame | list[LoggedModel]:
+    """Logged models of the experiments (default: the active one) matching ``filter_string``
+    (e.g. ``"metrics.accuracy > 0.9"``), every page or at most ``max_results``."""
+    if datasets:
+        raise InvalidParameter(
+            "search_logged_models: the datasets filter is not supported by mlflowx; filter "
+            "with metrics in filter_string instead"
+        )
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameter(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    client = _client()
+    ids = [str(e) for e in experiment_ids] if experiment_ids else [_experiment_id()]
+    found: list[LoggedModel] = []
+    token: str | None = None
+    while max_results is None or len(found) < max_results:
+        want = 100 if max_results is None else min(100, max_results - len(found))
+        page = client.search_logged_models(ids, filter_string, want, _order(order_by), token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return found
+    import dataclasses
+
+    import pandas as pd
+
+    return pd.DataFrame([dataclasses.asdict(m) for m in found])
