@@ -8,7 +8,7 @@ import posixpath
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mlflowx.entities import (
     DatasetInput,
@@ -367,6 +367,16 @@ class MlflowxClient(RegistryClientMixin):
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         self._artifact_repo(run_id).write_bytes(artifact_file, text.encode("utf-8"))
+
+    def log_stream(self, run_id: str, stream: BinaryIO, artifact_file: str) -> None:
+        """Write what a binary file-like object holds (read to its end) as ``artifact_file``."""
+        data = stream.read()
+        if not isinstance(data, bytes):
+            raise InvalidParameter(
+                f"log_stream takes a binary stream (e.g. io.BytesIO); {artifact_file!r} got "
+                f"{type(data).__name__} from it"
+            )
+        self._artifact_repo(run_id).write_bytes(artifact_file, data)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         if artifact_file.endswith((".yaml", ".yml")):

@@ -7,11 +7,19 @@ functions act on the same active run and experiment.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from mlflowx.entities import LoggedModel, LoggedModelStatus, Run
+from mlflowx.entities import LoggedModel, LoggedModelStatus, ModelOutput, Run
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.tracking.fluent import _client, _experiment_id, _run_id, active_run
+from mlflowx.tracking import _context as ctx
+from mlflowx.tracking.fluent import (
+    _client,
+    _experiment_id,
+    _run_id,
+    active_run,
+    flush_async_logging,
+    log_input,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,11 +28,16 @@ __all__ = [
     "delete_experiment_tag",
     "delete_logged_model_tag",
     "finalize_logged_model",
+    "flush_artifact_async_logging",
     "get_logged_model",
     "get_parent_run",
     "initialize_logged_model",
+    "last_logged_model",
     "load_table",
+    "log_inputs",
     "log_model_params",
+    "log_outputs",
+    "log_stream",
     "log_table",
     "restore_experiment",
     "search_logged_models",
@@ -51,9 +64,50 @@ def restore_experiment(experiment_id: str) -> None:
     _client().restore_experiment(experiment_id)
 
 
+def log_inputs(
+    datasets: Sequence[Any] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, str] | None] | None = None,
+    models: Sequence[Any] | None = None,
+) -> None:
+    """Record several datasets (from :mod:`mlflowx.data`) as inputs of the active run, each
+    with its context and tags at the same position."""
+    if models:
+        raise InvalidParameter(
+            "log_inputs(models=...) is not supported by mlflowx yet: log the datasets here and "
+            "link models to the run with log_outputs"
+        )
+    datasets = list(datasets or [])
+    for name, seq in (("contexts", contexts), ("tags_list", tags_list)):
+        if seq is not None and len(seq) != len(datasets):
+            raise InvalidParameter(
+                f"log_inputs: {name} has {len(seq)} entries for {len(datasets)} datasets; "
+                "give one per dataset (None for none)"
+            )
+    for i, dataset in enumerate(datasets):
+        log_input(dataset, contexts[i] if contexts else None, tags_list[i] if tags_list else None)
+
+
+def log_outputs(models: Sequence[ModelOutput] | None = None) -> None:
+    """Record logged models (``ModelOutput(model_id, step)``) as outputs of the active run."""
+    if models:
+        _client().log_outputs(_run_id(), list(models))
+
+
+def flush_artifact_async_logging() -> None:
+    """Wait for pending logging: artifacts upload synchronously in mlflowx, so this waits for
+    the asynchronous metric/param/tag batches (as :func:`flush_async_logging`)."""
+    flush_async_logging()
+
+
 def get_parent_run(run_id: str) -> Run | None:
     """The parent of a nested run, or None for a top-level run."""
     return _client().get_parent_run(run_id)
+
+
+def log_stream(stream: BinaryIO, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a binary file-like object (e.g. ``io.BytesIO``) as the artifact ``artifact_file``."""
+    _client().log_stream(run_id or _run_id(), stream, artifact_file)
 
 
 # ------------------------------------------------------------------------ tables
@@ -89,9 +143,18 @@ def initialize_logged_model(
     upload its files with ``MlflowClient.log_model_artifacts``, then finalize it."""
     current = active_run()
     run_id = source_run_id or (current.info.run_id if current else None)
-    return _client().create_logged_model(
+    model = _client().create_logged_model(
         experiment_id or _experiment_id(), name or "", run_id, tags, params, model_type
     )
+    ctx.last_logged_model_id.set(model.model_id)
+    return model
+
+
+def last_logged_model() -> LoggedModel | None:
+    """The logged model most recently created in this context (by ``log_model`` or
+    ``initialize_logged_model``), freshly read; None when there is none."""
+    model_id = ctx.last_logged_model_id.get()
+    return None if model_id is None else _client().get_logged_model(model_id)
 
 
 def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
