@@ -140,11 +140,19 @@ def initialize_logged_model(
     experiment_id: str | None = None,
 ) -> LoggedModel:
     """Create a PENDING logged model in the active experiment, linked to the active run;
-    upload its files with ``MlflowClient.log_model_artifacts``, then finalize it."""
+    upload its files with ``MlflowClient.log_model_artifacts``, then finalize it. Without
+    ``name`` it gets a generated one (like a run's), as in MLflow."""
+    from mlflowx.utils.names import generate_run_name
+
     current = active_run()
     run_id = source_run_id or (current.info.run_id if current else None)
     model = _client().create_logged_model(
-        experiment_id or _experiment_id(), name or "", run_id, tags, params, model_type
+        experiment_id or _experiment_id(),
+        name or generate_run_name(),
+        run_id,
+        tags,
+        params,
+        model_type,
     )
     ctx.last_logged_model_id.set(model.model_id)
     return model

@@ -131,6 +131,9 @@ def test_logged_model_lifecycle_and_search() -> None:
     outputs = mlflow.get_run(run.info.run_id).outputs.model_outputs
     assert [(o.model_id, o.step) for o in outputs] == [(model.model_id, 3)]
     other = mlflow.initialize_logged_model(name="m2", experiment_id=exp.experiment_id)
+    unnamed = [mlflow.initialize_logged_model(experiment_id="0") for _ in range(2)]
+    assert unnamed[0].name != unnamed[1].name
+    assert all(m.name.count("-") == 2 for m in unnamed)  # "bold-fox-123"
     listed = mlflow.search_logged_models(output_format="list")
     assert {m.model_id for m in listed} == {model.model_id, other.model_id}  # type: ignore[union-attr]
     named = mlflow.search_logged_models(filter_string="name = 'm2'", output_format="list")
