@@ -185,3 +185,19 @@ def test_flush_artifact_async_logging_waits_for_pending_logging(
         mlflow.log_metric("m", 1.0)
         mlflow.flush_artifact_async_logging()
         assert mlflow.MlflowClient().get_run(run.info.run_id).data.metrics == {"m": 1.0}
+
+
+def test_client_logged_model_artifacts(tmp_path: Path) -> None:
+    client = mlflow.MlflowClient()
+    model = mlflow.initialize_logged_model(name="files")
+    (tmp_path / "weights.bin").write_bytes(b"w")
+    client.log_model_artifact(model.model_id, tmp_path / "weights.bin")
+    listed = client.list_logged_model_artifacts(model.model_id)
+    assert [(f.path, f.is_dir) for f in listed] == [("weights.bin", False)]
+    local = Path(client.download_logged_model(model.model_id, tmp_path / "dl"))
+    assert (local / "weights.bin").read_bytes() == b"w"
+
+
+def test_types_module_is_the_signature_schema() -> None:
+    schema = mlflow.types.Schema([mlflow.types.ColSpec("double", "x")])
+    assert schema.input_names() == ["x"]
