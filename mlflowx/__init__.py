@@ -16,6 +16,11 @@ from mlflowx.entities import (
 )
 from mlflowx.exceptions import MlflowxError
 from mlflowx.registry import get_registry_uri, register_model, set_registry_uri
+from mlflowx.registry.fluent import (
+    search_model_versions,
+    search_registered_models,
+    set_model_version_tag,
+)
 from mlflowx.tracking import MlflowxClient, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 from mlflowx.tracking.fluent import (
     ActiveRun,
@@ -50,6 +55,26 @@ from mlflowx.tracking.fluent import (
     set_tag,
     set_tags,
     start_run,
+)
+from mlflowx.tracking.fluent_more import (
+    delete_experiment_tag,
+    delete_logged_model_tag,
+    finalize_logged_model,
+    flush_artifact_async_logging,
+    get_logged_model,
+    get_parent_run,
+    initialize_logged_model,
+    last_logged_model,
+    load_table,
+    log_inputs,
+    log_model_params,
+    log_outputs,
+    log_stream,
+    log_table,
+    restore_experiment,
+    search_logged_models,
+    set_experiment_tags,
+    set_logged_model_tags,
 )
 
 __version__ = "0.1.0"
@@ -94,14 +119,39 @@ def autolog(
         )
 
 
+#: Names provided on first use (module ``__getattr__``) so that ``import mlflowx`` stays light:
+#: name -> (module, attribute or None for the module itself). Looked up by name: these sit in
+#: layers above the core ones that import ``mlflowx``.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "artifacts": ("mlflowx.artifacts", None),
+    "client": ("mlflowx.client", None),
+    "evaluate": ("mlflowx.models.evaluation", "evaluate"),
+    "flow": ("mlflowx.orchestration", "flow"),
+    "models": ("mlflowx.models", None),
+    "projects": ("mlflowx.projects", None),
+    "pyfunc": ("mlflowx.pyfunc", None),
+    "run": ("mlflowx.projects", "run"),
+    "sklearn": ("mlflowx.sklearn", None),
+    "task": ("mlflowx.orchestration", "task"),
+    "types": ("mlflowx.types", None),
+    "validate_evaluation_results": (
+        "mlflowx.models.evaluation.thresholds",
+        "validate_evaluation_results",
+    ),
+}
+
+
 def __getattr__(name: str) -> object:
-    """``mlflowx.flow`` and ``mlflowx.task`` (tracked Prefect flows and tasks), imported on
-    first use so that ``import mlflowx`` does not import Prefect. Looked up by name: the
-    orchestration layer sits above the core layers that import ``mlflowx``."""
-    if name in ("flow", "task"):
+    """MLflow's lazily available names: subpackages (``mlflowx.pyfunc``, ``mlflowx.sklearn``,
+    ``mlflowx.models``, ``mlflowx.artifacts`` ...), ``evaluate``, ``run`` (MLprojects), and
+    ``flow``/``task`` (tracked Prefect flows and tasks), imported on first use so that
+    ``import mlflowx`` imports neither pandas nor Prefect."""
+    if name in _LAZY:
         from importlib import import_module
 
-        return getattr(import_module("mlflowx.orchestration"), name)
+        module_name, attribute = _LAZY[name]
+        module = import_module(module_name)
+        return module if attribute is None else getattr(module, attribute)
     raise AttributeError(f"module 'mlflowx' has no attribute {name!r}")
 
 
@@ -125,40 +175,65 @@ __all__ = [
     "create_experiment",
     "data",
     "delete_experiment",
+    "delete_experiment_tag",
+    "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
     "end_run",
+    "evaluate",
+    "finalize_logged_model",
     "flow",
+    "flush_artifact_async_logging",
     "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
+    "get_parent_run",
     "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "initialize_logged_model",
     "is_tracking_uri_set",
     "last_active_run",
+    "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_image",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
+    "log_model_params",
+    "log_outputs",
     "log_param",
     "log_params",
+    "log_stream",
+    "log_table",
     "log_text",
+    "pyfunc",
     "register_model",
+    "restore_experiment",
     "restore_run",
+    "run",
     "search_experiments",
+    "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
+    "set_experiment_tags",
+    "set_logged_model_tags",
+    "set_model_version_tag",
     "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
     "start_run",
     "task",
+    "validate_evaluation_results",
 ]

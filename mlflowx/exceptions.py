@@ -16,6 +16,7 @@ __all__ = [
     "InvalidParameter",
     "InvalidState",
     "MalformedRequest",
+    "MlflowException",
     "MlflowxError",
     "NotFound",
     "NotImplementedByBackend",
@@ -83,6 +84,10 @@ class MlflowxError(Exception):
                 error.message = f"{code}: {message}"
             return error
         return error_cls(message)
+
+
+#: MLflow's name for the base error: ``from mlflowx.exceptions import MlflowException``.
+MlflowException = MlflowxError
 
 
 class InternalError(MlflowxError, code="INTERNAL_ERROR", http_status=500): ...

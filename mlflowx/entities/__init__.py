@@ -27,6 +27,9 @@ from mlflowx.entities.run import (
     RunTag,
 )
 
+#: MLflow's name for a run's model output (``mlflow.entities.LoggedModelOutput``).
+LoggedModelOutput = ModelOutput
+
 __all__ = [
     "Dataset",
     "DatasetInput",
@@ -35,6 +38,7 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "LoggedModel",
+    "LoggedModelOutput",
     "LoggedModelStatus",
     "Metric",
     "ModelOutput",

@@ -10,6 +10,7 @@ from typing import Any
 from mlflowx.entities import LoggedModelStatus, ModelOutput
 from mlflowx.models.mlmodel import Model
 from mlflowx.models.save import save_model
+from mlflowx.tracking import _context
 
 __all__ = ["ModelInfo", "log_model"]
 
@@ -64,6 +65,7 @@ def log_model(
         tags={"mlflow.modelFlavor": flavor, **(tags or {})},
         model_type=model_type,
     )
+    _context.last_logged_model_id.set(logged.model_id)
     try:
         with tempfile.TemporaryDirectory(prefix="mlflowx-log-") as tmp:
             local = Path(tmp) / "model"

@@ -15,6 +15,10 @@ from mlflowx.entities import Run
 active_runs: ContextVar[tuple[Run, ...]] = ContextVar("mlflowx_active_runs", default=())
 #: The run most recently ended in this context.
 last_run: ContextVar[Run | None] = ContextVar("mlflowx_last_run", default=None)
+#: The logged model most recently created in this context (``mlflowx.last_logged_model``).
+last_logged_model_id: ContextVar[str | None] = ContextVar(
+    "mlflowx_last_logged_model_id", default=None
+)
 #: The experiment chosen with set_experiment.
 active_experiment_id: ContextVar[str | None] = ContextVar(
     "mlflowx_active_experiment_id", default=None

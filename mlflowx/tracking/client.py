@@ -8,7 +8,7 @@ import posixpath
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mlflowx.entities import (
     DatasetInput,
@@ -33,6 +33,9 @@ from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo
 from mlflowx.store.tracking import TrackingStore, get_tracking_store
 from mlflowx.tracking._async import AsyncLogger, RunOperations, register_for_exit
 from mlflowx.tracking._uri import get_tracking_uri
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MlflowxClient"]
 
@@ -128,6 +131,11 @@ class MlflowxClient(RegistryClientMixin):
 
     def get_run(self, run_id: str) -> Run:
         return self.store.get_run(run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The run whose ``mlflow.parentRunId`` tag names it as parent of ``run_id``, if any."""
+        parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return None if parent is None else self.get_run(parent)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         end_time = now_ms() if status and RunStatus.parse(status).is_terminated else None
@@ -321,6 +329,15 @@ class MlflowxClient(RegistryClientMixin):
         model = self.get_logged_model(model_id)
         self._repo_for(model.artifact_location).log_artifacts(local_dir)
 
+    def log_model_artifact(self, model_id: str, local_path: str | Path) -> None:
+        """Upload one file to the logged model's artifact location."""
+        model = self.get_logged_model(model_id)
+        self._repo_for(model.artifact_location).log_artifact(local_path)
+
+    def list_logged_model_artifacts(self, model_id: str, path: str | None = None) -> list[FileInfo]:
+        model = self.get_logged_model(model_id)
+        return self._repo_for(model.artifact_location).list_artifacts(path)
+
     def download_logged_model(self, model_id: str, dst_path: str | Path | None = None) -> str:
         model = self.get_logged_model(model_id)
         repo = self._repo_for(model.artifact_location)
@@ -350,6 +367,16 @@ class MlflowxClient(RegistryClientMixin):
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         self._artifact_repo(run_id).write_bytes(artifact_file, text.encode("utf-8"))
+
+    def log_stream(self, run_id: str, stream: BinaryIO, artifact_file: str) -> None:
+        """Write what a binary file-like object holds (read to its end) as ``artifact_file``."""
+        data = stream.read()
+        if not isinstance(data, bytes):
+            raise InvalidParameter(
+                f"log_stream takes a binary stream (e.g. io.BytesIO); {artifact_file!r} got "
+                f"{type(data).__name__} from it"
+            )
+        self._artifact_repo(run_id).write_bytes(artifact_file, data)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         if artifact_file.endswith((".yaml", ".yml")):
@@ -413,6 +440,27 @@ class MlflowxClient(RegistryClientMixin):
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | Path | None = None) -> str:
         return self._artifact_repo(run_id).download_artifacts(path, dst_path)
+
+    # ------------------------------------------------------------------ tables
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a DataFrame (or a dict of columns) as a JSON or Parquet table artifact,
+        appending to the table already at ``artifact_file`` (MLflow's format)."""
+        from mlflowx.tracking.tables import log_table
+
+        log_table(self, run_id, data, artifact_file)
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The table ``artifact_file`` of every run of the experiment that logged it (or of
+        ``run_ids``) as one DataFrame; ``extra_columns`` adds run columns such as ``run_id``."""
+        from mlflowx.tracking.tables import load_table
+
+        return load_table(self, experiment_id, artifact_file, run_ids, extra_columns)
 
 
 def _param_str(value: Any) -> str:

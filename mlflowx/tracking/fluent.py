@@ -528,6 +528,7 @@ def _reset_for_tests() -> None:
     """Forget fluent state (active runs, experiment, clients); used by the test suite."""
     ctx.active_runs.set(())
     ctx.last_run.set(None)
+    ctx.last_logged_model_id.set(None)
     ctx.active_experiment_id.set(None)
     _open_runs.clear()
     _clients.clear()
