@@ -39,6 +39,7 @@ from mlflowx.exceptions import (
     SchemaOutOfDate,
 )
 from mlflowx.store.locations import LocationPolicy, is_local
+from mlflowx.store.mlflow_stores import is_mlflow_revision, mlflow_database_refused
 from mlflowx.store.search import (
     compile_experiments_search,
     compile_runs_search,
@@ -243,6 +244,8 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
             return
         if revision == HEAD_REVISION:
             return
+        if is_mlflow_revision(revision):
+            raise mlflow_database_refused(self._safe_uri(), revision)
         if revision in KNOWN_REVISIONS:
             raise SchemaOutOfDate(
                 f"The database {self._safe_uri()} is at schema revision {revision!r}; this "
