@@ -62,12 +62,16 @@ class MlflowSource(ABC):
 
 def open_source(uri: str) -> MlflowSource:
     """``sqlite:///mlflow.db`` / ``postgresql://...``: MLflow's database; a folder (``./mlruns``,
-    ``file:``): MLflow's file store."""
+    ``file:``): MLflow's file store; ``http(s)://``: a running MLflow server."""
     scheme = scheme_of(uri)
     if scheme in ("sqlite", "postgresql", "postgres", "mysql"):
         from mlflowx.migration.sql_source import SqlSource
 
         return SqlSource(uri)
+    if scheme in ("http", "https"):
+        from mlflowx.migration.server_source import ServerSource
+
+        return ServerSource(uri)
     if scheme == "file":
         from mlflowx.migration.file_source import FileSource
 
@@ -76,5 +80,6 @@ def open_source(uri: str) -> MlflowSource:
         return FileSource(Path(path).expanduser().resolve())
     raise InvalidParameter(
         f"Cannot import from {uri!r}: expected an MLflow database (sqlite:///mlflow.db, "
-        "postgresql://...) or an MLflow file store folder (./mlruns)"
+        "postgresql://...), an MLflow file store folder (./mlruns) or an MLflow server "
+        "(http://host:5000)"
     )

@@ -16,6 +16,7 @@ from mlflowx.entities import ViewType
 from mlflowx.migration import copy as copy_module
 from mlflowx.migration import import_store, open_source
 from mlflowx.tracking import MlflowxClient
+from tests.fixtures.server import start_mlflow_server
 from tests.importer.mlflow_data import populate
 
 
@@ -23,17 +24,25 @@ class Interrupted(Exception):
     """Not an error the importer counts and goes on from: it stops the import."""
 
 
-@pytest.fixture(scope="module", params=["sql", "file"])
+@pytest.fixture(scope="module", params=["sql", "file", "server"])
 def mlflow_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """An MLflow store (its database, or its mlruns folder) filled by mlflow itself."""
+    """An MLflow store (its database, its mlruns folder, or a live ``mlflow server`` of its
+    own) filled by mlflow itself."""
     root = tmp_path_factory.mktemp(f"mlflow-{request.param}")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
         mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # 3.17 refuses to write mlruns otherwise
         mp.chdir(root)  # MLflow's default artifact root (./mlruns) lands here
         (root / "work").mkdir()
+        if request.param == "server":
+            server = start_mlflow_server(root / "server")
+            try:
+                yield server.url, populate(server.url, root / "work")
+            finally:
+                server.stop()
+            return
         uri = f"sqlite:///{root / 'mlflow.db'}" if request.param == "sql" else str(root / "mlruns")
         written = populate(uri if request.param == "sql" else Path(uri).as_uri(), root / "work")
         yield uri, written
@@ -44,7 +53,7 @@ def _mlflow_client(uri: str) -> Any:
         warnings.simplefilter("ignore")
         import mlflow
 
-    mlflow_uri = uri if uri.startswith("sqlite") else Path(uri).as_uri()
+    mlflow_uri = uri if uri.startswith(("sqlite", "http")) else Path(uri).as_uri()
     return mlflow.MlflowClient(mlflow_uri, registry_uri=mlflow_uri)
 
 
