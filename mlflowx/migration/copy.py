@@ -3,15 +3,19 @@
 Idempotent and resumable: every copied experiment, run, logged model and model version carries
 the id it had in the source (``mlflowx.import.source_*`` tags), and a re-run skips what it
 finds. A run is tagged ``mlflowx.import.pending`` until its history, inputs, artifacts and
-status are all written; a pending run left by an interrupted import is deleted (and tagged
-``mlflowx.import.abandoned``) and copied again.
+status are all written; a pending run left by an interrupted import is copied again into the
+same run (metric points, params, inputs and artifacts are written idempotently).
 
-Run ids are new (the destination's stores allocate them); the registry's version sources are
-rewritten to the copied runs and models. Deleted experiments and runs are copied, then deleted.
+Run ids are kept when the destination is a SQL store (MLflow's and mlflowx's ids are both 32
+hex digits) and no run there has the id yet; otherwise the destination allocates one. Logged
+model ids and version numbers are the destination's; the registry's version sources are
+rewritten to the copied runs and models. Deleted experiments and runs are copied, then
+deleted.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -39,7 +43,7 @@ TAG_RUN = "mlflowx.import.source_run_id"
 TAG_MODEL = "mlflowx.import.source_model_id"
 TAG_VERSION = "mlflowx.import.source_version"
 TAG_PENDING = "mlflowx.import.pending"
-TAG_ABANDONED = "mlflowx.import.abandoned"
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
 KINDS = ("experiments", "runs", "logged models", "registered models", "model versions")
 _RUN_NAME = "mlflow.runName"
 # MLflow's log_batch limits.
@@ -156,6 +160,8 @@ class _Importer:
         return found.experiment_id, found.lifecycle_stage == LifecycleStage.DELETED
 
     def _existing_runs(self, experiment_id: str) -> dict[str, Any]:
+        """Destination runs by source run id: copied, or left pending by an interrupted
+        import (copied again into the same run: its writes are idempotent)."""
         found: dict[str, Any] = {}
         token: str | None = None
         while True:
@@ -164,14 +170,8 @@ class _Importer:
             )
             for run in page:
                 source_id = run.data.tags.get(TAG_RUN)
-                if not source_id or TAG_ABANDONED in run.data.tags:
-                    continue
-                if TAG_PENDING in run.data.tags:  # left by an interrupted import
-                    self.client.set_tag(run.info.run_id, TAG_ABANDONED, "true")
-                    if run.info.lifecycle_stage != LifecycleStage.DELETED:
-                        self.client.delete_run(run.info.run_id)
-                    continue
-                found[source_id] = run
+                if source_id:
+                    found[source_id] = run
             token = page.token
             if not token:
                 return found
@@ -181,16 +181,21 @@ class _Importer:
         self, exp: SourceExperiment, dest_exp: str, run_id: str, existing: dict[str, Any]
     ) -> None:
         done = existing.get(run_id)
-        if done is not None:
+        if done is not None and TAG_PENDING not in done.data.tags:
             self.runs[run_id] = done.info.run_id
             src_uri = self._source_artifact_uri(exp, run_id)
             if src_uri:
                 self.locations[src_uri] = done.info.artifact_uri or ""
+            if (
+                self._source_deleted(exp, run_id)
+                and done.info.lifecycle_stage != LifecycleStage.DELETED
+            ):  # interrupted between finishing the copy and deleting it
+                self.client.delete_run(done.info.run_id)
             self.summary.skipped["runs"] += 1
             return
         try:
             src = self.source.run(exp.experiment_id, run_id)
-            self._copy_run(dest_exp, src)
+            self._copy_run(dest_exp, src, done)
         except (MlflowxError, OSError, ValueError) as exc:
             self._fail("runs", run_id, exc)
         else:
@@ -202,11 +207,15 @@ class _Importer:
         except (MlflowxError, OSError, ValueError):
             return ""
 
-    def _copy_run(self, dest_exp: str, src: SourceRun) -> None:
-        name = src.name or src.tags.get(_RUN_NAME)
+    def _source_deleted(self, exp: SourceExperiment, run_id: str) -> bool:
+        try:
+            return self.source.run(exp.experiment_id, run_id).lifecycle_stage == "deleted"
+        except (MlflowxError, OSError, ValueError):
+            return False
+
+    def _copy_run(self, dest_exp: str, src: SourceRun, pending: Any = None) -> None:
         tags = {k: v for k, v in src.tags.items() if k != _RUN_NAME}
-        start = [RunTag(TAG_RUN, src.run_id), RunTag(TAG_PENDING, "true")]
-        run = self.client.store.create_run(dest_exp, src.user_id, src.start_time, start, name)
+        run = pending or self._create_run(dest_exp, src)
         dest = run.info.run_id
         self.runs[src.run_id] = dest
         store = self.client.store
@@ -226,6 +235,23 @@ class _Importer:
         store.delete_tag(dest, TAG_PENDING)
         if src.lifecycle_stage == LifecycleStage.DELETED:
             store.delete_run(dest)
+
+    def _create_run(self, dest_exp: str, src: SourceRun) -> Any:
+        """The destination run, created pending; with the source's id when the destination
+        store can take it (a SQL store) and no run has it there yet."""
+        store = self.client.store
+        name = src.name or src.tags.get(_RUN_NAME)
+        start = [RunTag(TAG_RUN, src.run_id), RunTag(TAG_PENDING, "true")]
+        from mlflowx.store.tracking.sql import SqlTrackingStore
+
+        if isinstance(store, SqlTrackingStore) and _RUN_ID.fullmatch(src.run_id):
+            try:
+                store.get_run(src.run_id)
+            except NotFound:
+                return store.create_run(
+                    dest_exp, src.user_id, src.start_time, start, name, run_id=src.run_id
+                )
+        return store.create_run(dest_exp, src.user_id, src.start_time, start, name)
 
     def _copy_artifacts(self, source_uri: str, dest_uri: str) -> None:
         if not source_uri:

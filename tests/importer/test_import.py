@@ -62,7 +62,7 @@ def _dest_runs(client: MlflowxClient) -> dict[str, Any]:
     for exp in client.search_experiments(ViewType.ALL):
         for run in client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL):
             source = run.data.tags.get("mlflowx.import.source_run_id")
-            if source and "mlflowx.import.abandoned" not in run.data.tags:
+            if source:
                 assert source not in runs, f"run {source} copied twice"
                 runs[source] = run
     return runs
@@ -93,6 +93,8 @@ def _check(source_uri: str, written: dict[str, Any], dest: MlflowxClient, tmp: P
         assert {k: v for k, v in source_exp.tags.items()}.items() <= ours.tags.items()
     for source_id in every:
         src, run = theirs.get_run(source_id), runs[source_id]
+        assert run.info.run_id == source_id  # a SQL destination keeps MLflow's run ids
+        assert "mlflowx.import.pending" not in run.data.tags
         assert run.info.run_name == src.info.run_name
         assert run.info.status == src.info.status
         assert (run.info.start_time, run.info.end_time) == (src.info.start_time, src.info.end_time)
@@ -181,6 +183,7 @@ def test_interrupted_import_resumes(
     with pytest.raises(Interrupted, match="second run"):
         import_store(open_source(source_uri), dest)
     assert len(_dest_runs(dest)) == 2  # one finished, one pending
+    assert sum("mlflowx.import.pending" in r.data.tags for r in _dest_runs(dest).values()) == 1
     monkeypatch.setattr(copy_module._Importer, "_copy_artifacts", real)
     summary = import_store(open_source(source_uri), dest)
     assert (summary.skipped["runs"], summary.copied["runs"]) == (1, 4)
@@ -200,7 +203,7 @@ def test_cli_import_prints_a_summary_and_refuses_other_uris(
         with pytest.raises(SystemExit, match=r"^0$"):
             main()
         out = capsys.readouterr().out
-        runs_row = next(line for line in out.splitlines() if "runs" in line)
+        runs_row = next(line for line in out.splitlines() if line.startswith("│ runs "))
         assert expected in runs_row
     monkeypatch.setattr(sys, "argv", ["mlflowx", "import", "s3://bucket/x", "--to", target])
     with pytest.raises(SystemExit, match=r"^2$"):  # InvalidParameter
@@ -214,3 +217,32 @@ def test_nan_metric_values_survive(tmp_path: Path) -> None:
 
     assert math.isnan(_metric("m", "1700000000000 nan 3").value)
     assert _metric("m", "1700000000000 1.5 3").step == 3
+
+
+def test_a_run_id_taken_in_the_destination_gets_a_new_one(
+    mlflow_store: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    source_uri, written = mlflow_store
+    dest = MlflowxClient(f"sqlite:///{tmp_path / 'mlflowx.db'}")
+    taken = written["runs"][0]
+    dest.store.create_run("0", None, None, [], "unrelated", run_id=taken)  # type: ignore[call-arg]
+    summary = import_store(open_source(source_uri), dest)
+    assert summary.copied["runs"] == 5
+    copied = _dest_runs(dest)[taken]
+    assert copied.info.run_id != taken
+    assert dest.get_run(taken).info.run_name == "unrelated"
+    # the registry follows the copy, not the unrelated run
+    assert dest.get_model_version("reg", "1").run_id == copied.info.run_id
+
+
+def test_sql_store_keeps_a_given_run_id_and_refuses_a_malformed_one(tmp_path: Path) -> None:
+    from mlflowx.exceptions import AlreadyExists, InvalidParameter
+
+    store = MlflowxClient(f"sqlite:///{tmp_path / 'x.db'}").store
+    run = store.create_run("0", "me", 5, [], "r", run_id="ab" * 16)  # type: ignore[call-arg]
+    assert run.info.run_id == "ab" * 16
+    assert store.get_run("ab" * 16).info.user_id == "me"
+    with pytest.raises(InvalidParameter, match="32 lowercase hex"):
+        store.create_run("0", None, None, [], "r", run_id="../x")  # type: ignore[call-arg]
+    with pytest.raises(AlreadyExists, match="already exists"):
+        store.create_run("0", None, None, [], "r", run_id="ab" * 16)  # type: ignore[call-arg]
