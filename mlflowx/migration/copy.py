@@ -183,12 +183,15 @@ class _Importer:
         done = existing.get(run_id)
         if done is not None and TAG_PENDING not in done.data.tags:
             self.runs[run_id] = done.info.run_id
-            src_uri = self._source_artifact_uri(exp, run_id)
+            try:
+                src_uri, stage = self.source.run_location(exp.experiment_id, run_id)
+            except (MlflowxError, OSError, ValueError) as exc:
+                self._fail("runs", run_id, exc)
+                return
             if src_uri:
                 self.locations[src_uri] = done.info.artifact_uri or ""
-            if (
-                self._source_deleted(exp, run_id)
-                and done.info.lifecycle_stage != LifecycleStage.DELETED
+            if stage == LifecycleStage.DELETED and (
+                done.info.lifecycle_stage != LifecycleStage.DELETED
             ):  # interrupted between finishing the copy and deleting it
                 self.client.delete_run(done.info.run_id)
             self.summary.skipped["runs"] += 1
@@ -200,18 +203,6 @@ class _Importer:
             self._fail("runs", run_id, exc)
         else:
             self.summary.copied["runs"] += 1
-
-    def _source_artifact_uri(self, exp: SourceExperiment, run_id: str) -> str:
-        try:
-            return self.source.run(exp.experiment_id, run_id).artifact_uri
-        except (MlflowxError, OSError, ValueError):
-            return ""
-
-    def _source_deleted(self, exp: SourceExperiment, run_id: str) -> bool:
-        try:
-            return self.source.run(exp.experiment_id, run_id).lifecycle_stage == "deleted"
-        except (MlflowxError, OSError, ValueError):
-            return False
 
     def _copy_run(self, dest_exp: str, src: SourceRun, pending: Any = None) -> None:
         tags = {k: v for k, v in src.tags.items() if k != _RUN_NAME}

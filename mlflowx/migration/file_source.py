@@ -132,6 +132,10 @@ class FileSource(MlflowSource):
         run.inputs = self._inputs(experiment_id, d)
         return run
 
+    def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
+        meta = _meta(self._dir(experiment_id) / run_id)
+        return str(meta.get("artifact_uri") or ""), str(meta.get("lifecycle_stage", "active"))
+
     def _inputs(self, experiment_id: str, run_dir: Path) -> list[DatasetInput]:
         found = []
         inputs = run_dir / "inputs"

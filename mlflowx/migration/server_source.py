@@ -99,6 +99,10 @@ class ServerSource(MlflowSource):
         run.inputs = list(found.inputs.dataset_inputs)
         return run
 
+    def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
+        info = (self._runs.get(run_id) or self.client.get_run(run_id)).info
+        return self._artifact_uri(info.artifact_uri or ""), str(info.lifecycle_stage)
+
     def logged_models(self, experiment_id: str) -> list[SourceLoggedModel]:
         return [
             SourceLoggedModel(

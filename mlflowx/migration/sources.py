@@ -50,6 +50,12 @@ class MlflowSource(ABC):
     @abstractmethod
     def run(self, experiment_id: str, run_id: str) -> SourceRun: ...
 
+    def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
+        """A run's artifact URI and lifecycle stage, without its history (a re-run of the
+        import needs only these for the runs it skips)."""
+        run = self.run(experiment_id, run_id)
+        return run.artifact_uri, run.lifecycle_stage
+
     @abstractmethod
     def logged_models(self, experiment_id: str) -> list[SourceLoggedModel]: ...
 

@@ -117,6 +117,12 @@ class SqlSource(MlflowSource):
         run.inputs = self._inputs(run_id)
         return run
 
+    def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
+        ((uri, stage),) = self._rows(
+            "SELECT artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = :r", {"r": run_id}
+        )
+        return uri or "", stage
+
     def _inputs(self, run_id: str) -> list[DatasetInput]:
         if not {"inputs", "datasets"} <= self._tables:
             return []
