@@ -35,6 +35,7 @@ def import_command(source: Source, to: To = None) -> None:
     from rich.table import Table
 
     from mlflowx.migration import import_store, open_source
+    from mlflowx.store.mlflow_stores import safe_uri
     from mlflowx.tracking import MlflowxClient
 
     client = MlflowxClient(to)
@@ -60,7 +61,7 @@ def import_command(source: Source, to: To = None) -> None:
             summary = import_store(src, client, _Report())
     finally:
         src.close()
-    table = Table(title=f"{source} -> {client.tracking_uri}")
+    table = Table(title=f"{safe_uri(source)} -> {safe_uri(client.tracking_uri)}")
     for column in ("kind", "copied", "skipped", "failed"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for kind, copied, skipped, failed in summary.rows():

@@ -65,6 +65,12 @@ class MlflowSource(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
+    def __enter__(self) -> MlflowSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def open_source(uri: str) -> MlflowSource:
     """``sqlite:///mlflow.db`` / ``postgresql://...``: MLflow's database; a folder (``./mlruns``,

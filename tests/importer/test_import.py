@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -16,7 +18,9 @@ from mlflowx.entities import ViewType
 from mlflowx.migration import copy as copy_module
 from mlflowx.migration import import_store, open_source
 from mlflowx.tracking import MlflowxClient
+from tests.fixtures.env import need
 from tests.fixtures.server import start_mlflow_server
+from tests.fixtures.stores import PG_ENV
 from tests.importer.mlflow_data import populate
 
 
@@ -24,7 +28,10 @@ class Interrupted(Exception):
     """Not an error the importer counts and goes on from: it stops the import."""
 
 
-@pytest.fixture(scope="module", params=["sql", "file", "server"])
+@pytest.fixture(
+    scope="module",
+    params=["sql", "file", "server", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
 def mlflow_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -36,6 +43,10 @@ def mlflow_store(
         mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # 3.17 refuses to write mlruns otherwise
         mp.chdir(root)  # MLflow's default artifact root (./mlruns) lands here
         (root / "work").mkdir()
+        if request.param == "postgres":
+            uri = _postgres_source(request.getfixturevalue("worker_id"))
+            yield uri, populate(uri, root / "work")
+            return
         if request.param == "server":
             server = start_mlflow_server(root / "server")
             try:
@@ -48,12 +59,27 @@ def mlflow_store(
         yield uri, written
 
 
+def _postgres_source(worker_id: str) -> str:
+    """A fresh PostgreSQL database for MLflow to fill (next to the test databases)."""
+    base = os.environ.get(PG_ENV)
+    need(bool(base), f"PostgreSQL tests need {PG_ENV}=postgresql://user:pw@host:port/db")
+    assert base is not None
+    import psycopg
+
+    parts = urlsplit(base)
+    dbname = f"{parts.path.lstrip('/') or 'mlflowx_test'}_mlflowsrc_{worker_id}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
 def _mlflow_client(uri: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import mlflow
 
-    mlflow_uri = uri if uri.startswith(("sqlite", "http")) else Path(uri).as_uri()
+    mlflow_uri = uri if uri.startswith(("sqlite", "http", "postgresql")) else Path(uri).as_uri()
     return mlflow.MlflowClient(mlflow_uri, registry_uri=mlflow_uri)
 
 
@@ -150,19 +176,18 @@ def test_import_copies_everything_and_twice_duplicates_nothing(
 ) -> None:
     source_uri, written = mlflow_store
     dest = MlflowxClient(f"sqlite:///{tmp_path / 'mlflowx.db'}")
-    source = open_source(source_uri)
-    first = import_store(source, dest)
-    assert (first.copied["runs"], first.copied["logged models"]) == (5, 1)
-    assert (first.copied["registered models"], first.copied["model versions"]) == (1, 2)
-    assert not first.errors
-    assert not any(first.failed.values())
-    _check(source_uri, written, dest, tmp_path / "a")
-    again = import_store(source, dest)
+    with open_source(source_uri) as source:
+        first = import_store(source, dest)
+        assert (first.copied["runs"], first.copied["logged models"]) == (5, 1)
+        assert (first.copied["registered models"], first.copied["model versions"]) == (1, 2)
+        assert not first.errors
+        assert not any(first.failed.values())
+        _check(source_uri, written, dest, tmp_path / "a")
+        again = import_store(source, dest)
     assert sum(again.copied.values()) == 0
     assert (again.skipped["runs"], again.skipped["model versions"]) == (5, 2)
     _check(source_uri, written, dest, tmp_path / "b")
     assert len(dest.search_model_versions("name = 'reg'")) == 2
-    source.close()
 
 
 def test_interrupted_import_resumes(
@@ -180,12 +205,13 @@ def test_interrupted_import_resumes(
         real(self, source, target)
 
     monkeypatch.setattr(copy_module._Importer, "_copy_artifacts", crash_on_the_second_run)
-    with pytest.raises(Interrupted, match="second run"):
-        import_store(open_source(source_uri), dest)
+    with pytest.raises(Interrupted, match="second run"), open_source(source_uri) as source:
+        import_store(source, dest)
     assert len(_dest_runs(dest)) == 2  # one finished, one pending
     assert sum("mlflowx.import.pending" in r.data.tags for r in _dest_runs(dest).values()) == 1
     monkeypatch.setattr(copy_module._Importer, "_copy_artifacts", real)
-    summary = import_store(open_source(source_uri), dest)
+    with open_source(source_uri) as source:
+        summary = import_store(source, dest)
     assert (summary.skipped["runs"], summary.copied["runs"]) == (1, 4)
     _check(source_uri, written, dest, tmp_path)
 
@@ -226,7 +252,8 @@ def test_a_run_id_taken_in_the_destination_gets_a_new_one(
     dest = MlflowxClient(f"sqlite:///{tmp_path / 'mlflowx.db'}")
     taken = written["runs"][0]
     dest.store.create_run("0", None, None, [], "unrelated", run_id=taken)  # type: ignore[call-arg]
-    summary = import_store(open_source(source_uri), dest)
+    with open_source(source_uri) as source:
+        summary = import_store(source, dest)
     assert summary.copied["runs"] == 5
     copied = _dest_runs(dest)[taken]
     assert copied.info.run_id != taken
