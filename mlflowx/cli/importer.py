@@ -1,4 +1,4 @@
-"""``mlflowx import``: copy an MLflow store (``mlflow.db``, ``./mlruns``) into mlflowx."""
+"""``mlflowx import``: copy an MLflow store (``mlflow.db``, ``./mlruns``, a server) into mlflowx."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import typer
 Source = Annotated[
     str,
     typer.Argument(
-        help="The MLflow store: its database (sqlite:///mlflow.db, postgresql://...) or its "
-        "file store folder (./mlruns).",
+        help="The MLflow store: its database (sqlite:///mlflow.db, postgresql://...), its "
+        "file store folder (./mlruns) or a running MLflow server (http://host:5000).",
         show_default=False,
     ),
 ]
