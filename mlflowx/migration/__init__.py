@@ -1,8 +1,10 @@
-"""``mlflowx import``: copy an MLflow store (its database or its ``mlruns`` folder) into mlflowx.
+"""``mlflowx import``: copy an MLflow store (its database, its ``mlruns`` folder or a running
+server) into mlflowx.
 
 MLflow's formats are read directly (``mlflow`` is never imported): its SQL schema
-(:mod:`.sql_source`) and its file-store layout (:mod:`.file_source`). :mod:`.copy` writes
-through mlflowx's client, so any mlflowx store can be the destination.
+(:mod:`.sql_source`), its file-store layout (:mod:`.file_source`) and its REST API through
+mlflowx's own REST client (:mod:`.server_source`). :mod:`.copy` writes through mlflowx's
+client, so any mlflowx store can be the destination.
 """
 
 from __future__ import annotations
