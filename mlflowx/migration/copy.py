@@ -32,7 +32,7 @@ from mlflowx.migration.records import (
     SourceRun,
 )
 from mlflowx.migration.sources import MlflowSource
-from mlflowx.store.artifacts import get_artifact_repository
+from mlflowx.store.artifacts import ArtifactRepository, get_artifact_repository
 from mlflowx.store.registry import scheme_of
 from mlflowx.tracking import MlflowxClient
 
@@ -250,13 +250,22 @@ class _Importer:
         local = _local_dir(source_uri)
         if local is not None:
             if local.is_dir() and any(local.iterdir()):
-                get_artifact_repository(dest_uri).log_artifacts(local)
+                self._dest_repository(dest_uri).log_artifacts(local)
             return
         with tempfile.TemporaryDirectory() as tmp:
             repo = get_artifact_repository(source_uri)
             if repo.list_artifacts():
                 downloaded = repo.download_artifacts("", tmp)
-                get_artifact_repository(dest_uri).log_artifacts(downloaded)
+                self._dest_repository(dest_uri).log_artifacts(downloaded)
+
+    def _dest_repository(self, uri: str) -> ArtifactRepository:
+        """Where artifacts go; a destination server's proxied ``mlflow-artifacts:`` URIs are
+        written through that server."""
+        if uri.startswith("mlflow-artifacts:"):
+            from mlflowx.store.artifacts.http import proxy_uri
+
+            uri = proxy_uri(self.client.tracking_uri, uri)
+        return get_artifact_repository(uri)
 
     # ------------------------------------------------------------------ logged models
     def _existing_models(self, experiment_id: str) -> dict[str, Any]:
@@ -335,7 +344,7 @@ class _Importer:
                         run_id=self.runs.get(version.run_id or "", None),
                         tags={**version.tags, TAG_VERSION: str(version.version)},
                         description=version.description,
-                        model_id=self.models.get(version.model_id or "", None),
+                        model_id=self.models.get(_model_id(version.model_id, version.source)),
                     )
                     if version.stage not in ("None", ""):
                         client.transition_model_version_stage(src.name, mv.version, version.stage)
@@ -363,6 +372,16 @@ class _Importer:
                 if form and (source == form or source.startswith(form.rstrip("/") + "/")):
                     return new + source[len(form) :]
         return source
+
+
+def _model_id(model_id: str | None, source: str) -> str:
+    """The logged model a version came from: its own field, or (MLflow's SQL schema has no
+    such column) the ``models:/m-...`` source it was registered from."""
+    if model_id:
+        return model_id
+    if source.startswith("models:/m-"):
+        return source[len("models:/") :].split("/", 1)[0]
+    return ""
 
 
 def _as_path(uri: str) -> str:

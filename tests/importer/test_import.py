@@ -19,7 +19,7 @@ from mlflowx.migration import copy as copy_module
 from mlflowx.migration import import_store, open_source
 from mlflowx.tracking import MlflowxClient
 from tests.fixtures.env import need
-from tests.fixtures.server import start_mlflow_server
+from tests.fixtures.server import start_mlflow_server, start_mlflowx_server
 from tests.fixtures.stores import PG_ENV
 from tests.importer.mlflow_data import populate
 
@@ -107,7 +107,13 @@ def _same_history(theirs: list[Any], ours: list[Any]) -> None:
     ]
 
 
-def _check(source_uri: str, written: dict[str, Any], dest: MlflowxClient, tmp: Path) -> None:
+def _check(
+    source_uri: str,
+    written: dict[str, Any],
+    dest: MlflowxClient,
+    tmp: Path,
+    same_ids: bool = True,
+) -> None:
     theirs = _mlflow_client(source_uri)
     runs = _dest_runs(dest)
     every = [*written["runs"], written["deleted_run"], written["run_b"]]
@@ -119,7 +125,7 @@ def _check(source_uri: str, written: dict[str, Any], dest: MlflowxClient, tmp: P
         assert {k: v for k, v in source_exp.tags.items()}.items() <= ours.tags.items()
     for source_id in every:
         src, run = theirs.get_run(source_id), runs[source_id]
-        assert run.info.run_id == source_id  # a SQL destination keeps MLflow's run ids
+        assert (run.info.run_id == source_id) is same_ids  # a SQL destination keeps them
         assert "mlflowx.import.pending" not in run.data.tags
         assert run.info.run_name == src.info.run_name
         assert run.info.status == src.info.status
@@ -153,7 +159,12 @@ def _check(source_uri: str, written: dict[str, Any], dest: MlflowxClient, tmp: P
     assert model.source_run_id == first.info.run_id
     from mlflowx.store.artifacts import get_artifact_repository
 
-    repo = get_artifact_repository(model.artifact_location)
+    location = model.artifact_location
+    if location.startswith("mlflow-artifacts:"):
+        from mlflowx.store.artifacts.http import proxy_uri
+
+        location = proxy_uri(dest.tracking_uri, location)
+    repo = get_artifact_repository(location)
     assert repo.read_bytes("weights.bin") == b"\x00\x01weights"
     # the registry
     reg = dest.get_registered_model("reg")
@@ -188,6 +199,25 @@ def test_import_copies_everything_and_twice_duplicates_nothing(
     assert (again.skipped["runs"], again.skipped["model versions"]) == (5, 2)
     _check(source_uri, written, dest, tmp_path / "b")
     assert len(dest.search_model_versions("name = 'reg'")) == 2
+
+
+def test_import_into_an_mlflowx_server(
+    mlflow_store: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Through the REST API: new run ids, artifacts proxied by the destination server."""
+    source_uri, written = mlflow_store
+    server = start_mlflowx_server(tmp_path / "destination")
+    try:
+        dest = MlflowxClient(server.url)
+        with open_source(source_uri) as source:
+            first = import_store(source, dest)
+            assert first.errors == []
+            _check(source_uri, written, dest, tmp_path, same_ids=False)
+            again = import_store(source, dest)
+        assert sum(again.copied.values()) == 0
+        _check(source_uri, written, dest, tmp_path / "again", same_ids=False)
+    finally:
+        server.stop()
 
 
 def test_interrupted_import_resumes(
