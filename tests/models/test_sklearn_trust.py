@@ -156,3 +156,25 @@ def test_functions_and_foreign_names_are_not_trusted(name: str) -> None:
     assert not is_sklearn_class(name)
     assert untrusted([name, "sklearn.tree._tree.Tree"]) == [name]
     assert untrusted([name], trusted=[name]) == []
+
+
+def test_tree_ensemble_predicts_from_the_cli_and_evaluates_without_opt_in(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mlflowx.cli import app
+    from mlflowx.models.evaluation import evaluate
+
+    model = _fit(RandomForestClassifier(n_estimators=3, random_state=0))
+    mlflowx.sklearn.save_model(model, tmp_path / "m")
+    source = tmp_path / "rows.csv"
+    _X.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    args = ["models", "predict", "-m", str(tmp_path / "m"), "-i", str(source), "-o", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = model.predict(_X).tolist()  # type: ignore[attr-defined]
+    assert pd.read_csv(out)["predictions"].tolist() == expected
+    with mlflowx.start_run():
+        info = mlflowx.sklearn.log_model(model, name="m")
+        scores = evaluate(info.model_uri, _X.assign(y=_Y), targets="y", model_type="classifier")
+    assert scores.metrics["accuracy_score"] == pytest.approx((model.predict(_X) == _Y).mean())  # type: ignore[attr-defined]
