@@ -17,7 +17,8 @@ def set_registry_uri(uri: str | Path | None) -> None:
 
     Args:
         uri: a database URI (``sqlite:///...``, ``postgresql://...``), an ``http(s)://``
-            tracking server, or a folder (its embedded SQLite file), as for tracking URIs.
+            tracking server, as for tracking URIs (a folder, MLflow's file store, is refused:
+            ``mlflowx import`` copies it).
     """
     from mlflowx.tracking._uri import _normalize
 

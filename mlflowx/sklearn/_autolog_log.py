@@ -246,7 +246,9 @@ def log_model(
 def _untrusted_types(model: Any) -> list[str]:
     import skops.io
 
-    return sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+    from mlflowx.models.skops_trust import untrusted
+
+    return untrusted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
 def _signature(config: AutologConfig, model: Any, data: FitData) -> Any:

@@ -7,6 +7,8 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from mlflowx import settings
+from mlflowx.store.mlflow_stores import file_store_refused
+from mlflowx.store.registry import scheme_of
 
 _lock = threading.Lock()
 _tracking_uri: str | None = None
@@ -16,14 +18,10 @@ context_tracking_uri: ContextVar[str | None] = ContextVar("mlflowx_tracking_uri"
 
 def _normalize(uri: str | Path) -> str:
     text = str(uri)
-    # A bare path or file: URI names a folder; keep MLflow's meaning of "store in this folder"
-    # by putting the embedded database there.
-    if "://" not in text and not text.startswith("sqlite:"):
-        folder = Path(text).expanduser().resolve()
-        return f"sqlite:///{folder / 'mlflowx.db'}"
-    if text.startswith("file://"):
-        folder = Path(text[len("file://") :]).expanduser().resolve()
-        return f"sqlite:///{folder / 'mlflowx.db'}"
+    # A bare path or a file: URI means MLflow's file store (./mlruns): refused with the way to
+    # import it, rather than silently starting a new, empty store somewhere.
+    if scheme_of(text) == "file":
+        raise file_store_refused(text)
     return text
 
 

@@ -191,8 +191,8 @@ def test_registry_uri_from_env_and_setter(tmp_path: Path, monkeypatch: pytest.Mo
     assert mlflowx.get_registry_uri() == f"sqlite:///{tmp_path / 'a.db'}"
     monkeypatch.setenv("MLFLOWX_REGISTRY_URI", f"sqlite:///{tmp_path / 'b.db'}")
     assert mlflowx.get_registry_uri() == f"sqlite:///{tmp_path / 'b.db'}"
-    mlflowx.set_registry_uri(tmp_path / "folder")  # a folder: its embedded database
-    assert mlflowx.get_registry_uri() == f"sqlite:///{tmp_path / 'folder' / 'mlflowx.db'}"
+    with pytest.raises(InvalidParameter, match="mlflowx import"):  # MLflow's file store
+        mlflowx.set_registry_uri(tmp_path / "folder")
     explicit = mlflowx.MlflowxClient(registry_uri=f"sqlite:///{tmp_path / 'c.db'}")
     assert explicit.registry_uri == f"sqlite:///{tmp_path / 'c.db'}"
     mlflowx.set_registry_uri(None)

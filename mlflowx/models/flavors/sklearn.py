@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.models import skops_trust
 from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
 from mlflowx.models.paths import model_file
 from mlflowx.models.policy import LoadPolicy, Need
@@ -180,7 +181,7 @@ def _dump_skops(model: Any, target: Path, trusted: list[str] | None) -> None:
             "classes that are not importable; define them in a module, or use "
             "serialization_format='cloudpickle' (loading then needs allow_pickle)."
         ) from exc
-    untrusted = sorted(set(skops.io.get_untrusted_types(file=target)) - set(trusted or ()))
+    untrusted = skops_trust.untrusted(skops.io.get_untrusted_types(file=target), trusted or ())
     if untrusted:
         target.unlink()
         raise InvalidParameter(
@@ -192,7 +193,8 @@ def _dump_skops(model: Any, target: Path, trusted: list[str] | None) -> None:
 def _load_skops(file: Path, policy: LoadPolicy, declared: list[str]) -> Any:
     import skops.io
 
-    untrusted = sorted(set(skops.io.get_untrusted_types(file=file)) - set(policy.trusted_types))
+    names = skops.io.get_untrusted_types(file=file)
+    untrusted = skops_trust.untrusted(names, policy.trusted_types)
     if untrusted:
         note = (
             " (the model's MLmodel declares them as trusted, but only you can decide that)"
@@ -204,4 +206,5 @@ def _load_skops(file: Path, policy: LoadPolicy, declared: list[str]) -> Any:
             f"{note}. If you trust them, load with trusted_types={untrusted!r} "
             "(or MLFLOWX_SKOPS_TRUSTED_TYPES)."
         )
-    return skops.io.load(file, trusted=list(policy.trusted_types) or None)
+    # Every name skops reports is now trusted, by the caller or as a scikit-learn class.
+    return skops.io.load(file, trusted=sorted(set(names)) or None)

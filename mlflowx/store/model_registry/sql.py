@@ -23,6 +23,7 @@ from mlflowx.exceptions import (
     NotFound,
     SchemaOutOfDate,
 )
+from mlflowx.store.mlflow_stores import is_mlflow_revision, mlflow_database_refused, safe_uri
 from mlflowx.store.model_registry.base import (
     LATEST_ALIAS,
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -125,6 +126,8 @@ class SqlRegistryStore(RegistryStore):
 
             SqlTrackingStore(self.uri).close()
         elif revision != HEAD_REVISION:
+            if is_mlflow_revision(revision):
+                raise mlflow_database_refused(safe_uri(self.uri), revision)
             if revision in KNOWN_REVISIONS:
                 raise SchemaOutOfDate(
                     f"The database is at schema revision {revision!r}; this mlflowx needs "

@@ -52,9 +52,15 @@ def _migrate(engine: Any, revision: str) -> tuple[str | None, str]:
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
+    from mlflowx.store.mlflow_stores import is_mlflow_revision, mlflow_database_refused, safe_uri
+
     try:
         with engine.begin() as connection:
             before = MigrationContext.configure(connection).get_current_revision()
+            if is_mlflow_revision(before):
+                raise mlflow_database_refused(
+                    safe_uri(engine.url.render_as_string(hide_password=False)), before
+                )
             command.upgrade(_alembic_config(connection), revision)
             after = MigrationContext.configure(connection).get_current_revision()
     finally:

@@ -34,3 +34,10 @@ def _rest(uri: str) -> TrackingStore:
     from mlflowx.store.tracking.rest import RestTrackingStore  # lazy: pydantic + httpx
 
     return RestTrackingStore(uri)
+
+
+@tracking_stores.register("file")
+def _file(uri: str) -> TrackingStore:
+    from mlflowx.store.mlflow_stores import file_store_refused
+
+    raise file_store_refused(uri)

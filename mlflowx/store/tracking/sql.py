@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,7 @@ from mlflowx.exceptions import (
     SchemaOutOfDate,
 )
 from mlflowx.store.locations import LocationPolicy, is_local
+from mlflowx.store.mlflow_stores import is_mlflow_revision, mlflow_database_refused
 from mlflowx.store.search import (
     compile_experiments_search,
     compile_runs_search,
@@ -66,6 +68,8 @@ from mlflowx.utils.names import generate_run_name, new_run_id
 from mlflowx.utils.uri import join_uri
 
 __all__ = ["DEFAULT_EXPERIMENT_ID", "SqlTrackingStore"]
+
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -243,6 +247,8 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
             return
         if revision == HEAD_REVISION:
             return
+        if is_mlflow_revision(revision):
+            raise mlflow_database_refused(self._safe_uri(), revision)
         if revision in KNOWN_REVISIONS:
             raise SchemaOutOfDate(
                 f"The database {self._safe_uri()} is at schema revision {revision!r}; this "
@@ -519,7 +525,13 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
         start_time: int | None,
         tags: Sequence[RunTag],
         run_name: str | None,
+        *,
+        run_id: str | None = None,
     ) -> Run:
+        """``run_id`` (32 hex digits) keeps a run's id when it is copied from another store
+        (``mlflowx import``); by default a new one is allocated."""
+        if run_id is not None and not _RUN_ID.fullmatch(run_id):
+            raise InvalidParameter(f"Invalid run id {run_id!r}: expected 32 lowercase hex digits")
         eid = self._experiment_int(experiment_id)
         tag_map = dict(v.validate_tag(t.key, t.value) for t in tags)
         tag_name = tag_map.get(RUN_NAME_TAG)
@@ -530,7 +542,7 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
             )
         name = v.validate_run_name(run_name or tag_name or generate_run_name())
         tag_map[RUN_NAME_TAG] = name
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         start = now_ms() if start_time is None else int(start_time)
         with self.db.write() as conn:
             rows = conn.execute(
@@ -546,19 +558,22 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
                     f"Current state is {rows[0][0]}."
                 )
             artifact_uri = join_uri(rows[0][1] or "", run_id, "artifacts")
-            conn.execute(
-                "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
-                "end_time, lifecycle_stage, artifact_uri) VALUES (:id, :name, :eid, :user, "
-                "'RUNNING', :start, NULL, 'active', :uri)",
-                {
-                    "id": run_id,
-                    "name": name,
-                    "eid": eid,
-                    "user": user_id,
-                    "start": start,
-                    "uri": artifact_uri,
-                },
-            )
+            try:
+                conn.execute(
+                    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
+                    "start_time, end_time, lifecycle_stage, artifact_uri) VALUES (:id, :name, "
+                    ":eid, :user, 'RUNNING', :start, NULL, 'active', :uri)",
+                    {
+                        "id": run_id,
+                        "name": name,
+                        "eid": eid,
+                        "user": user_id,
+                        "start": start,
+                        "uri": artifact_uri,
+                    },
+                )
+            except self.db.integrity_errors:
+                raise AlreadyExists(f"A run with id {run_id} already exists") from None
             conn.executemany(
                 "INSERT INTO tags (run_uuid, key, value) VALUES (:r, :k, :v)",
                 [{"r": run_id, "k": k, "v": val} for k, val in tag_map.items()],
