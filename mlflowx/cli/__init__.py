@@ -12,6 +12,7 @@ from mlflowx.cli import (
     db,
     deployments,
     experiments,
+    gc,
     models,
     pipelines,
     projects,
@@ -32,6 +33,7 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.command("gc")(gc.gc)
 app.command("server")(server.server)
 app.command(
     "ui",
