@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mlflowx.cli import (
+    artifacts,
     auth,
     db,
     deployments,
@@ -29,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(auth.app, name="auth")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
