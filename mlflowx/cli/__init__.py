@@ -12,6 +12,7 @@ from mlflowx.cli import (
     auth,
     db,
     deployments,
+    doctor,
     experiments,
     gc,
     models,
@@ -35,6 +36,7 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.command("doctor")(doctor.doctor)
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
 app.command(
