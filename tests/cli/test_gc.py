@@ -60,6 +60,8 @@ def test_gc_purges_deleted_runs_experiments_models_and_artifacts(
     client.log_model_artifacts(model.model_id, str(tmp_path / "f.txt").rsplit("/", 1)[0])
     dirs = {r: _artifact_dir(client, r) for r in (deleted, kept, in_gone)}
     assert all(d.is_dir() for d in dirs.values())
+    model_dir = tmp_path / "keep" / "models" / model.model_id
+    assert (model_dir / "artifacts" / "f.txt").is_file()
     client.delete_run(deleted)
     client.delete_experiment(gone_eid)
 
@@ -75,6 +77,7 @@ def test_gc_purges_deleted_runs_experiments_models_and_artifacts(
         client.get_experiment(gone_eid)
     with pytest.raises(NotFound, match=model.model_id):
         client.get_logged_model(model.model_id)
+    assert not (model_dir / "artifacts").exists()
     assert client.get_run(kept).data.metrics == {"loss": 0.5}
     assert dirs[kept].is_dir()
     # Nothing left to collect: a second gc is a no-op.
@@ -134,3 +137,25 @@ def test_parse_older_than(text: str, ms: int) -> None:
 def test_parse_older_than_rejects(text: str) -> None:
     with pytest.raises(InvalidParameter, match="Could not parse --older-than"):
         parse_older_than(text)
+
+
+def test_gc_deletes_proxied_artifacts_under_the_destination(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'p.db'}"
+    client = mlflowx.MlflowClient(uri)
+    eid = client.create_experiment("proxied", artifact_location="mlflow-artifacts:/proxied")
+    run = client.create_run(eid)
+    rid = run.info.run_id
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/proxied/")
+    served = tmp_path / "served" / run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
+    served.mkdir(parents=True)
+    (served / "model.pkl").write_bytes(b"x")
+    client.delete_run(rid)
+    with pytest.raises(SystemExit, match=r"^2$"):
+        main(["gc", "--backend-store-uri", uri])
+    assert "pass --artifacts-destination" in capsys.readouterr().err
+    assert client.get_run(rid).info.lifecycle_stage == "deleted"  # nothing half-done
+    _gc("--backend-store-uri", uri, "--artifacts-destination", str(tmp_path / "served"))
+    assert not served.exists()
+    assert (tmp_path / "served" / "proxied").is_dir()  # only the run's own folder went
