@@ -88,6 +88,18 @@ def version() -> None:
     typer.echo(__version__)
 
 
+class _PlainArgument(TyperArgument):
+    """An argument shown as click shows it: ``NAME`` in the usage line and in the list, not
+    Typer's ``{name}`` and ``name <str>``."""
+
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
 _CLICK_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "bool": "BOOLEAN"}
 
 
@@ -111,7 +123,8 @@ def _plain_help(command: click.Command, ctx: click.Context) -> None:
         if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
             param.metavar = _metavar(param, ctx)
         elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
-            param.metavar = param.name.upper()  # click's NAME, not Typer's {name} <str>
+            param.metavar = param.name.upper()
+            param.__class__ = _PlainArgument
     for sub in getattr(command, "commands", {}).values():
         _plain_help(sub, ctx)
 

@@ -28,10 +28,10 @@ def test_help_is_plain_and_whole(path: tuple[str, ...], capsys: pytest.CaptureFi
         main([*path, "--help"])
     out = capsys.readouterr().out
     assert out.startswith(f"Usage: {' '.join(('mlflowx', *path))} ")
-    options = out.partition("\nOptions:\n")[2]
-    assert options  # click's plain layout, not Typer's panels
-    assert "<str>" not in options
-    assert "<int>" not in options
+    assert "\nOptions:\n" in out  # click's plain layout, not Typer's panels
+    assert "<str>" not in out
+    assert "<int>" not in out
+    assert "{" not in out.splitlines()[0]  # arguments as click writes them: NAME
     assert "…" not in out  # no option name or value cut
     assert "╭" not in out
 
@@ -51,3 +51,11 @@ def test_option_types_read_as_in_mlflow(capsys: pytest.CaptureFixture[str]) -> N
     assert "-n, --max-results INTEGER" in out
     assert "-o, --output [table|json|csv]" in out
     assert "--tracking-uri TEXT" in out
+
+
+def test_a_missing_argument_is_named_as_in_click(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match=r"^2$"):
+        main(["runs", "describe"])
+    err = capsys.readouterr().err
+    assert "Usage: mlflowx runs describe [OPTIONS] RUN_ID" in err
+    assert "Missing argument 'RUN_ID'." in err
