@@ -10,11 +10,18 @@ from typing import Annotated
 import typer
 
 from mlflowx.cli._console import print_table
-from mlflowx.cli._options import TrackingUri, client
+from mlflowx.cli._options import TrackingUri, client, positional_or_option
 
 app = typer.Typer(help="Create and inspect experiments.", no_args_is_help=True)
 
 View = Annotated[str, typer.Option("--view", "-v", help="active_only, deleted_only or all")]
+ExperimentIdArgument = Annotated[str | None, typer.Argument(show_default=False)]
+ExperimentIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--experiment-id", "-x", help="The experiment (MLflow's form).", show_default=False
+    ),
+]
 
 
 @app.command("create")
@@ -130,21 +137,41 @@ def csv_(
 
 
 @app.command("rename")
-def rename(experiment_id: str, new_name: str, tracking_uri: TrackingUri = None) -> None:
+def rename(
+    experiment_id: ExperimentIdArgument = None,
+    new_name: Annotated[str | None, typer.Argument(show_default=False)] = None,
+    experiment_id_option: ExperimentIdOption = None,
+    new_name_option: Annotated[
+        str | None, typer.Option("--new-name", help="MLflow's form.", show_default=False)
+    ] = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Rename an experiment."""
+    experiment_id = positional_or_option(experiment_id, experiment_id_option, "experiment_id")
+    new_name = positional_or_option(new_name, new_name_option, "new_name")
     client(tracking_uri).rename_experiment(experiment_id, new_name)
     typer.echo(f"Experiment with id {experiment_id} has been renamed to {new_name!r}.")
 
 
 @app.command("delete")
-def delete(experiment_id: str, tracking_uri: TrackingUri = None) -> None:
+def delete(
+    experiment_id: ExperimentIdArgument = None,
+    experiment_id_option: ExperimentIdOption = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Mark an experiment (and its runs) deleted; restore brings it back, gc purges it."""
+    experiment_id = positional_or_option(experiment_id, experiment_id_option, "experiment_id")
     client(tracking_uri).delete_experiment(experiment_id)
     typer.echo(f"Experiment with id {experiment_id} has been deleted.")
 
 
 @app.command("restore")
-def restore(experiment_id: str, tracking_uri: TrackingUri = None) -> None:
+def restore(
+    experiment_id: ExperimentIdArgument = None,
+    experiment_id_option: ExperimentIdOption = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Restore a deleted experiment and the runs deleted with it."""
+    experiment_id = positional_or_option(experiment_id, experiment_id_option, "experiment_id")
     client(tracking_uri).restore_experiment(experiment_id)
     typer.echo(f"Experiment with id {experiment_id} has been restored.")

@@ -9,9 +9,14 @@ from typing import Annotated
 import typer
 
 from mlflowx.cli._console import print_table
-from mlflowx.cli._options import TrackingUri, client
+from mlflowx.cli._options import TrackingUri, client, positional_or_option
 
 app = typer.Typer(help="Create, search and inspect runs.", no_args_is_help=True)
+
+RunIdArgument = Annotated[str | None, typer.Argument(show_default=False)]
+RunIdOption = Annotated[
+    str | None, typer.Option("--run-id", help="The run (MLflow's form).", show_default=False)
+]
 
 
 class Output(StrEnum):
@@ -136,22 +141,37 @@ def list_(
 
 
 @app.command("describe")
-def describe(run_id: str, tracking_uri: TrackingUri = None) -> None:
+def describe(
+    run_id: RunIdArgument = None,
+    run_id_option: RunIdOption = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Print a run as JSON."""
+    run_id = positional_or_option(run_id, run_id_option, "run_id")
     from dataclasses import asdict
 
     typer.echo(json.dumps(asdict(client(tracking_uri).get_run(run_id)), indent=2, default=str))
 
 
 @app.command("delete")
-def delete(run_id: str, tracking_uri: TrackingUri = None) -> None:
+def delete(
+    run_id: RunIdArgument = None,
+    run_id_option: RunIdOption = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Mark a run deleted (mlflowx gc purges it for good)."""
+    run_id = positional_or_option(run_id, run_id_option, "run_id")
     client(tracking_uri).delete_run(run_id)
     typer.echo(f"Run with id {run_id} has been deleted.")
 
 
 @app.command("restore")
-def restore(run_id: str, tracking_uri: TrackingUri = None) -> None:
+def restore(
+    run_id: RunIdArgument = None,
+    run_id_option: RunIdOption = None,
+    tracking_uri: TrackingUri = None,
+) -> None:
     """Restore a deleted run."""
+    run_id = positional_or_option(run_id, run_id_option, "run_id")
     client(tracking_uri).restore_run(run_id)
     typer.echo(f"Run with id {run_id} has been restored.")

@@ -108,3 +108,27 @@ def test_runs_create_rejects_a_bad_tag(uri: str, capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit, match=r"^2$"):
         main(["runs", "create", "-t", "novalue", "--tracking-uri", uri])
     assert "Invalid --tag 'novalue'" in capsys.readouterr().err
+
+
+def test_mlflow_option_forms(uri: str) -> None:
+    eid = _ok("experiments", "create", "-n", "forms", "--tracking-uri", uri).strip()
+    assert "renamed to 'forms-2'" in _ok(
+        "experiments", "rename", "--experiment-id", eid, "--new-name", "forms-2",
+        "--tracking-uri", uri,
+    )  # fmt: skip
+    rid = _ok("runs", "create", "-x", eid, "--tracking-uri", uri).strip()
+    assert json.loads(_ok("runs", "describe", "--run-id", rid, "--tracking-uri", uri))
+    assert "has been deleted" in _ok("runs", "delete", "--run-id", rid, "--tracking-uri", uri)
+    assert "has been restored" in _ok("runs", "restore", "--run-id", rid, "--tracking-uri", uri)
+    assert "has been deleted" in _ok("experiments", "delete", "-x", eid, "--tracking-uri", uri)
+    assert "has been restored" in _ok(
+        "experiments", "restore", "--experiment-id", eid, "--tracking-uri", uri
+    )
+
+
+def test_an_id_given_twice_differently_is_a_usage_error(
+    uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit, match=r"^2$"):
+        main(["runs", "delete", "a" * 32, "--run-id", "b" * 32, "--tracking-uri", uri])
+    assert "Give RUN_ID once" in capsys.readouterr().err

@@ -57,5 +57,5 @@ def test_a_missing_argument_is_named_as_in_click(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit, match=r"^2$"):
         main(["runs", "describe"])
     err = capsys.readouterr().err
-    assert "Usage: mlflowx runs describe [OPTIONS] RUN_ID" in err
-    assert "Missing argument 'RUN_ID'." in err
+    assert "Usage: mlflowx runs describe [OPTIONS] [RUN_ID]" in err
+    assert "Missing argument 'RUN_ID' (or --run-id)." in err
