@@ -80,3 +80,17 @@ ImageAllowCode = Annotated[
         show_default=False,
     ),
 ]
+
+
+def positional_or_option(argument: str | None, option: str | None, name: str) -> str:
+    """One value given as an argument (mlflowx's form) or as an option (MLflow's form, e.g.
+    ``--run-id``); a usage error names both forms when it is missing or given twice."""
+    from typer._click.exceptions import UsageError  # Typer's copy: the one it answers
+
+    flag = f"--{name.replace('_', '-')}"
+    if argument is not None and option is not None and argument != option:
+        raise UsageError(f"Give {name.upper()} once: as the argument or as {flag}.")
+    value = argument if argument is not None else option
+    if value is None:
+        raise UsageError(f"Missing argument '{name.upper()}' (or {flag}).")
+    return value

@@ -63,6 +63,7 @@ from mlflowx.store.tracking.base import (
     validate_params_and_tags,
 )
 from mlflowx.store.tracking.sql_models import LoggedModelsMixin
+from mlflowx.store.tracking.sql_purge import PurgeMixin
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
 from mlflowx.utils.uri import join_uri
@@ -170,7 +171,7 @@ class _Batch:
         return cls(rows, param_map, tag_map)
 
 
-class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
+class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
     """Tracking data in a SQL database.
 
     Args:
