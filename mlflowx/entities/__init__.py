@@ -15,6 +15,7 @@ from mlflowx.entities.registry import (
 from mlflowx.entities.run import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     InputTag,
     Metric,
     ModelOutput,
@@ -30,6 +31,7 @@ from mlflowx.entities.run import (
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "ExperimentTag",
     "InputTag",
