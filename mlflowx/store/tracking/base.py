@@ -254,7 +254,7 @@ class TrackingStore(ABC):
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         model_type: str | None = None,
         params: dict[str, str] | None = None,

@@ -302,7 +302,7 @@ class RestTrackingStore(TrackingStore):
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         model_type: str | None = None,
         params: dict[str, str] | None = None,
@@ -310,7 +310,7 @@ class RestTrackingStore(TrackingStore):
     ) -> LoggedModel:
         body = lm.CreateLoggedModel(
             experiment_id=str(experiment_id),
-            name=name,
+            name=name or None,
             model_type=model_type,
             source_run_id=source_run_id,
             params=kv_list(params),

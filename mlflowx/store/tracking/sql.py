@@ -39,7 +39,7 @@ from mlflowx.exceptions import (
     NotFound,
     SchemaOutOfDate,
 )
-from mlflowx.store.locations import LocationPolicy, is_local
+from mlflowx.store.locations import LocationPolicy, absolute_local, is_local
 from mlflowx.store.search import (
     compile_experiments_search,
     compile_runs_search,
@@ -303,6 +303,7 @@ class SqlTrackingStore(LoggedModelsMixin, TrackingStore):
     ) -> str:
         name = v.validate_experiment_name(name)
         if artifact_location:
+            artifact_location = absolute_local(artifact_location)
             self.location_policy.check(artifact_location)
         checked_tags = [v.validate_experiment_tag(t.key, t.value) for t in tags]
         t = now_ms()
