@@ -364,6 +364,9 @@ def test_server_flags_reach_the_workers(tmp_path: Path, monkeypatch: pytest.Monk
         "MLFLOWX_SERVER_AUTH_CONFIG",
         "MLFLOWX_SERVER_ALLOWED_HOSTS",
         "MLFLOWX_SERVER_CORS_ORIGINS",
+        "MLFLOWX_SERVER_REGISTRY_STORE_URI",
+        "MLFLOWX_SERVER_STATIC_PREFIX",
+        "MLFLOWX_SERVER_METRICS_DIR",
     ):
         monkeypatch.setenv(name, "")
     served: list[str] = []

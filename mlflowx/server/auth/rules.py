@@ -75,6 +75,8 @@ _TABLE: list[tuple[str, str, Rule]] = [
     # ------------------------------------------------------------------ health and the UI
     ("GET", "/health", Rule("public")),
     ("GET", "/version", Rule("public")),
+    # --expose-prometheus: any signed-in user, as MLflow's auth app leaves it.
+    ("GET", "/metrics", Rule("user")),
     ("GET", "/static/{path:path}", Rule("public")),  # the UI's code: no data in it
     ("GET", "/", Rule("user")),
     ("GET", "/docs", Rule("user")),
