@@ -47,7 +47,6 @@ def server(
         str | None,
         typer.Option(
             "--default-artifact-root",
-            envvar="MLFLOWX_DEFAULT_ARTIFACT_ROOT",
             help="Where new experiments put their artifacts (default: mlflow-artifacts:/ through "
             "the proxy with --serve-artifacts, else the local artifact root). A direct URI "
             "(s3://...) means clients write there themselves, as with MLflow.",
