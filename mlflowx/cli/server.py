@@ -35,11 +35,21 @@ def server(
             help="Proxy artifacts through the server (clients need no store credentials).",
         ),
     ] = True,
+    registry_store_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--registry-store-uri",
+            envvar="MLFLOWX_REGISTRY_STORE_URI",
+            help="SQL store URI of the model registry (default: the backend store).",
+        ),
+    ] = None,
     default_artifact_root: Annotated[
         str | None,
         typer.Option(
             "--default-artifact-root",
-            help="With --no-serve-artifacts: where new experiments put their artifacts.",
+            help="Where new experiments put their artifacts (default: mlflow-artifacts:/ through "
+            "the proxy with --serve-artifacts, else the local artifact root). A direct URI "
+            "(s3://...) means clients write there themselves, as with MLflow.",
         ),
     ] = None,
     allowed_artifact_schemes: Annotated[
@@ -101,6 +111,26 @@ def server(
             show_default=False,
         ),
     ] = None,
+    static_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--static-prefix",
+            envvar="MLFLOWX_STATIC_PREFIX",
+            help="Serve the UI and the API under this path (e.g. /mlflow: the API is then at "
+            "/mlflow/api/2.0/mlflow/...), as behind a reverse proxy.",
+            show_default=False,
+        ),
+    ] = None,
+    expose_prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--expose-prometheus",
+            envvar="MLFLOWX_EXPOSE_PROMETHEUS",
+            help="Serve request counts and latencies per route at /metrics (Prometheus text "
+            "format); the workers keep their samples in this directory (created if needed).",
+            show_default=False,
+        ),
+    ] = None,
     allowed_hosts: AllowedHosts = None,
     cors_allowed_origins: CorsOrigins = None,
 ) -> None:
@@ -131,11 +161,14 @@ def server(
         max_artifact_bytes = parse_size(max_artifact_size)
     except InvalidParameter as exc:
         raise typer.BadParameter(exc.message, param_hint="--max-artifact-size") from None
+    if static_prefix is not None:
+        _check_static_prefix(static_prefix)
     backend = backend_store_uri or settings.default_tracking_uri()
     destination = None
     if serve_artifacts:
         destination = artifacts_destination or settings.default_artifact_root()
-        root = "mlflow-artifacts:/"
+        # As MLflow: the proxy unless the operator names another root for new experiments.
+        root = default_artifact_root or "mlflow-artifacts:/"
     else:
         root = default_artifact_root or settings.default_artifact_root()
     # Open the store once here: schema problems (and, with --auth, a database without users
@@ -149,6 +182,17 @@ def server(
             ensure_admin(SqlAuthStore(store.db), AuthConfig.from_env(auth_config))
     finally:
         store.close()
+    if registry_store_uri:
+        from mlflowx.store.model_registry.sql import SqlRegistryStore
+
+        SqlRegistryStore(registry_store_uri).close()  # its schema problems stop us here too
+    metrics_dir = ""
+    if expose_prometheus:
+        from mlflowx.server.metrics import MULTIPROC_ENV, prepare_directory
+
+        metrics_dir = prepare_directory(expose_prometheus)
+        # Before any worker imports prometheus_client: its samples then go to files there.
+        os.environ[MULTIPROC_ENV] = metrics_dir
     hosts = allowed_hosts or ",".join(default_allowed_hosts(host))
     os.environ["MLFLOWX_SERVER_AUTH"] = "1" if auth else ""
     os.environ["MLFLOWX_SERVER_AUTH_CONFIG"] = auth_config or ""
@@ -158,8 +202,11 @@ def server(
     os.environ["MLFLOWX_SERVER_ARTIFACTS_DESTINATION"] = destination or ""
     os.environ["MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT"] = root
     os.environ["MLFLOWX_SERVER_MAX_ARTIFACT_BYTES"] = str(max_artifact_bytes)
+    os.environ["MLFLOWX_SERVER_REGISTRY_STORE_URI"] = registry_store_uri or ""
+    os.environ["MLFLOWX_SERVER_STATIC_PREFIX"] = static_prefix or ""
+    os.environ["MLFLOWX_SERVER_METRICS_DIR"] = metrics_dir
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}"
+    url = f"http://{shown}:{port}{static_prefix or ''}"
     typer.echo(f"mlflowx server on {url} (store {backend}, artifacts {destination})")
     typer.echo(f"Web UI: {url}/   API docs: {url}/docs")
     if not auth and not is_loopback(host):
@@ -181,3 +228,14 @@ def server(
         timeout_graceful_shutdown=10,
         server_header=False,
     )
+
+
+def _check_static_prefix(prefix: str) -> None:
+    """MLflow's rules for ``--static-prefix``, with its messages."""
+    for bad, message in (
+        (not prefix.startswith("/"), "--static-prefix must begin with a '/'."),
+        (prefix.endswith("/"), "--static-prefix should not end with a '/'."),
+        ("{" in prefix or "}" in prefix, "--static-prefix must not contain '{' or '}'."),
+    ):
+        if bad:
+            raise typer.BadParameter(message, param_hint="--static-prefix")

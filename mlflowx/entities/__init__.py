@@ -15,6 +15,7 @@ from mlflowx.entities.registry import (
 from mlflowx.entities.run import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     InputTag,
     Metric,
     ModelOutput,
@@ -33,6 +34,7 @@ LoggedModelOutput = ModelOutput
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "ExperimentTag",
     "InputTag",

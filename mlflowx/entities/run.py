@@ -46,6 +46,17 @@ class Dataset:
     profile: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class DatasetSummary:
+    """A dataset used in an experiment, with the context a run logged it under (``training``,
+    ``eval`` ...): the UI's dataset filter (MLflow's ``SearchDatasets``)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+
 @dataclass(slots=True)
 class DatasetInput:
     dataset: Dataset

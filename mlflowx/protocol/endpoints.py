@@ -11,6 +11,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import Field, StringConstraints
 
+from mlflowx import entities as e
 from mlflowx.protocol.models import (
     DatasetInputJ,
     ExperimentJ,
@@ -226,6 +227,28 @@ class MetricsResponse(WireModel):
     metrics: list[MetricJ] = Field(default_factory=list)
 
 
+class SearchDatasets(WireModel):
+    experiment_ids: list[Id] = Field(default_factory=list, max_length=1000)
+
+
+class DatasetSummaryJ(WireModel):
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+    @classmethod
+    def of(cls, d: e.DatasetSummary) -> DatasetSummaryJ:
+        return cls(experiment_id=d.experiment_id, name=d.name, digest=d.digest, context=d.context)
+
+    def entity(self) -> e.DatasetSummary:
+        return e.DatasetSummary(self.experiment_id, self.name, self.digest, self.context)
+
+
+class SearchDatasetsResponse(WireModel):
+    dataset_summaries: list[DatasetSummaryJ] = Field(default_factory=list)
+
+
 # ---------------------------------------------------------------------------- the table
 CREATE_EXPERIMENT = Endpoint(
     "POST", "/experiments/create", CreateExperiment, CreateExperimentResponse, idempotent=False
@@ -261,6 +284,10 @@ GET_METRIC_HISTORY = Endpoint(
 )
 GET_METRIC_HISTORY_BULK = Endpoint(
     "GET", "/metrics/get-history-bulk", GetMetricHistoryBulk, MetricsResponse
+)
+#: Only under ``/ajax-api`` on MLflow's server (the UI's dataset filter).
+SEARCH_DATASETS = Endpoint(
+    "POST", "/experiments/search-datasets", SearchDatasets, SearchDatasetsResponse
 )
 GET_METRIC_HISTORY_BULK_INTERVAL = Endpoint(
     "GET", "/metrics/get-history-bulk-interval", GetMetricHistoryBulkInterval, MetricsResponse

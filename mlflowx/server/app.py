@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlflowx import settings, ui
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
-from mlflowx.server import auth, errors
+from mlflowx.server import auth, errors, metrics
 from mlflowx.server.auth import AuthConfig
 from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters
 from mlflowx.server.limits import BodyLimit
@@ -46,6 +46,8 @@ def create_app(
     registry_store: RegistryStore | None = None,
     auth_config: AuthConfig | None = None,
     http_policy: HttpPolicy | None = None,
+    metrics_dir: str | None = None,
+    static_prefix: str = "",
 ) -> FastAPI:
     """Build the server around a tracking store.
 
@@ -61,6 +63,10 @@ def create_app(
             tracking store's database); ``None``: every caller may do everything.
         http_policy: allowed Host names and CORS origins; ``None`` checks no Host (in-process
             clients) and allows no cross-origin write. Security headers are always sent.
+        metrics_dir: turns on ``/metrics`` (Prometheus): the directory where the workers
+            keep their samples (``mlflowx server --expose-prometheus``).
+        static_prefix: serve everything (API, UI, health) under this path, e.g. ``/mlflow``
+            (``mlflowx server --static-prefix``); other paths answer 404.
     """
     from mlflowx import __version__
 
@@ -85,6 +91,10 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
     app.include_router(artifacts.router)
 
+    if static_prefix:
+        app.add_middleware(_RootPath)
+    if metrics_dir is not None:
+        metrics.install(app, metrics_dir)  # its route label: innermost, next to the routes
     # Middleware runs outermost-last-added: host/origin checks, the /ajax-api alias, body
     # limits, then authentication (which may read the limited body) right before the routes.
     if auth_config is not None:
@@ -96,6 +106,10 @@ def create_app(
     # The web UI's /ajax-api/... is the same API: one set of routes, reached by rewriting the path.
     app.add_middleware(AjaxAlias)
     app.add_middleware(HttpSecurity, policy=http_policy or HttpPolicy(allowed_hosts=None))
+    if static_prefix:
+        app.add_middleware(StaticPrefix, prefix=static_prefix)
+    if metrics_dir is not None:
+        metrics.outer(app)  # timing outside every check: refused requests count too
     _document_raw_bodies(app, [p.LogBatch])
 
     @app.get("/health", include_in_schema=False)
@@ -140,6 +154,56 @@ class AjaxAlias:
         await self.app(scope, receive, send)
 
 
+class StaticPrefix:
+    """Serve the app under ``prefix`` (MLflow's ``--static-prefix``): ``<prefix>/api/...`` is
+    ``/api/...`` to every middleware (host checks, auth rules, the ``/ajax-api`` alias); a path
+    outside the prefix is a 404. :class:`_RootPath` puts the prefix back as ``root_path`` for
+    the routes (the UI builds its links from it)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            response = JSONResponse(
+                {
+                    "error_code": "ENDPOINT_NOT_FOUND",
+                    "message": f"Not found: this server's paths start with {self.prefix}/",
+                },
+                status_code=404,
+            )
+            await response(scope, receive, send)
+            return
+        inner = path[len(self.prefix) :] or "/"
+        scope = {**scope, "path": inner, "raw_path": inner.encode(), _PREFIX: self.prefix}
+        await self.app(scope, receive, send)
+
+
+_PREFIX = "mlflowx.static_prefix"
+
+
+class _RootPath:
+    """Innermost: the ASGI form Starlette's routing expects (``path`` with the prefix,
+    ``root_path`` the prefix), so mounts such as ``/static`` resolve their files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = scope.get(_PREFIX)
+        if prefix:
+            # In place: the middlewares outside read the matched route from this scope.
+            scope["root_path"] = scope.get("root_path", "") + prefix
+            scope["path"] = prefix + scope["path"]
+            scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
 def _document_raw_bodies(app: FastAPI, models: list[type[BaseModel]]) -> None:
     """Add the schemas of bodies read with ``deps.parse_body`` to the OpenAPI document.
 
@@ -181,11 +245,14 @@ def app_from_env() -> FastAPI:
     policy = HttpPolicy.of(
         None if hosts is None else [hosts], [os.environ.get("MLFLOWX_SERVER_CORS_ORIGINS", "")]
     )
+    registry_uri = os.environ.get("MLFLOWX_SERVER_REGISTRY_STORE_URI") or None
     return create_app(
         store,
         destination,
         max_artifact_bytes=int(max_artifact) if max_artifact else DEFAULT_MAX_ARTIFACT_BYTES,
-        registry_store=_default_registry_store(store),
+        registry_store=_registry_store(registry_uri) if registry_uri else None,
+        metrics_dir=os.environ.get("MLFLOWX_SERVER_METRICS_DIR") or None,
+        static_prefix=os.environ.get("MLFLOWX_SERVER_STATIC_PREFIX", ""),
         auth_config=auth_config,
         http_policy=policy,
     )
@@ -197,6 +264,13 @@ def _auth_store(tracking_store: TrackingStore) -> SqlAuthStore:
     if not isinstance(tracking_store, SqlTrackingStore):
         raise InvalidParameter("Authentication needs a SQL tracking store (users live in it)")
     return SqlAuthStore(tracking_store.db)
+
+
+def _registry_store(uri: str) -> RegistryStore:
+    """A registry in its own database (``mlflowx server --registry-store-uri``)."""
+    from mlflowx.store.model_registry.sql import SqlRegistryStore
+
+    return SqlRegistryStore(uri)
 
 
 def _default_registry_store(tracking_store: TrackingStore) -> RegistryStore | None:

@@ -69,6 +69,23 @@ def is_local(uri: str) -> bool:
     return scheme_of(uri) == "file"
 
 
+def absolute_local(uri: str) -> str:
+    """A relative local location made absolute against the working directory, as MLflow's
+    ``resolve_uri_if_local`` does (``./art`` and ``file:art`` would otherwise mean a different
+    place for every process that reads them); any other location as it is."""
+    if not is_local(uri) or _WINDOWS_DRIVE.match(uri):
+        return uri
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        if parts.netloc or os.path.isabs(parts.path):
+            return uri
+        return "file://" + os.path.abspath(unquote(parts.path))
+    return uri if os.path.isabs(uri) else os.path.abspath(uri)
+
+
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
+
 def _control_free(value: str, what: str, original: str | None = None) -> None:
     if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
         shown = value if original is None else original

@@ -9,6 +9,7 @@ has no server, ships these files but never serves them.
 
 from __future__ import annotations
 
+import html
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -64,6 +65,16 @@ def shell_html() -> str:
     return html.replace("</head>", links + "</head>", 1)
 
 
+def with_prefix(shell: str, prefix: str) -> str:
+    """The shell for a server under ``prefix`` (``mlflowx server --static-prefix``): its asset
+    links under the prefix, and the prefix on ``<html data-prefix>`` for the API calls."""
+    if not prefix:
+        return shell
+    quoted = html.escape(prefix, quote=True)
+    shell = shell.replace('"/static/', f'"{quoted}/static/')
+    return shell.replace("<html ", f'<html data-prefix="{quoted}" ', 1)
+
+
 def mount(app: FastAPI) -> None:
     """Add the UI's routes to the tracking server ``app`` (built with ``docs_url=None``)."""
     from mlflowx import __version__
@@ -72,18 +83,20 @@ def mount(app: FastAPI) -> None:
     shell_page = shell_html()
 
     @app.get("/", include_in_schema=False)
-    def shell() -> HTMLResponse:
-        return HTMLResponse(shell_page, headers=_NO_CACHE)
+    def shell(request: Request) -> HTMLResponse:
+        prefix = request.scope.get("root_path", "")
+        return HTMLResponse(with_prefix(shell_page, prefix), headers=_NO_CACHE)
 
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        vendor = "/static/vendor/swagger-ui"
+    def docs(request: Request) -> HTMLResponse:
+        prefix = request.scope.get("root_path", "")
+        vendor = f"{prefix}/static/vendor/swagger-ui"
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            openapi_url=prefix + (app.openapi_url or "/openapi.json"),
             title=f"{app.title} - API",
             swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
             swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
+            swagger_favicon_url=f"{prefix}/static/favicon.svg",
         )
 
     @app.get(UI_CONFIG_PATH, include_in_schema=False)

@@ -100,8 +100,10 @@ def test_every_write_route_refuses_a_lone_surrogate(api: TestClient) -> None:
         (method.upper(), path)
         for path, operations in paths.items()
         if path.startswith(A + "/")
-        for method in operations
+        for method, operation in operations.items()
         if method in ("post", "patch", "put", "delete")
+        # A file upload's body is bytes, stored as sent (the JSON checks do not apply).
+        and "application/octet-stream" not in operation.get("requestBody", {}).get("content", {})
     ]
     assert len(routes) > 30
     for method, path in routes:

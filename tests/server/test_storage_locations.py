@@ -128,6 +128,36 @@ def test_local_locations_work_inside_the_server_roots(
         assert store.create_experiment(f"direct-{n}", location)
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("artifacts/rel", "{tmp}/artifacts/rel"),
+        ("./artifacts/dot", "{tmp}/artifacts/dot"),
+        ("file:artifacts/uri", "file://{tmp}/artifacts/uri"),
+        ("/abs/path", "/abs/path"),
+        ("file:///abs/uri", "file:///abs/uri"),
+        ("s3://bucket/rel", "s3://bucket/rel"),
+    ],
+)
+def test_a_relative_location_is_stored_absolute(
+    api: TestClient,
+    store: SqlTrackingStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    given: str,
+    stored: str,
+) -> None:
+    """As MLflow's ``resolve_uri_if_local``: against the working directory, once, at create."""
+    monkeypatch.chdir(tmp_path)
+    eid = store.create_experiment("relative", given)
+    assert store.get_experiment(eid).artifact_location == stored.format(tmp=tmp_path)
+    if not given.startswith("/") and "///" not in given and "s3" not in given:
+        over_rest = create(api, "relative-rest", given.replace("artifacts/", "artifacts/r-"))
+        assert over_rest.status_code == 200, over_rest.text
+        location = store.get_experiment(over_rest.json()["experiment_id"]).artifact_location
+        assert location == stored.format(tmp=tmp_path).replace("artifacts/", "artifacts/r-")
+
+
 @pytest.mark.parametrize("where", ["/etc", "file:///etc", "{tmp}/elsewhere", "{tmp}/artifacts-x"])
 def test_a_client_cannot_place_artifacts_outside_the_server_roots(
     api: TestClient, tmp_path: Path, where: str
@@ -334,6 +364,9 @@ def test_server_flags_reach_the_workers(tmp_path: Path, monkeypatch: pytest.Monk
         "MLFLOWX_SERVER_AUTH_CONFIG",
         "MLFLOWX_SERVER_ALLOWED_HOSTS",
         "MLFLOWX_SERVER_CORS_ORIGINS",
+        "MLFLOWX_SERVER_REGISTRY_STORE_URI",
+        "MLFLOWX_SERVER_STATIC_PREFIX",
+        "MLFLOWX_SERVER_METRICS_DIR",
     ):
         monkeypatch.setenv(name, "")
     served: list[str] = []

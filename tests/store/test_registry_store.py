@@ -556,7 +556,7 @@ def test_server_links_versions_to_their_logged_model(tracking: SqlTrackingStore)
         assert (mv.version, mv.run_id, mv.model_id) == ("2", run_id, logged.model_id)
         assert rest.get_model_version_download_uri("m", "2") == logged.artifact_location
     listed = json.loads(tracking.get_logged_model(logged.model_id).tags["mlflow.modelVersions"])
-    assert listed == [{"name": "m", "version": "1"}, {"name": "m", "version": "2"}]
+    assert listed == [{"name": "m", "version": 1}, {"name": "m", "version": 2}]
 
 
 # ------------------------------------------------------------------------------ client, fluent

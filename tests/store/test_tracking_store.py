@@ -9,6 +9,7 @@ import pytest
 from mlflowx.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     InputTag,
     LifecycleStage,
     Metric,
@@ -310,6 +311,24 @@ def test_log_inputs_dedupes_datasets(store: SqlTrackingStore) -> None:
     assert len(inputs) == 1
     assert inputs[0].dataset == ds
     assert inputs[0].tags == [InputTag("mlflow.data.context", "training")]
+
+
+def test_search_datasets_lists_each_dataset_and_context(store: SqlTrackingStore) -> None:
+    other = store.create_experiment("datasets-other")
+    run_a, run_b = _run(store).info.run_id, _run(store, other).info.run_id
+    iris = Dataset("iris", "d1", "local", "{}")
+    store.log_inputs(run_a, [DatasetInput(iris, [InputTag("mlflow.data.context", "train")])])
+    store.log_inputs(run_a, [DatasetInput(Dataset("bare", "d2", "local", "{}"))])
+    store.log_inputs(run_b, [DatasetInput(iris, [InputTag("mlflow.data.context", "eval")])])
+    found = store.search_datasets(["0", other])
+    assert sorted(found, key=lambda d: (d.experiment_id, d.name)) == [
+        DatasetSummary("0", "bare", "d2", None),
+        DatasetSummary("0", "iris", "d1", "train"),
+        DatasetSummary(other, "iris", "d1", "eval"),
+    ]
+    assert store.search_datasets([other]) == [DatasetSummary(other, "iris", "d1", "eval")]
+    with pytest.raises(InvalidParameter, match="at least one experiment_id"):
+        store.search_datasets([])
 
 
 def test_search_runs_filter_order_and_pages(store: SqlTrackingStore) -> None:

@@ -52,7 +52,8 @@ class AuthMiddleware:
             if user is None:
                 user = await run_in_threadpool(self.guard.authenticate, header)
             body: dict[str, Any] = {}
-            if rule.kind not in _NO_BODY_KINDS or rule.grant_created or rule.admin_fields:
+            reads_body = rule.kind not in _NO_BODY_KINDS or rule.grant_created or rule.admin_fields
+            if reads_body and not rule.query_only:
                 raw, receive = await _buffer(receive)
                 body = _json_object(raw)
             query = parse_qs(scope["query_string"].decode("latin-1"))

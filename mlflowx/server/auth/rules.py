@@ -44,6 +44,9 @@ class Rule:
     #: Request fields only admins may set (an artifact location could point into another
     #: experiment's files and read them through this one).
     admin_fields: tuple[str, ...] = ()
+    #: The id is in the query string only: the body is a file, never looked into for ids (a
+    #: JSON file could otherwise name a run of its own).
+    query_only: bool = False
 
 
 API = "/api/2.0/mlflow"
@@ -72,6 +75,8 @@ _TABLE: list[tuple[str, str, Rule]] = [
     # ------------------------------------------------------------------ health and the UI
     ("GET", "/health", Rule("public")),
     ("GET", "/version", Rule("public")),
+    # --expose-prometheus: any signed-in user, as MLflow's auth app leaves it.
+    ("GET", "/metrics", Rule("user")),
     ("GET", "/static/{path:path}", Rule("public")),  # the UI's code: no data in it
     ("GET", "/", Rule("user")),
     ("GET", "/docs", Rule("user")),
@@ -84,6 +89,8 @@ _TABLE: list[tuple[str, str, Rule]] = [
         Rule("user", grant_created=_EXP, admin_fields=("artifact_location",)),
     ),
     ("POST", f"{API}/experiments/search", Rule("user")),
+    ("GET", f"{API}/experiments/search", Rule("user")),
+    ("POST", f"{API}/experiments/search-datasets", Rule("experiments", "read", "experiment_ids")),
     ("GET", f"{API}/experiments/get", _exp("read")),
     ("GET", f"{API}/experiments/get-by-name", Rule("experiment_name", "read", "experiment_name")),
     ("POST", f"{API}/experiments/update", _exp("update")),
@@ -109,6 +116,7 @@ _TABLE: list[tuple[str, str, Rule]] = [
     ("GET", f"{API}/metrics/get-history-bulk", Rule("runs", "read", _RUN)),
     ("GET", f"{API}/metrics/get-history-bulk-interval", Rule("runs", "read", "run_ids")),
     ("GET", f"{API}/artifacts/list", _run("read")),
+    ("POST", f"{API}/upload-artifact", Rule("run", "update", "run_uuid", query_only=True)),
     ("GET", "/get-artifact", _run("read")),
     # -------------------------------------------------------------------- logged models
     ("POST", f"{API}/logged-models", _exp("update")),

@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol.models import WireModel
-from mlflowx.server.deps import Store, WireRouter, require
+from mlflowx.server.deps import Store, WireRouter, require, tracking_store
 from mlflowx.server.streaming import artifact_response, receive_artifact
 from mlflowx.store.artifacts import get_artifact_repository
 from mlflowx.store.artifacts.base import ArtifactRepository, safe_artifact_path
@@ -179,6 +180,45 @@ async def upload_proxied(request: Request, artifact_path: str) -> JSONResponse:
         raise InvalidParameter("An artifact path is required to upload a file")
     await receive_artifact(request, repo, path, request.app.state.max_artifact_bytes)
     return JSONResponse({})
+
+
+#: MLflow's limit for ``upload-artifact`` (the UI's small uploads; clients use the proxy).
+UPLOAD_ARTIFACT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@router.post("/api/2.0/mlflow/upload-artifact", openapi_extra=_RAW_BODY)
+async def upload_run_artifact(
+    request: Request,
+    run_uuid: Annotated[str | None, Query(max_length=256)] = None,
+    path: Annotated[str | None, Query(max_length=4096)] = None,
+) -> JSONResponse:
+    """One file (the body) into a run's artifacts at ``path`` (MLflow's
+    ``/ajax-api/2.0/mlflow/upload-artifact``, with its limits and messages)."""
+    if not run_uuid:
+        raise InvalidParameter("Request must specify run_uuid.")
+    if not path:
+        raise InvalidParameter("Request must specify path.")
+    target = request_path(path)
+    if not target:
+        raise InvalidParameter("Request must specify path.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > UPLOAD_ARTIFACT_MAX_BYTES:
+        raise InvalidParameter("Artifact size is too large. Max size is 10MB.")
+    data = await request.body()
+    if not data:
+        raise InvalidParameter("Request must specify data.")
+    if len(data) > UPLOAD_ARTIFACT_MAX_BYTES:
+        raise InvalidParameter("Artifact size is too large. Max size is 10MB.")
+    store = tracking_store(request)
+    run = await run_in_threadpool(store.get_run, run_uuid)
+    repo = repo_for_uri(request, run.info.artifact_uri or "")
+    await run_in_threadpool(_write_file, repo, target, data)
+    return JSONResponse({})
+
+
+def _write_file(repo: ArtifactRepository, path: str, data: bytes) -> None:
+    with repo.artifact_writer(path) as out:
+        out.write(data)
 
 
 @router.delete("/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}")

@@ -36,6 +36,27 @@ def create_experiment(
 def search_experiments(
     body: p.SearchExperiments, store: Store, request: Request
 ) -> p.SearchExperimentsResponse:
+    return _search_experiments(body, store, request)
+
+
+@router.get(p.SEARCH_EXPERIMENTS.path)
+def search_experiments_get(
+    query: Annotated[p.SearchExperiments, Query()], store: Store, request: Request
+) -> p.SearchExperimentsResponse:
+    """The same search with its fields in the query string (``order_by`` repeated), as
+    MLflow's server accepts it."""
+    return _search_experiments(query, store, request)
+
+
+@router.post(p.SEARCH_DATASETS.path)
+def search_datasets(body: p.SearchDatasets, store: Store) -> p.SearchDatasetsResponse:
+    summaries = store.search_datasets(body.experiment_ids)
+    return p.SearchDatasetsResponse(dataset_summaries=[p.DatasetSummaryJ.of(d) for d in summaries])
+
+
+def _search_experiments(
+    body: p.SearchExperiments, store: Store, request: Request
+) -> p.SearchExperimentsResponse:
     view = ViewType.parse(body.view_type)
     max_results = 1000 if body.max_results is None else body.max_results
     found, token = auth.visible_page(

@@ -32,7 +32,7 @@ _STATUS_NUMBERS = {
 def create_logged_model(body: p.CreateLoggedModel, store: Store) -> p.LoggedModelResponse:
     model = store.create_logged_model(
         body.experiment_id,
-        body.name or "model",
+        body.name or "",  # the store generates one, as MLflow does
         body.source_run_id or None,
         body.model_type or None,
         {x.key: x.value for x in body.params},

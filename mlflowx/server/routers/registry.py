@@ -248,7 +248,8 @@ def create_model_version(
 
 def _link_logged_model(tracking: TrackingStore, model_id: str, name: str, version: str) -> None:
     """Record the version on its logged model (tag ``mlflow.modelVersions``), as MLflow does."""
-    versions = [{"name": name, "version": version}]
+    # The version as a number: MLflow's server writes the registry's integer.
+    versions: list[dict[str, str | int]] = [{"name": name, "version": int(version)}]
     existing = tracking.get_logged_model(model_id).tags.get(MODEL_VERSIONS_TAG)
     if existing:
         known = json.loads(existing)

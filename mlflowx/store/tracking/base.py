@@ -8,6 +8,7 @@ from typing import Protocol
 
 from mlflowx.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     LoggedModel,
     LoggedModelStatus,
@@ -30,6 +31,7 @@ __all__ = [
     "TrackingStore",
     "check_history_bulk",
     "check_history_interval",
+    "check_search_datasets",
     "sample_indices",
     "validate_batch",
     "validate_metric_points",
@@ -41,6 +43,9 @@ SEARCH_MAX_RESULTS_DEFAULT = 1000
 HISTORY_BULK_MAX_RUNS = 100
 HISTORY_BULK_MAX_RESULTS = 25_000
 HISTORY_INTERVAL_MAX_RESULTS = 2_500
+#: MLflow's limits for ``experiments/search-datasets``.
+SEARCH_DATASETS_MAX_EXPERIMENTS = 20
+SEARCH_DATASETS_MAX_RESULTS = 1000
 
 
 class MetricLike(Protocol):
@@ -238,12 +243,18 @@ class TrackingStore(ABC):
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
 
+    @abstractmethod
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The datasets the runs of these experiments logged, one summary per dataset and
+        context (MLflow's ``experiments/search-datasets``, which the UI's dataset filter uses);
+        at most :data:`SEARCH_DATASETS_MAX_RESULTS`. See :func:`check_search_datasets`."""
+
     # ------------------------------------------------------------------ logged models (MLflow 3)
     @abstractmethod
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         model_type: str | None = None,
         params: dict[str, str] | None = None,
@@ -283,6 +294,19 @@ class TrackingStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""
+
+
+def check_search_datasets(experiment_ids: Sequence[str]) -> list[str]:
+    """The experiment ids of a dataset search, checked with MLflow's limits and wording."""
+    ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+    if not ids:
+        raise InvalidParameter("SearchDatasets request must specify at least one experiment_id.")
+    if len(ids) > SEARCH_DATASETS_MAX_EXPERIMENTS:
+        raise InvalidParameter(
+            f"SearchDatasets request cannot specify more than {SEARCH_DATASETS_MAX_EXPERIMENTS}"
+            f" experiment_ids. Received {len(ids)} experiment_ids."
+        )
+    return ids
 
 
 def check_history_bulk(

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from mlflowx.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     LoggedModel,
     LoggedModelStatus,
@@ -253,6 +254,19 @@ class RestTrackingStore(TrackingStore):
         resp = self._call(p.GET_METRIC_HISTORY_BULK_INTERVAL, body)
         return [m.entity() for m in resp.metrics]
 
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        body = p.SearchDatasets(experiment_ids=[str(e) for e in experiment_ids])
+        # MLflow's server has this endpoint under /ajax-api only.
+        response = self.session.request(
+            "POST",
+            "/ajax-api/2.0/mlflow" + p.SEARCH_DATASETS.path,
+            content=body.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+            idempotent=True,
+        )
+        resp = p.SearchDatasetsResponse.model_validate_json(response.content or b"{}")
+        return [d.entity() for d in resp.dataset_summaries]
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -288,7 +302,7 @@ class RestTrackingStore(TrackingStore):
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         model_type: str | None = None,
         params: dict[str, str] | None = None,
@@ -296,7 +310,7 @@ class RestTrackingStore(TrackingStore):
     ) -> LoggedModel:
         body = lm.CreateLoggedModel(
             experiment_id=str(experiment_id),
-            name=name,
+            name=name or None,
             model_type=model_type,
             source_run_id=source_run_id,
             params=kv_list(params),

@@ -15,6 +15,7 @@ from mlflowx import settings
 from mlflowx.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     InputTag,
     LifecycleStage,
@@ -39,7 +40,7 @@ from mlflowx.exceptions import (
     NotFound,
     SchemaOutOfDate,
 )
-from mlflowx.store.locations import LocationPolicy, is_local
+from mlflowx.store.locations import LocationPolicy, absolute_local, is_local
 from mlflowx.store.mlflow_stores import is_mlflow_revision, mlflow_database_refused
 from mlflowx.store.search import (
     compile_experiments_search,
@@ -53,11 +54,13 @@ from mlflowx.store.sql.db import Connection, Database, SqliteDatabase, open_data
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
 from mlflowx.store.tracking.base import (
     HISTORY_INTERVAL_MAX_RESULTS,
+    SEARCH_DATASETS_MAX_RESULTS,
     SEARCH_MAX_RESULTS_DEFAULT,
     KeyValueLike,
     MetricLike,
     TrackingStore,
     check_history_interval,
+    check_search_datasets,
     sample_indices,
     validate_metric_points,
     validate_params_and_tags,
@@ -307,6 +310,7 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
     ) -> str:
         name = v.validate_experiment_name(name)
         if artifact_location:
+            artifact_location = absolute_local(artifact_location)
             self.location_policy.check(artifact_location)
         checked_tags = [v.validate_experiment_tag(t.key, t.value) for t in tags]
         t = now_ms()
@@ -1024,6 +1028,25 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
             loaded = self._load_runs(conn, page)
         token = encode_page_token(offset + max_results) if len(ids) > max_results else None
         return PagedList([loaded[i] for i in page], token)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        eids = [self._experiment_int(e) for e in check_search_datasets(experiment_ids)]
+        marks = ", ".join(f":e{i}" for i in range(len(eids)))
+        # A left join: an input logged without a context still lists its dataset.
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+                "JOIN inputs i ON i.dataset_uuid = d.dataset_uuid "
+                "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.key = :ctx "
+                f"WHERE d.experiment_id IN ({marks}) "
+                "ORDER BY d.experiment_id, d.name, d.digest, t.value LIMIT :limit",
+                {
+                    "ctx": DATASET_CONTEXT_TAG,
+                    "limit": SEARCH_DATASETS_MAX_RESULTS,
+                    **{f"e{i}": e for i, e in enumerate(eids)},
+                },
+            )
+        return [DatasetSummary(str(e), name, digest, ctx) for e, name, digest, ctx in rows]
 
 
 def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

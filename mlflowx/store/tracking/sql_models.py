@@ -18,6 +18,7 @@ from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.store.search import decode_page_token, encode_page_token
 from mlflowx.store.sql.db import Connection, Database
 from mlflowx.utils import validation as v
+from mlflowx.utils.names import generate_run_name
 from mlflowx.utils.uri import join_uri
 
 __all__ = ["LoggedModelsMixin"]
@@ -51,28 +52,22 @@ class LoggedModelsMixin:
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         model_type: str | None = None,
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> LoggedModel:
+        # No name: a generated one (``adjective-animal-123``), as MLflow gives.
         name = v.validate_key("Logged model", name, max_length=500) if name else ""
-        if not name:
-            raise InvalidParameter("A logged model needs a name")
+        name = name or generate_run_name()
         checked_params = dict(v.validate_param(k, val) for k, val in (params or {}).items())
         checked_tags = dict(v.validate_tag(k, val) for k, val in (tags or {}).items())
         model_id = f"m-{uuid.uuid4().hex}"
         t = now_ms()
         with self.db.write() as conn:
             eid, location = self._experiment_location(conn, str(experiment_id))
-            if source_run_id:
-                found = conn.execute(
-                    "SELECT 1 FROM runs WHERE run_uuid = :r",
-                    {"r": v.validate_run_id(source_run_id)},
-                )
-                if not found:
-                    raise NotFound(f"Run with id={source_run_id} not found")
+            # As MLflow: the source run is recorded, not looked up (it may live elsewhere).
             artifact_location = join_uri(location, "models", model_id, "artifacts")
             conn.execute(
                 f"INSERT INTO logged_models ({_LOGGED_MODEL_COLUMNS}, lifecycle_stage) VALUES "

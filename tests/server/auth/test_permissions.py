@@ -267,3 +267,32 @@ def test_only_admins_choose_an_experiments_artifact_location(auth_server: AuthSe
     assert response.status_code == 403
     assert response.json()["message"] == "Only admins may set 'artifact_location'"
     assert auth_server.ok("POST", "/experiments/create", ADMIN, json=body)["experiment_id"]
+
+
+def test_wire_gap_routes_follow_experiment_permissions(auth_server: AuthServer) -> None:
+    secret = auth_server.experiment(ALICE, "secret-wire")
+    public = auth_server.experiment(ALICE, "public-wire")
+    secret_run = auth_server.run(ALICE, secret)
+    public_run = auth_server.run(ALICE, public)
+    _grant(auth_server, ALICE, secret, "bob", "NO_PERMISSIONS")
+    # GET experiments/search filters like the POST search.
+    found = auth_server.ok("GET", "/experiments/search", BOB)["experiments"]
+    assert public in [e["experiment_id"] for e in found]
+    assert secret not in [e["experiment_id"] for e in found]
+    datasets = "/ajax-api/2.0/mlflow/experiments/search-datasets"
+    assert (
+        auth_server.call("POST", datasets, BOB, json={"experiment_ids": [secret]}).status_code
+        == 403
+    )
+    auth_server.ok("POST", datasets, BOB, json={"experiment_ids": [public]})
+    # upload-artifact needs UPDATE on the run's experiment: bob has READ on the public one.
+    upload = "/ajax-api/2.0/mlflow/upload-artifact"
+    params = {"run_uuid": public_run, "path": "a.txt"}
+    assert auth_server.call("POST", upload, BOB, params=params, content=b"x").status_code == 403
+    auth_server.ok("POST", upload, ALICE, params=params, content=b"x")
+    # A JSON file naming a run bob may write does not stand in for the run in the query string.
+    _grant(auth_server, ALICE, public, "bob", "EDIT")
+    decoy = f'{{"run_uuid": "{public_run}"}}'.encode()
+    sneaky = {"run_uuid": secret_run, "path": "a.json"}
+    response = auth_server.call("POST", upload, BOB, params=sneaky, content=decoy)
+    assert response.status_code == 403, response.text

@@ -17,7 +17,12 @@ from mlflowx.store.tracking.sql import SqlTrackingStore
 
 def _routes(tmp_path: Path) -> set[tuple[str, str]]:
     store = SqlTrackingStore(f"sqlite:///{tmp_path / 'db.db'}")
-    app = create_app(store, str(tmp_path), auth_config=AuthConfig(admin_password="password1"))
+    app = create_app(
+        store,
+        str(tmp_path),
+        auth_config=AuthConfig(admin_password="password1"),
+        metrics_dir=str(tmp_path / "prometheus"),  # with every optional route
+    )
     found: set[tuple[str, str]] = set()
 
     def walk(routes: list[object]) -> None:

@@ -1,5 +1,7 @@
 // The REST API as the pages use it: one fetch wrapper, typed errors, and the calls pages share.
-const BASE = "/ajax-api/2.0/mlflow";
+// Under `mlflowx server --static-prefix /p` the shell says so: every URL starts with it.
+const PREFIX = document.documentElement.dataset.prefix || "";
+const BASE = `${PREFIX}/ajax-api/2.0/mlflow`;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -119,7 +121,7 @@ export async function metricHistories(runIds, key, maxResults = 1000) {
 
 // ---------------------------------------------------------------- artifacts
 export const listArtifacts = (runId, path) => api.get("/artifacts/list", { run_id: runId, path: path || undefined });
-export const artifactUrl = (runId, path) => `/get-artifact${query({ run_uuid: runId, path })}`;
+export const artifactUrl = (runId, path) => `${PREFIX}/get-artifact${query({ run_uuid: runId, path })}`;
 
 /** Byte-range text of any artifact URL: ``{text, truncated, total}``. */
 export async function rangeText(url, limit = 1 << 20) {
@@ -178,6 +180,6 @@ export const deleteModelVersion = (name, version) => api.delete("/model-versions
 // ---------------------------------------------------------------- the server itself
 let configPromise;
 export function uiConfig() {
-  configPromise ??= api.raw("/ajax-api/2.0/mlflowx/ui-config");
+  configPromise ??= api.raw(`${PREFIX}/ajax-api/2.0/mlflowx/ui-config`);
   return configPromise;
 }
