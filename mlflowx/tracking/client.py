@@ -276,12 +276,14 @@ class MlflowxClient(RegistryClientMixin):
     def create_logged_model(
         self,
         experiment_id: str,
-        name: str,
+        name: str | None = None,
         source_run_id: str | None = None,
         tags: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         model_type: str | None = None,
     ) -> LoggedModel:
+        """A new logged model; without ``name`` the store generates a unique one, as MLflow
+        does."""
         return self.store.create_logged_model(
             str(experiment_id),
             name,

@@ -201,3 +201,11 @@ def test_client_logged_model_artifacts(tmp_path: Path) -> None:
 def test_types_module_is_the_signature_schema() -> None:
     schema = mlflow.types.Schema([mlflow.types.ColSpec("double", "x")])
     assert schema.input_names() == ["x"]
+
+
+def test_client_create_logged_model_without_a_name_generates_unique_ones() -> None:
+    client = mlflow.MlflowClient()
+    eid = client.create_experiment("unnamed-models")
+    names = {client.create_logged_model(eid).name for _ in range(3)}
+    assert len(names) == 3
+    assert all(name and name != "model" for name in names)
