@@ -280,12 +280,32 @@ CLIENT_EXCLUDED: dict[str, str] = {
 }
 
 
+def _lazy_flavor_names() -> set[str]:
+    """The flavor modules ``import mlflow`` leaves to load lazily, read in a fresh interpreter:
+    in this process, any test that touched ``mlflow.lightgbm`` has replaced its loader."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "import mlflow\n"
+        "from mlflow.utils.lazy_load import LazyLoader\n"
+        "print(json.dumps(sorted(n for n, v in vars(mlflow).items()"
+        " if isinstance(v, LazyLoader))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def mlflow_public_names() -> set[str]:
     """``mlflow.__all__``, the flavor modules MLflow loads lazily, and its API submodules."""
     import mlflow
-    from mlflow.utils.lazy_load import LazyLoader
 
-    lazy = {n for n, v in vars(mlflow).items() if isinstance(v, LazyLoader)}
+    lazy = _lazy_flavor_names()
     modules = {n for n in MLFLOW_SUBMODULES if isinstance(getattr(mlflow, n), types.ModuleType)}
     assert modules == set(MLFLOW_SUBMODULES)  # MLflow still has them all
     return set(mlflow.__all__) | lazy | modules

@@ -114,4 +114,5 @@ def test_usage_mistakes(
         app, ["artifacts", "log-artifact", "--local-file", str(tmp_path / "nope"), "-r", rid]
     )
     assert missing.exit_code == 2
-    assert "does not exist" in missing.output
+    shown = " ".join(missing.output.replace("│", " ").split())  # rich may wrap the panel
+    assert "does not exist" in shown

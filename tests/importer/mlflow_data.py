@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
+
+_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 def populate(tracking_uri: str, work: Path) -> dict[str, Any]:
@@ -17,10 +20,18 @@ def populate(tracking_uri: str, work: Path) -> dict[str, Any]:
         import mlflow.tracking._tracking_service.utils as tracking_utils
 
         saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+        # mlflow.set_tracking_uri/set_registry_uri also export MLFLOW_TRACKING_URI and
+        # MLFLOW_REGISTRY_URI, which mlflowx reads too: they must not outlive the fill.
+        saved_env = {name: os.environ.get(name) for name in _URI_VARS}
         try:
             return _populate(tracking_uri, work)
         finally:
             tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _populate(tracking_uri: str, work: Path) -> dict[str, Any]:
