@@ -345,3 +345,32 @@ def test_mlflowx_answers_have_mlflows_shape(
     mlflowx_server: LiveServer, mlflow_server: LiveServer
 ) -> None:
     assert _shape(_ask_all(mlflowx_server)) == _shape(_ask_all(mlflow_server))
+
+
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")
+def test_the_schema_is_mlflows_for_what_it_has() -> None:
+    """Every type and field mlflowx serves is in MLflow's schema, with the same type."""
+    from mlflow.server.graphql.graphql_schema_extensions import schema as mlflows
+
+    from mlflowx.server.graphql.schema import schema as ours
+
+    theirs_types = mlflows.graphql_schema.type_map
+    checked = 0
+    for name, kind in ours.graphql_schema.type_map.items():
+        if name.startswith("__") or not hasattr(kind, "fields"):
+            continue
+        assert name in theirs_types, name
+        their_fields = theirs_types[name].fields  # type: ignore[union-attr]
+        for field, definition in kind.fields.items():
+            assert field in their_fields, f"{name}.{field}"
+            assert str(definition.type) == str(their_fields[field].type), f"{name}.{field}"
+            checked += 1
+    ours_query = ours.graphql_schema.query_type
+    assert ours_query is not None
+    assert set(ours_query.fields) == {
+        "mlflowGetExperiment",
+        "mlflowGetRun",
+        "mlflowSearchRuns",
+        "mlflowGetMetricHistoryBulkInterval",
+    }
+    assert checked > 100
