@@ -50,7 +50,8 @@ RUN_FIELDS = """
 """
 
 GET_RUN = (
-    "query MlflowGetRunQuery($data: MlflowGetRunInput!) {\n"
+    # The UI tags its queries with MLflow's @component directive.
+    'query GetRun($data: MlflowGetRunInput!) @component(name: "MLflow.ExperimentRunTracking") {\n'
     "  mlflowGetRun(input: $data) {\n"
     "    apiError { code message }\n"
     "    run {" + RUN_FIELDS + "  experiment { experimentId name tags { key value } }\n"

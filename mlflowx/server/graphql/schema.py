@@ -13,7 +13,15 @@ from typing import Any
 
 import graphene
 from fastapi import Request
-from graphql import GraphQLScalarType
+from graphql import (
+    DirectiveLocation,
+    GraphQLArgument,
+    GraphQLDirective,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    GraphQLString,
+    specified_directives,
+)
 
 from mlflowx.entities import ViewType
 from mlflowx.protocol.models import ExperimentJ, MetricJ, RunJ, dump
@@ -160,7 +168,14 @@ class Query(graphene.ObjectType):  # type: ignore[misc]
         return {"metrics": [dump(MetricJ.of(m)) for m in points]}
 
 
-schema = graphene.Schema(query=Query)
+#: ``@component(name: ...)``: MLflow's UI tags its queries with it (MLflow's server ignores it).
+COMPONENT = GraphQLDirective(
+    name="component",
+    locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
+    args={"name": GraphQLArgument(GraphQLNonNull(GraphQLString))},
+)
+
+schema = graphene.Schema(query=Query, directives=[*specified_directives, COMPONENT])
 
 _UNSET = {"String": "", "LongString": 0, "Int": 0, "Float": 0.0, "Boolean": False}
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
