@@ -375,3 +375,19 @@ def test_the_schema_is_mlflows_for_what_it_has() -> None:
         "mlflowGetMetricHistoryBulkInterval",
     }
     assert checked > 100
+
+
+def test_an_unexpected_error_is_not_shown(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = api.app.state.tracking_store  # type: ignore[attr-defined]
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("secret connection string")
+
+    monkeypatch.setattr(store, "get_experiment", broken)
+    body = _ok(
+        api,
+        "POST",
+        "/graphql",
+        json={"query": GET_EXPERIMENT, "variables": {"input": {"experimentId": "0"}}},
+    )
+    assert body["errors"] == ["INTERNAL_ERROR: Internal error: RuntimeError"]

@@ -9,6 +9,7 @@ and 10 aliases, so one request cannot ask for the same expensive search many tim
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -35,6 +36,7 @@ MAX_ROOT_FIELDS = 10
 MAX_ALIASES = 10
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("mlflowx.server")
 
 
 @router.api_route(PATH, methods=["GET", "POST"])
@@ -117,6 +119,9 @@ def _message(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, MlflowxError):
         return f"{original.code}: {original}"
+    if original is not None:  # a bug, not the query's fault: its text stays in the log
+        log.error("GraphQL resolver failed", exc_info=original)
+        return f"INTERNAL_ERROR: Internal error: {type(original).__name__}"
     return error.message
 
 
