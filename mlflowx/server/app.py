@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mlflowx import settings, ui
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
-from mlflowx.server import auth, errors, metrics
+from mlflowx.server import auth, errors, graphql, metrics
 from mlflowx.server.auth import AuthConfig
 from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters
 from mlflowx.server.limits import BodyLimit
@@ -90,6 +90,7 @@ def create_app(
     for router in (runs.router, experiments.router, logged_models.router, registry.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
     app.include_router(artifacts.router)
+    app.include_router(graphql.router)
 
     if static_prefix:
         app.add_middleware(_RootPath)

@@ -82,6 +82,9 @@ _TABLE: list[tuple[str, str, Rule]] = [
     ("GET", "/docs", Rule("user")),
     ("GET", "/openapi.json", Rule("user")),
     ("GET", "/ajax-api/2.0/mlflowx/ui-config", Rule("user")),
+    # GraphQL names its resources in the query: each resolver checks read access itself.
+    ("GET", "/graphql", Rule("user")),
+    ("POST", "/graphql", Rule("user")),
     # ---------------------------------------------------------------------- experiments
     (
         "POST",
