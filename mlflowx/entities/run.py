@@ -14,6 +14,11 @@ class Metric:
     timestamp: int
     step: int = 0
     run_id: str | None = None
+    #: The logged model the point is also attached to (MLflow 3), and the dataset it was
+    #: computed on.
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(slots=True)

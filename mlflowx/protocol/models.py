@@ -67,10 +67,28 @@ class MetricJ(WireModel):
 
     @classmethod
     def of(cls, m: e.Metric) -> MetricJ:
-        return cls(key=m.key, value=m.value, timestamp=m.timestamp, step=m.step, run_id=m.run_id)
+        return cls(
+            key=m.key,
+            value=m.value,
+            timestamp=m.timestamp,
+            step=m.step,
+            run_id=m.run_id,
+            dataset_name=m.dataset_name,
+            dataset_digest=m.dataset_digest,
+            model_id=m.model_id,
+        )
 
     def entity(self) -> e.Metric:
-        return e.Metric(self.key, self.value, self.timestamp, self.step, self.run_id)
+        return e.Metric(
+            self.key,
+            self.value,
+            self.timestamp,
+            self.step,
+            self.run_id,
+            self.model_id or None,
+            self.dataset_name or None,
+            self.dataset_digest or None,
+        )
 
 
 class ExperimentJ(WireModel):

@@ -196,8 +196,16 @@ class MlflowxClient(RegistryClientMixin):
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool = True,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> RunOperations | None:
-        metric = Metric(key, value, now_ms() if timestamp is None else timestamp, step or 0)
+        """Log one metric point; with ``model_id`` it is also one of that logged model's
+        metrics (MLflow 3), computed on the dataset ``dataset_name``/``dataset_digest``."""
+        timestamp = now_ms() if timestamp is None else timestamp
+        metric = Metric(
+            key, value, timestamp, step or 0, None, model_id, dataset_name, dataset_digest
+        )
         if synchronous:
             self.store.log_metric(run_id, metric)
             return None

@@ -89,7 +89,15 @@ def search_runs(body: p.SearchRuns, store: Store) -> p.SearchRunsResponse:
 @router.post(p.LOG_METRIC.path, response_model=p.Empty)
 async def log_metric(body: p.LogMetric, request: Request) -> Response:
     run_id = require(body.run_id or body.run_uuid, "run_id")
-    metric = Metric(body.key, body.value, body.timestamp, body.step or 0)
+    metric = Metric(
+        body.key,
+        body.value,
+        body.timestamp,
+        body.step or 0,
+        model_id=body.model_id or None,
+        dataset_name=body.dataset_name or None,
+        dataset_digest=body.dataset_digest or None,
+    )
     await write(request, tracking_store(request).log_metric, run_id, metric)
     return empty()
 

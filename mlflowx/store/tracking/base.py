@@ -385,8 +385,20 @@ def validate_batch(
     the offending item, e.g. ``metrics[3]: ...``.
     """
     v.validate_batch_sizes(metrics, params, tags)
-    checked = [Metric(*point) for point in validate_metric_points(metrics)]
+    checked = [
+        Metric(*point, None, *_model_fields(m))
+        for m, point in zip(metrics, validate_metric_points(metrics), strict=True)
+    ]
     return checked, *validate_params_and_tags(params, tags)
+
+
+def _model_fields(m: MetricLike) -> tuple[str | None, str | None, str | None]:
+    """A metric's logged model and dataset (MLflow 3), when it has them."""
+    return (
+        getattr(m, "model_id", None) or None,
+        getattr(m, "dataset_name", None) or None,
+        getattr(m, "dataset_digest", None) or None,
+    )
 
 
 def validate_metric_points(metrics: Sequence[MetricLike]) -> list[tuple[str, float, int, int]]:

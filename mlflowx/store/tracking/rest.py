@@ -170,14 +170,19 @@ class RestTrackingStore(TrackingStore):
         self._call(p.RESTORE_RUN, p.RunId(run_id=run_id))
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        metric = Metric(*validate_metric(metric.key, metric.value, metric.timestamp, metric.step))
+        key, value, timestamp, step = validate_metric(
+            metric.key, metric.value, metric.timestamp, metric.step
+        )
         body = p.LogMetric(
             run_id=run_id,
             run_uuid=run_id,
-            key=metric.key,
-            value=metric.value,
-            timestamp=metric.timestamp,
-            step=metric.step,
+            key=key,
+            value=value,
+            timestamp=timestamp,
+            step=step,
+            model_id=metric.model_id,
+            dataset_name=metric.dataset_name,
+            dataset_digest=metric.dataset_digest,
         )
         self._call(p.LOG_METRIC, body)
 
@@ -201,7 +206,13 @@ class RestTrackingStore(TrackingStore):
             run_id=run_id,
             metrics=[
                 MetricJ.model_construct(
-                    key=m.key, value=m.value, timestamp=m.timestamp, step=m.step
+                    key=m.key,
+                    value=m.value,
+                    timestamp=m.timestamp,
+                    step=m.step,
+                    model_id=m.model_id,
+                    dataset_name=m.dataset_name,
+                    dataset_digest=m.dataset_digest,
                 )
                 for m in checked
             ],

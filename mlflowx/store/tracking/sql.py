@@ -65,7 +65,7 @@ from mlflowx.store.tracking.base import (
     validate_metric_points,
     validate_params_and_tags,
 )
-from mlflowx.store.tracking.sql_models import LoggedModelsMixin
+from mlflowx.store.tracking.sql_models import LoggedModelsMixin, ModelMetricRow, model_metric_rows
 from mlflowx.store.tracking.sql_purge import PurgeMixin
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
@@ -156,6 +156,8 @@ class _Batch:
     metric_rows: list[tuple[Any, ...]]
     params: dict[str, str]
     tags: dict[str, str]
+    #: The metric points that name a logged model (``logged_model_metrics``).
+    model_rows: list[ModelMetricRow]
 
     @classmethod
     def of(
@@ -166,12 +168,13 @@ class _Batch:
         tags: Sequence[KeyValueLike],
     ) -> _Batch:
         v.validate_batch_sizes(metrics, params, tags)
+        points = validate_metric_points(metrics)
         rows = [
             (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
-            for key, value, timestamp, step in validate_metric_points(metrics)
+            for key, value, timestamp, step in points
         ]
         param_map, tag_map = validate_params_and_tags(params, tags)
-        return cls(rows, param_map, tag_map)
+        return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
 
 
 class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
@@ -750,9 +753,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         )
         row = _metric_row(run_id, Metric(key, value, timestamp, step))
         with self.db.write() as conn:
-            self._require_active_run(conn, run_id)
+            eid = self._require_active_run(conn, run_id)
             conn.execute(_INSERT_METRIC, row)
             conn.execute(_UPSERT_LATEST, row)
+            if metric.model_id:  # only a model's metric pays for the extra insert
+                points = [(key, value, timestamp, step)]
+                self._log_model_metrics(conn, run_id, eid, model_metric_rows([metric], points))
 
     def log_batch(
         self,
@@ -787,7 +793,7 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         run_id = v.validate_run_id(run_id)
         batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.write() as conn:
-            self._require_active_run(conn, run_id)
+            eid = self._require_active_run(conn, run_id)
             if batch.params:
                 self._log_params(conn, run_id, batch.params)
             if batch.tags:
@@ -801,6 +807,8 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
             if batch.metric_rows:
                 conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
                 conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
+            if batch.model_rows:
+                self._log_model_metrics(conn, run_id, eid, batch.model_rows)
             if end is not None:
                 conn.execute(
                     "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
