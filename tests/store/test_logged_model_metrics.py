@@ -53,7 +53,8 @@ def test_log_batch_attaches_the_points_with_a_model_and_dataset(store: SqlTracki
     )
     points = _points(store, model_id)
     assert points[0] == ("f1", 0.7, 5, 2, run_id, model_id, "eval", "abc")
-    assert points[1][:1] == ("f1",) and math.isnan(points[1][1])  # type: ignore[arg-type]
+    assert points[1][:1] == ("f1",)
+    assert math.isnan(float(points[1][1]))  # type: ignore[arg-type]
     assert len(points) == 2
     found = store.search_logged_models(["0"])
     assert {m.model_id: len(m.metrics) for m in found}[model_id] == 2
