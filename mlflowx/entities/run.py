@@ -69,8 +69,16 @@ class DatasetInput:
 
 
 @dataclass(slots=True)
+class ModelInput:
+    """A logged model a run consumed (MLflow's ``LoggedModelInput``)."""
+
+    model_id: str
+
+
+@dataclass(slots=True)
 class RunInputs:
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[ModelInput] = field(default_factory=list)
 
 
 @dataclass(slots=True)

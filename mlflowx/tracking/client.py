@@ -16,6 +16,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -243,8 +244,14 @@ class MlflowxClient(RegistryClientMixin):
             return None
         return self._async_logger().submit(run_id, list(metrics), list(params), list(tags))
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        self.store.log_inputs(run_id, list(datasets or []))
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[ModelInput] | None = None,
+    ) -> None:
+        """Record datasets and logged models (``ModelInput(model_id)``) as the run's inputs."""
+        self.store.log_inputs(run_id, list(datasets or []), list(models or []))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every logged point of ``key``, ordered by step, then timestamp."""

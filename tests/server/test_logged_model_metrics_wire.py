@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import LoggedModelInput, Metric
 
 from tests.fixtures.server import LiveServer
 
@@ -75,3 +75,15 @@ def test_a_metric_for_an_unknown_model_is_refused_whole(any_server: LiveServer) 
         assert r.status_code == 404
         assert "'m-nope'" in r.json()["message"]
     assert client.get_run(run_id).data.metrics == {}  # the run's point is not kept either
+
+
+def test_log_inputs_with_models_shows_in_get_run(any_server: LiveServer) -> None:
+    client, eid, run_id, model_id = _setup(any_server)
+    client.log_inputs(run_id, models=[LoggedModelInput(model_id)])
+    inputs = client.get_run(run_id).inputs
+    assert [m.model_id for m in inputs.model_inputs] == [model_id]
+    assert inputs.dataset_inputs == []
+    # MLflow's search_runs leaves model inputs out; mlflowx returns them as get_run does.
+    (found,) = client.search_runs([eid])
+    searched = [m.model_id for m in found.inputs.model_inputs]
+    assert searched == ([model_id] if any_server.kind == "mlflowx" else [])

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from mlflowx.entities import Metric
+from mlflowx.entities import Metric, ModelInput, ViewType
 from mlflowx.exceptions import NotFound
 from mlflowx.store.tracking.sql import SqlTrackingStore
 
@@ -69,7 +69,7 @@ def test_a_metric_for_an_unknown_model_is_refused_and_not_logged(
     assert store.get_run(run_id).data.metrics == {}
 
 
-def test_purging_a_run_removes_its_model_metrics(tracking_uri: str, tmp_path: object) -> None:
+def test_purging_a_run_removes_its_model_metrics(tracking_uri: str) -> None:
     store = SqlTrackingStore(tracking_uri)
     run_id = store.create_run("0", "alice", 1_000, [], "r").info.run_id
     model_id = store.create_logged_model("0", "m").model_id
@@ -77,4 +77,40 @@ def test_purging_a_run_removes_its_model_metrics(tracking_uri: str, tmp_path: ob
     store.delete_run(run_id)
     store.purge_run(run_id)
     assert store.get_logged_model(model_id).metrics == []
+    store.close()
+
+
+def test_log_inputs_records_model_inputs_once(store: SqlTrackingStore) -> None:
+    run_id = store.create_run("0", "alice", 1_000, [], "r").info.run_id
+    model_id = store.create_logged_model("0", "m").model_id
+    ghost = "m-" + "0" * 32  # recorded without being looked up, as in MLflow
+    store.log_inputs(run_id, [], [ModelInput(model_id), ModelInput(ghost)])
+    store.log_inputs(run_id, [], [ModelInput(model_id)])
+    inputs = store.get_run(run_id).inputs
+    assert sorted(m.model_id for m in inputs.model_inputs) == sorted([model_id, ghost])
+    assert inputs.dataset_inputs == []
+    (found,) = store.search_runs(["0"], "", ViewType.ACTIVE_ONLY, 10)
+    assert len(found.inputs.model_inputs) == 2
+
+
+def test_purging_a_run_or_a_model_removes_its_model_inputs(tracking_uri: str) -> None:
+    store = SqlTrackingStore(tracking_uri)
+
+    def count() -> int:
+        with store.db.read() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM model_inputs")[0][0])
+
+    keep = store.create_run("0", "alice", 1_000, [], "keep").info.run_id
+    gone = store.create_run("0", "alice", 1_000, [], "gone").info.run_id
+    model_id = store.create_logged_model("0", "m").model_id
+    other = store.create_logged_model("0", "o").model_id
+    store.log_inputs(keep, [], [ModelInput(model_id)])
+    store.log_inputs(gone, [], [ModelInput(other)])
+    store.delete_run(gone)
+    store.purge_run(gone)
+    assert count() == 1
+    store.delete_logged_model(model_id)
+    store.purge_logged_model(model_id)
+    assert count() == 0
+    assert store.get_run(keep).inputs.model_inputs == []
     store.close()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from mlflowx.entities import Metric, Param, RunStatus, RunTag, ViewType
+from mlflowx.entities import Metric, ModelInput, Param, RunStatus, RunTag, ViewType
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ
 from mlflowx.server.deps import (
@@ -134,7 +134,8 @@ async def log_batch(request: Request) -> Response:
 @router.post(p.LOG_INPUTS.path, response_model=p.Empty)
 async def log_inputs(body: p.LogInputs, request: Request) -> Response:
     datasets = [d.entity() for d in body.datasets]
-    await write(request, tracking_store(request).log_inputs, body.run_id, datasets)
+    models = [ModelInput(m.model_id) for m in body.models]
+    await write(request, tracking_store(request).log_inputs, body.run_id, datasets, models)
     return empty()
 
 

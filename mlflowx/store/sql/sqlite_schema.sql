@@ -244,4 +244,11 @@ CREATE TABLE logged_model_metrics (
 	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id), 
 	FOREIGN KEY(run_id) REFERENCES runs (run_uuid) ON DELETE CASCADE
 );
-INSERT INTO alembic_version (version_num) VALUES ('0005_logged_model_metrics');
+CREATE TABLE model_inputs (
+	run_uuid VARCHAR(32) NOT NULL, 
+	model_id VARCHAR(40) NOT NULL, 
+	PRIMARY KEY (run_uuid, model_id), 
+	FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
+);
+CREATE INDEX ix_model_inputs_model_id ON model_inputs (model_id);
+INSERT INTO alembic_version (version_num) VALUES ('0005_model_metrics_inputs');

@@ -209,6 +209,15 @@ class LoggedModelMetricRow(SQLModel, table=True):
     dataset_digest: str | None = Field(default=None, max_length=36)
 
 
+class ModelInputRow(SQLModel, table=True):
+    """A run's model inputs: the logged models it consumed. The model is not looked up (as in
+    MLflow), so there is no foreign key to ``logged_models``."""
+
+    __tablename__ = "model_inputs"
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    model_id: str = Field(primary_key=True, max_length=40, index=True)
+
+
 class ModelOutputRow(SQLModel, table=True):
     """A run's outputs: the logged models it produced, at a step."""
 

@@ -13,6 +13,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -193,7 +194,11 @@ class TrackingStore(ABC):
     def delete_tag(self, run_id: str, key: str) -> None: ...
 
     @abstractmethod
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
+        """Record datasets and logged models (recorded by id, not looked up, as in MLflow) as
+        the run's inputs; a dataset or model already recorded is kept as it was."""
 
     @abstractmethod
     def get_metric_history(

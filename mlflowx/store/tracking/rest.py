@@ -13,6 +13,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -25,7 +26,14 @@ from mlflowx.entities import (
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
-from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel, kv_list
+from mlflowx.protocol.models import (
+    DatasetInputJ,
+    KeyValue,
+    MetricJ,
+    ModelInputJ,
+    WireModel,
+    kv_list,
+)
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.tracking.base import (
     HISTORY_INTERVAL_MAX_RESULTS,
@@ -224,8 +232,14 @@ class RestTrackingStore(TrackingStore):
     def delete_tag(self, run_id: str, key: str) -> None:
         self._call(p.DELETE_TAG, p.DeleteTag(run_id=run_id, key=key))
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
-        body = p.LogInputs(run_id=run_id, datasets=[DatasetInputJ.of(d) for d in datasets])
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
+        body = p.LogInputs(
+            run_id=run_id,
+            datasets=[DatasetInputJ.of(d) for d in datasets],
+            models=[ModelInputJ(model_id=m.model_id) for m in models],
+        )
         self._call(p.LOG_INPUTS, body)
 
     def get_metric_history(

@@ -20,6 +20,7 @@ from mlflowx.entities import (
     InputTag,
     LifecycleStage,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -647,6 +648,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 params,
             ):
                 runs[rid].outputs.model_outputs.append(ModelOutput(model_id, step))
+            for rid, model_id in conn.execute(
+                f"SELECT run_uuid, model_id FROM model_inputs WHERE run_uuid IN ({marks}) "
+                "ORDER BY model_id",
+                params,
+            ):
+                runs[rid].inputs.model_inputs.append(ModelInput(model_id))
             inputs = conn.execute(
                 "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
                 "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
@@ -847,8 +854,11 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         if n == 0:
             raise NotFound(f"No tag with name: {key} in run with id {run_id}")
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
         run_id = v.validate_run_id(run_id)
+        model_ids = list(dict.fromkeys(_model_input_id(m) for m in models))
         for di in datasets:
             d = di.dataset
             v.validate_dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
@@ -856,6 +866,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 v.validate_input_tag(tag.key, tag.value)
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
+            if model_ids:
+                conn.executemany(
+                    "INSERT INTO model_inputs (run_uuid, model_id) VALUES (:r, :m) "
+                    "ON CONFLICT (run_uuid, model_id) DO NOTHING",
+                    [{"r": run_id, "m": m} for m in model_ids],
+                )
             for di in datasets:
                 d = di.dataset
                 found = conn.execute(
@@ -1055,6 +1071,16 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 },
             )
         return [DatasetSummary(str(e), name, digest, ctx) for e, name, digest, ctx in rows]
+
+
+def _model_input_id(model: ModelInput) -> str:
+    model_id = model.model_id
+    if not isinstance(model_id, str) or not 0 < len(model_id) <= 40:
+        raise InvalidParameter(
+            f"Invalid model input {model_id!r}: expected the id of a logged model "
+            "(a string of 1 to 40 characters, e.g. 'm-...')"
+        )
+    return model_id
 
 
 def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

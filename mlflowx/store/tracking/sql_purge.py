@@ -16,12 +16,21 @@ from mlflowx.store.sql.db import Connection, Database
 __all__ = ["PurgeMixin"]
 
 # Child tables of a run, deepest first (input_tags hang off inputs).
-_RUN_CHILDREN = ("metrics", "latest_metrics", "params", "tags", "inputs", "model_outputs")
+_RUN_CHILDREN = (
+    "metrics",
+    "latest_metrics",
+    "params",
+    "tags",
+    "inputs",
+    "model_inputs",
+    "model_outputs",
+)
 _CHUNK = 500  # ids per IN (...) list
 _MODEL_CHILDREN = (
     "logged_model_tags",
     "logged_model_params",
     "logged_model_metrics",
+    "model_inputs",
     "model_outputs",
 )
 

@@ -1,9 +1,12 @@
-"""Metrics of logged models: ``log_metric(..., model_id=)`` attaches the point to the model too.
+"""Logged models' metrics and runs' model inputs (MLflow 3).
 
-MLflow's ``logged_model_metrics`` (the same columns, without its ``dataset_uuid``); a logged
-model returns them as ``data.metrics``.
+``logged_model_metrics``: ``log_metric(..., model_id=)`` attaches the point to the model too, as
+MLflow's table of that name (without its ``dataset_uuid``); a logged model returns them as
+``data.metrics``. ``model_inputs``: the logged models a run consumed (``log_inputs(models=)``),
+which MLflow keeps in its generic ``inputs`` table; like MLflow, the model is recorded without
+being looked up (no foreign key to ``logged_models``).
 
-Revision ID: 0005_logged_model_metrics
+Revision ID: 0005_model_metrics_inputs
 Revises: 0004_auth
 Create Date: 2026-12-04
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_logged_model_metrics"
+revision = "0005_model_metrics_inputs"
 down_revision = "0004_auth"
 branch_labels = None
 depends_on = None
@@ -38,7 +41,17 @@ def upgrade() -> None:
             "model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"
         ),
     )
+    op.create_table(
+        "model_inputs",
+        sa.Column("run_uuid", sa.String(length=32), nullable=False),
+        sa.Column("model_id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"]),
+        sa.PrimaryKeyConstraint("run_uuid", "model_id"),
+    )
+    op.create_index("ix_model_inputs_model_id", "model_inputs", ["model_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_model_inputs_model_id", table_name="model_inputs")
+    op.drop_table("model_inputs")
     op.drop_table("logged_model_metrics")
