@@ -30,6 +30,7 @@ __all__ = [
     "KeyValueLike",
     "MetricLike",
     "TrackingStore",
+    "any_model_metric",
     "check_history_bulk",
     "check_history_interval",
     "check_search_datasets",
@@ -390,11 +391,24 @@ def validate_batch(
     the offending item, e.g. ``metrics[3]: ...``.
     """
     v.validate_batch_sizes(metrics, params, tags)
-    checked = [
-        Metric(*point, None, *_model_fields(m))
-        for m, point in zip(metrics, validate_metric_points(metrics), strict=True)
-    ]
+    points = validate_metric_points(metrics)
+    if any_model_metric(metrics):
+        checked = [
+            Metric(*point, None, *_model_fields(m))
+            for m, point in zip(metrics, points, strict=True)
+        ]
+    else:
+        checked = [Metric(*point) for point in points]
     return checked, *validate_params_and_tags(params, tags)
+
+
+def any_model_metric(metrics: Sequence[MetricLike]) -> bool:
+    """Whether a metric of the batch names a logged model or a dataset (MLflow 3); the common
+    batch without them pays one attribute read per metric."""
+    try:
+        return any([m.model_id or m.dataset_name for m in metrics])  # type: ignore[attr-defined]
+    except AttributeError:  # a metric-like object without these fields
+        return any(_model_fields(m) != (None, None, None) for m in metrics)
 
 
 def _model_fields(m: MetricLike) -> tuple[str | None, str | None, str | None]:

@@ -19,6 +19,7 @@ from mlflowx.entities import (
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.store.search import decode_page_token, encode_page_token
 from mlflowx.store.sql.db import Connection, Database
+from mlflowx.store.tracking.base import any_model_metric
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name
 from mlflowx.utils.uri import join_uri
@@ -44,6 +45,8 @@ def model_metric_rows(
 ) -> list[ModelMetricRow]:
     """The points of ``metrics`` (already checked into ``points``, in the same order) that
     name a logged model; metrics without ``model_id`` cost one attribute lookup."""
+    if not any_model_metric(metrics):
+        return []
     rows: list[ModelMetricRow] = []
     for m, (key, value, timestamp, step) in zip(metrics, points, strict=True):
         model_id = getattr(m, "model_id", None)
