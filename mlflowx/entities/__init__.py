@@ -18,6 +18,7 @@ from mlflowx.entities.run import (
     DatasetSummary,
     InputTag,
     Metric,
+    ModelInput,
     ModelOutput,
     Param,
     Run,
@@ -30,6 +31,8 @@ from mlflowx.entities.run import (
 
 #: MLflow's name for a run's model output (``mlflow.entities.LoggedModelOutput``).
 LoggedModelOutput = ModelOutput
+#: MLflow's name for a run's model input (``mlflow.entities.LoggedModelInput``).
+LoggedModelInput = ModelInput
 
 __all__ = [
     "Dataset",
@@ -40,9 +43,11 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "LoggedModel",
+    "LoggedModelInput",
     "LoggedModelOutput",
     "LoggedModelStatus",
     "Metric",
+    "ModelInput",
     "ModelOutput",
     "ModelVersion",
     "ModelVersionStage",

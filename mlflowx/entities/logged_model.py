@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mlflowx.entities.run import Metric
 from mlflowx.exceptions import InvalidParameter
 
 
@@ -37,6 +38,8 @@ class LoggedModel:
     status_message: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    #: Metric points logged with this model's id (``log_metric(..., model_id=)``).
+    metrics: list[Metric] = field(default_factory=list)
 
     @property
     def model_uri(self) -> str:

@@ -14,6 +14,11 @@ class Metric:
     timestamp: int
     step: int = 0
     run_id: str | None = None
+    #: The logged model the point is also attached to (MLflow 3), and the dataset it was
+    #: computed on.
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(slots=True)
@@ -64,8 +69,16 @@ class DatasetInput:
 
 
 @dataclass(slots=True)
+class ModelInput:
+    """A logged model a run consumed (MLflow's ``LoggedModelInput``)."""
+
+    model_id: str
+
+
+@dataclass(slots=True)
 class RunInputs:
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[ModelInput] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from mlflowx.protocol.models import (
     Int64,
     KeyValue,
     MetricJ,
+    ModelInputJ,
     RunInfoJ,
     RunJ,
     WireModel,
@@ -192,6 +193,7 @@ class LogBatch(WireModel):
 class LogInputs(WireModel):
     run_id: Id
     datasets: list[DatasetInputJ] = Field(default_factory=list, max_length=1000)
+    models: list[ModelInputJ] = Field(default_factory=list, max_length=1000)
 
 
 class GetMetricHistory(WireModel):

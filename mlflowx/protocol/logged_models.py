@@ -60,7 +60,9 @@ class LoggedModelJ(WireModel):
                 status_message=m.status_message,
                 tags=kv_list(m.tags),
             ),
-            data=LoggedModelDataJ(params=kv_list(m.params)),
+            data=LoggedModelDataJ(
+                params=kv_list(m.params), metrics=[MetricJ.of(x) for x in m.metrics]
+            ),
         )
 
     def entity(self) -> e.LoggedModel:
@@ -78,6 +80,7 @@ class LoggedModelJ(WireModel):
             status_message=i.status_message or None,
             tags=kv_dict(i.tags),
             params={p.key: p.value for p in self.data.params},
+            metrics=[x.entity() for x in self.data.metrics],
         )
 
 

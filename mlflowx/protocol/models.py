@@ -67,10 +67,28 @@ class MetricJ(WireModel):
 
     @classmethod
     def of(cls, m: e.Metric) -> MetricJ:
-        return cls(key=m.key, value=m.value, timestamp=m.timestamp, step=m.step, run_id=m.run_id)
+        return cls(
+            key=m.key,
+            value=m.value,
+            timestamp=m.timestamp,
+            step=m.step,
+            run_id=m.run_id,
+            dataset_name=m.dataset_name,
+            dataset_digest=m.dataset_digest,
+            model_id=m.model_id,
+        )
 
     def entity(self) -> e.Metric:
-        return e.Metric(self.key, self.value, self.timestamp, self.step, self.run_id)
+        return e.Metric(
+            self.key,
+            self.value,
+            self.timestamp,
+            self.step,
+            self.run_id,
+            self.model_id or None,
+            self.dataset_name or None,
+            self.dataset_digest or None,
+        )
 
 
 class ExperimentJ(WireModel):
@@ -195,8 +213,13 @@ class DatasetInputJ(WireModel):
         )
 
 
+class ModelInputJ(WireModel):
+    model_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class RunInputsJ(WireModel):
     dataset_inputs: list[DatasetInputJ] = Field(default_factory=list)
+    model_inputs: list[ModelInputJ] = Field(default_factory=list)
 
 
 class ModelOutputRefJ(WireModel):
@@ -228,7 +251,8 @@ class RunJ(WireModel):
                 tags=kv_list(r.data.tags),
             ),
             inputs=RunInputsJ(
-                dataset_inputs=[DatasetInputJ.of(d) for d in r.inputs.dataset_inputs]
+                dataset_inputs=[DatasetInputJ.of(d) for d in r.inputs.dataset_inputs],
+                model_inputs=[ModelInputJ(model_id=m.model_id) for m in r.inputs.model_inputs],
             ),
             outputs=RunOutputsJ(
                 model_outputs=[
@@ -247,7 +271,10 @@ class RunJ(WireModel):
                 tags=kv_dict(self.data.tags),
                 latest_metrics={m.key: m.entity() for m in self.data.metrics},
             ),
-            inputs=e.RunInputs([d.entity() for d in self.inputs.dataset_inputs]),
+            inputs=e.RunInputs(
+                [d.entity() for d in self.inputs.dataset_inputs],
+                [e.ModelInput(m.model_id) for m in self.inputs.model_inputs],
+            ),
             outputs=e.RunOutputs(
                 [e.ModelOutput(o.model_id, o.step) for o in self.outputs.model_outputs]
             ),

@@ -16,6 +16,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -196,8 +197,16 @@ class MlflowxClient(RegistryClientMixin):
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool = True,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> RunOperations | None:
-        metric = Metric(key, value, now_ms() if timestamp is None else timestamp, step or 0)
+        """Log one metric point; with ``model_id`` it is also one of that logged model's
+        metrics (MLflow 3), computed on the dataset ``dataset_name``/``dataset_digest``."""
+        timestamp = now_ms() if timestamp is None else timestamp
+        metric = Metric(
+            key, value, timestamp, step or 0, None, model_id, dataset_name, dataset_digest
+        )
         if synchronous:
             self.store.log_metric(run_id, metric)
             return None
@@ -235,8 +244,14 @@ class MlflowxClient(RegistryClientMixin):
             return None
         return self._async_logger().submit(run_id, list(metrics), list(params), list(tags))
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        self.store.log_inputs(run_id, list(datasets or []))
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[ModelInput] | None = None,
+    ) -> None:
+        """Record datasets and logged models (``ModelInput(model_id)``) as the run's inputs."""
+        self.store.log_inputs(run_id, list(datasets or []), list(models or []))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every logged point of ``key``, ordered by step, then timestamp."""

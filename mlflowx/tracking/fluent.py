@@ -344,11 +344,30 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> RunOperations | None:
-    """Log one metric point; committed before returning unless ``synchronous=False``."""
+    """Log one metric point; committed before returning unless ``synchronous=False``.
+
+    With ``model_id`` the point is also a metric of that logged model; ``dataset`` (anything
+    with a ``name`` and a ``digest``) names the data it was computed on.
+    """
     return _client().log_metric(
-        run_id or _run_id(), key, value, timestamp, step, _synchronous(synchronous)
+        run_id or _run_id(),
+        key,
+        value,
+        timestamp,
+        step,
+        _synchronous(synchronous),
+        *_dataset_ref(dataset),
+        model_id=model_id,
     )
+
+
+def _dataset_ref(dataset: Any) -> tuple[str | None, str | None]:
+    if dataset is None:
+        return None, None
+    return getattr(dataset, "name", None), getattr(dataset, "digest", None)
 
 
 def log_metrics(
@@ -357,9 +376,12 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> RunOperations | None:
     t = now_ms() if timestamp is None else timestamp
-    items = [Metric(k, v, t, step or 0) for k, v in metrics.items()]
+    name, digest = _dataset_ref(dataset)
+    items = [Metric(k, v, t, step or 0, None, model_id, name, digest) for k, v in metrics.items()]
     return _client().log_batch(
         run_id or _run_id(), metrics=items, synchronous=_synchronous(synchronous)
     )

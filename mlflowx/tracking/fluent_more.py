@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from mlflowx.entities import LoggedModel, LoggedModelStatus, ModelOutput, Run
+from mlflowx.entities import LoggedModel, LoggedModelStatus, ModelInput, ModelOutput, Run
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.tracking import _context as ctx
 from mlflowx.tracking.fluent import (
@@ -71,12 +71,10 @@ def log_inputs(
     models: Sequence[Any] | None = None,
 ) -> None:
     """Record several datasets (from :mod:`mlflowx.data`) as inputs of the active run, each
-    with its context and tags at the same position."""
+    with its context and tags at the same position, and logged models
+    (``LoggedModelInput(model_id)``) as its model inputs."""
     if models:
-        raise InvalidParameter(
-            "log_inputs(models=...) is not supported by mlflowx yet: log the datasets here and "
-            "link models to the run with log_outputs"
-        )
+        _client().log_inputs(_run_id(), models=[ModelInput(m.model_id) for m in models])
     datasets = list(datasets or [])
     for name, seq in (("contexts", contexts), ("tags_list", tags_list)):
         if seq is not None and len(seq) != len(datasets):

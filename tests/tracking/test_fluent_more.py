@@ -209,3 +209,20 @@ def test_client_create_logged_model_without_a_name_generates_unique_ones() -> No
     names = {client.create_logged_model(eid).name for _ in range(3)}
     assert len(names) == 3
     assert all(name and name != "model" for name in names)
+
+
+def test_model_metrics_and_model_inputs() -> None:
+    mlflow.set_experiment("model-metrics")
+    with mlflow.start_run() as run:
+        model = mlflow.initialize_logged_model(name="m")
+        mlflow.log_metric("acc", 0.5, step=1, model_id=model.model_id)
+        mlflow.log_metrics({"f1": 0.25}, model_id=model.model_id)
+        mlflow.log_metric("loss", 1.0)
+        mlflow.log_inputs(models=[mlflow.entities.LoggedModelInput(model.model_id)])
+    metrics = mlflow.get_logged_model(model.model_id).metrics
+    assert sorted((m.key, m.value, m.run_id) for m in metrics) == [
+        ("acc", 0.5, run.info.run_id),
+        ("f1", 0.25, run.info.run_id),
+    ]
+    inputs = mlflow.get_run(run.info.run_id).inputs.model_inputs
+    assert [i.model_id for i in inputs] == [model.model_id]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from mlflowx.entities import Metric, Param, RunStatus, RunTag, ViewType
+from mlflowx.entities import Metric, ModelInput, Param, RunStatus, RunTag, ViewType
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ
 from mlflowx.server.deps import (
@@ -89,7 +89,15 @@ def search_runs(body: p.SearchRuns, store: Store) -> p.SearchRunsResponse:
 @router.post(p.LOG_METRIC.path, response_model=p.Empty)
 async def log_metric(body: p.LogMetric, request: Request) -> Response:
     run_id = require(body.run_id or body.run_uuid, "run_id")
-    metric = Metric(body.key, body.value, body.timestamp, body.step or 0)
+    metric = Metric(
+        body.key,
+        body.value,
+        body.timestamp,
+        body.step or 0,
+        model_id=body.model_id or None,
+        dataset_name=body.dataset_name or None,
+        dataset_digest=body.dataset_digest or None,
+    )
     await write(request, tracking_store(request).log_metric, run_id, metric)
     return empty()
 
@@ -126,7 +134,8 @@ async def log_batch(request: Request) -> Response:
 @router.post(p.LOG_INPUTS.path, response_model=p.Empty)
 async def log_inputs(body: p.LogInputs, request: Request) -> Response:
     datasets = [d.entity() for d in body.datasets]
-    await write(request, tracking_store(request).log_inputs, body.run_id, datasets)
+    models = [ModelInput(m.model_id) for m in body.models]
+    await write(request, tracking_store(request).log_inputs, body.run_id, datasets, models)
     return empty()
 
 

@@ -16,6 +16,7 @@ KNOWN_REVISIONS = (
     "0002_model_registry",
     "0003_parent_run_index",
     "0004_auth",
+    "0005_model_metrics_inputs",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -229,4 +229,26 @@ CREATE TABLE auth_registered_model_permissions (
 	FOREIGN KEY(user_id) REFERENCES auth_users (id) ON DELETE CASCADE, 
 	FOREIGN KEY(name) REFERENCES registered_models (name) ON DELETE CASCADE ON UPDATE CASCADE
 );
-INSERT INTO alembic_version (version_num) VALUES ('0004_auth');
+CREATE TABLE logged_model_metrics (
+	model_id VARCHAR(40) NOT NULL, 
+	metric_name VARCHAR(500) NOT NULL, 
+	metric_timestamp_ms BIGINT NOT NULL, 
+	metric_step BIGINT NOT NULL, 
+	metric_value FLOAT, 
+	experiment_id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	dataset_name VARCHAR(500), 
+	dataset_digest VARCHAR(36), 
+	PRIMARY KEY (model_id, metric_name, metric_timestamp_ms, metric_step, run_id), 
+	FOREIGN KEY(model_id) REFERENCES logged_models (model_id) ON DELETE CASCADE, 
+	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id), 
+	FOREIGN KEY(run_id) REFERENCES runs (run_uuid) ON DELETE CASCADE
+);
+CREATE TABLE model_inputs (
+	run_uuid VARCHAR(32) NOT NULL, 
+	model_id VARCHAR(40) NOT NULL, 
+	PRIMARY KEY (run_uuid, model_id), 
+	FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
+);
+CREATE INDEX ix_model_inputs_model_id ON model_inputs (model_id);
+INSERT INTO alembic_version (version_num) VALUES ('0005_model_metrics_inputs');

@@ -184,6 +184,40 @@ class LoggedModelParamRow(SQLModel, table=True):
     value: str = Field(max_length=6000)
 
 
+class LoggedModelMetricRow(SQLModel, table=True):
+    """A metric point logged against a logged model (``log_metric(..., model_id=)``), as
+    MLflow's ``logged_model_metrics``: the run that logged it and, optionally, the dataset it was
+    computed on. ``metric_value`` is NULL for NaN."""
+
+    __tablename__ = "logged_model_metrics"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"
+        ),
+        ForeignKeyConstraint(["model_id"], ["logged_models.model_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["experiment_id"], ["experiments.experiment_id"]),
+        ForeignKeyConstraint(["run_id"], ["runs.run_uuid"], ondelete="CASCADE"),
+    )
+    model_id: str = Field(max_length=40)
+    metric_name: str = Field(max_length=500)
+    metric_timestamp_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    metric_step: int = Field(sa_column=Column(BigInteger, nullable=False))
+    metric_value: float | None = Field(default=None, sa_column=Column(Float(precision=53)))
+    experiment_id: int
+    run_id: str = Field(max_length=32)
+    dataset_name: str | None = Field(default=None, max_length=500)
+    dataset_digest: str | None = Field(default=None, max_length=36)
+
+
+class ModelInputRow(SQLModel, table=True):
+    """A run's model inputs: the logged models it consumed. The model is not looked up (as in
+    MLflow), so there is no foreign key to ``logged_models``."""
+
+    __tablename__ = "model_inputs"
+    run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
+    model_id: str = Field(primary_key=True, max_length=40, index=True)
+
+
 class ModelOutputRow(SQLModel, table=True):
     """A run's outputs: the logged models it produced, at a step."""
 

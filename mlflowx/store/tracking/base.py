@@ -13,6 +13,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -29,6 +30,7 @@ __all__ = [
     "KeyValueLike",
     "MetricLike",
     "TrackingStore",
+    "any_model_metric",
     "check_history_bulk",
     "check_history_interval",
     "check_search_datasets",
@@ -193,7 +195,11 @@ class TrackingStore(ABC):
     def delete_tag(self, run_id: str, key: str) -> None: ...
 
     @abstractmethod
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
+        """Record datasets and logged models (recorded by id, not looked up, as in MLflow) as
+        the run's inputs; a dataset or model already recorded is kept as it was."""
 
     @abstractmethod
     def get_metric_history(
@@ -385,8 +391,33 @@ def validate_batch(
     the offending item, e.g. ``metrics[3]: ...``.
     """
     v.validate_batch_sizes(metrics, params, tags)
-    checked = [Metric(*point) for point in validate_metric_points(metrics)]
+    points = validate_metric_points(metrics)
+    if any_model_metric(metrics):
+        checked = [
+            Metric(*point, None, *_model_fields(m))
+            for m, point in zip(metrics, points, strict=True)
+        ]
+    else:
+        checked = [Metric(*point) for point in points]
     return checked, *validate_params_and_tags(params, tags)
+
+
+def any_model_metric(metrics: Sequence[MetricLike]) -> bool:
+    """Whether a metric of the batch names a logged model or a dataset (MLflow 3); the common
+    batch without them pays one attribute read per metric."""
+    try:
+        return any([m.model_id or m.dataset_name for m in metrics])  # type: ignore[attr-defined]
+    except AttributeError:  # a metric-like object without these fields
+        return any(_model_fields(m) != (None, None, None) for m in metrics)
+
+
+def _model_fields(m: MetricLike) -> tuple[str | None, str | None, str | None]:
+    """A metric's logged model and dataset (MLflow 3), when it has them."""
+    return (
+        getattr(m, "model_id", None) or None,
+        getattr(m, "dataset_name", None) or None,
+        getattr(m, "dataset_digest", None) or None,
+    )
 
 
 def validate_metric_points(metrics: Sequence[MetricLike]) -> list[tuple[str, float, int, int]]:

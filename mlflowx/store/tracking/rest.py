@@ -13,6 +13,7 @@ from mlflowx.entities import (
     LoggedModel,
     LoggedModelStatus,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -25,7 +26,14 @@ from mlflowx.entities import (
 from mlflowx.exceptions import NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
-from mlflowx.protocol.models import DatasetInputJ, KeyValue, MetricJ, WireModel, kv_list
+from mlflowx.protocol.models import (
+    DatasetInputJ,
+    KeyValue,
+    MetricJ,
+    ModelInputJ,
+    WireModel,
+    kv_list,
+)
 from mlflowx.store.http import HttpSession, session_for
 from mlflowx.store.tracking.base import (
     HISTORY_INTERVAL_MAX_RESULTS,
@@ -170,14 +178,19 @@ class RestTrackingStore(TrackingStore):
         self._call(p.RESTORE_RUN, p.RunId(run_id=run_id))
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        metric = Metric(*validate_metric(metric.key, metric.value, metric.timestamp, metric.step))
+        key, value, timestamp, step = validate_metric(
+            metric.key, metric.value, metric.timestamp, metric.step
+        )
         body = p.LogMetric(
             run_id=run_id,
             run_uuid=run_id,
-            key=metric.key,
-            value=metric.value,
-            timestamp=metric.timestamp,
-            step=metric.step,
+            key=key,
+            value=value,
+            timestamp=timestamp,
+            step=step,
+            model_id=metric.model_id,
+            dataset_name=metric.dataset_name,
+            dataset_digest=metric.dataset_digest,
         )
         self._call(p.LOG_METRIC, body)
 
@@ -201,7 +214,13 @@ class RestTrackingStore(TrackingStore):
             run_id=run_id,
             metrics=[
                 MetricJ.model_construct(
-                    key=m.key, value=m.value, timestamp=m.timestamp, step=m.step
+                    key=m.key,
+                    value=m.value,
+                    timestamp=m.timestamp,
+                    step=m.step,
+                    model_id=m.model_id,
+                    dataset_name=m.dataset_name,
+                    dataset_digest=m.dataset_digest,
                 )
                 for m in checked
             ],
@@ -213,8 +232,14 @@ class RestTrackingStore(TrackingStore):
     def delete_tag(self, run_id: str, key: str) -> None:
         self._call(p.DELETE_TAG, p.DeleteTag(run_id=run_id, key=key))
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
-        body = p.LogInputs(run_id=run_id, datasets=[DatasetInputJ.of(d) for d in datasets])
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
+        body = p.LogInputs(
+            run_id=run_id,
+            datasets=[DatasetInputJ.of(d) for d in datasets],
+            models=[ModelInputJ(model_id=m.model_id) for m in models],
+        )
         self._call(p.LOG_INPUTS, body)
 
     def get_metric_history(

@@ -20,6 +20,7 @@ from mlflowx.entities import (
     InputTag,
     LifecycleStage,
     Metric,
+    ModelInput,
     ModelOutput,
     PagedList,
     Param,
@@ -65,7 +66,7 @@ from mlflowx.store.tracking.base import (
     validate_metric_points,
     validate_params_and_tags,
 )
-from mlflowx.store.tracking.sql_models import LoggedModelsMixin
+from mlflowx.store.tracking.sql_models import LoggedModelsMixin, ModelMetricRow, model_metric_rows
 from mlflowx.store.tracking.sql_purge import PurgeMixin
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name, new_run_id
@@ -156,6 +157,8 @@ class _Batch:
     metric_rows: list[tuple[Any, ...]]
     params: dict[str, str]
     tags: dict[str, str]
+    #: The metric points that name a logged model (``logged_model_metrics``).
+    model_rows: list[ModelMetricRow]
 
     @classmethod
     def of(
@@ -166,12 +169,13 @@ class _Batch:
         tags: Sequence[KeyValueLike],
     ) -> _Batch:
         v.validate_batch_sizes(metrics, params, tags)
+        points = validate_metric_points(metrics)
         rows = [
             (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
-            for key, value, timestamp, step in validate_metric_points(metrics)
+            for key, value, timestamp, step in points
         ]
         param_map, tag_map = validate_params_and_tags(params, tags)
-        return cls(rows, param_map, tag_map)
+        return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
 
 
 class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
@@ -644,6 +648,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 params,
             ):
                 runs[rid].outputs.model_outputs.append(ModelOutput(model_id, step))
+            for rid, model_id in conn.execute(
+                f"SELECT run_uuid, model_id FROM model_inputs WHERE run_uuid IN ({marks}) "
+                "ORDER BY model_id",
+                params,
+            ):
+                runs[rid].inputs.model_inputs.append(ModelInput(model_id))
             inputs = conn.execute(
                 "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
                 "d.dataset_source, d.dataset_schema, d.dataset_profile FROM inputs i "
@@ -750,9 +760,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         )
         row = _metric_row(run_id, Metric(key, value, timestamp, step))
         with self.db.write() as conn:
-            self._require_active_run(conn, run_id)
+            eid = self._require_active_run(conn, run_id)
             conn.execute(_INSERT_METRIC, row)
             conn.execute(_UPSERT_LATEST, row)
+            if metric.model_id:  # only a model's metric pays for the extra insert
+                points = [(key, value, timestamp, step)]
+                self._log_model_metrics(conn, run_id, eid, model_metric_rows([metric], points))
 
     def log_batch(
         self,
@@ -787,7 +800,7 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         run_id = v.validate_run_id(run_id)
         batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.write() as conn:
-            self._require_active_run(conn, run_id)
+            eid = self._require_active_run(conn, run_id)
             if batch.params:
                 self._log_params(conn, run_id, batch.params)
             if batch.tags:
@@ -801,6 +814,8 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
             if batch.metric_rows:
                 conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
                 conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
+            if batch.model_rows:
+                self._log_model_metrics(conn, run_id, eid, batch.model_rows)
             if end is not None:
                 conn.execute(
                     "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
@@ -839,8 +854,11 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         if n == 0:
             raise NotFound(f"No tag with name: {key} in run with id {run_id}")
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[ModelInput] = ()
+    ) -> None:
         run_id = v.validate_run_id(run_id)
+        model_ids = list(dict.fromkeys(_model_input_id(m) for m in models))
         for di in datasets:
             d = di.dataset
             v.validate_dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
@@ -848,6 +866,12 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 v.validate_input_tag(tag.key, tag.value)
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
+            if model_ids:
+                conn.executemany(
+                    "INSERT INTO model_inputs (run_uuid, model_id) VALUES (:r, :m) "
+                    "ON CONFLICT (run_uuid, model_id) DO NOTHING",
+                    [{"r": run_id, "m": m} for m in model_ids],
+                )
             for di in datasets:
                 d = di.dataset
                 found = conn.execute(
@@ -1047,6 +1071,16 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 },
             )
         return [DatasetSummary(str(e), name, digest, ctx) for e, name, digest, ctx in rows]
+
+
+def _model_input_id(model: ModelInput) -> str:
+    model_id = model.model_id
+    if not isinstance(model_id, str) or not 0 < len(model_id) <= 40:
+        raise InvalidParameter(
+            f"Invalid model input {model_id!r}: expected the id of a logged model "
+            "(a string of 1 to 40 characters, e.g. 'm-...')"
+        )
+    return model_id
 
 
 def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

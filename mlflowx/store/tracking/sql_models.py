@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ from mlflowx.entities import (
     LifecycleStage,
     LoggedModel,
     LoggedModelStatus,
+    Metric,
     ModelOutput,
     PagedList,
     now_ms,
@@ -17,11 +19,43 @@ from mlflowx.entities import (
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.store.search import decode_page_token, encode_page_token
 from mlflowx.store.sql.db import Connection, Database
+from mlflowx.store.tracking.base import any_model_metric
 from mlflowx.utils import validation as v
 from mlflowx.utils.names import generate_run_name
 from mlflowx.utils.uri import join_uri
 
-__all__ = ["LoggedModelsMixin"]
+__all__ = ["LoggedModelsMixin", "ModelMetricRow", "model_metric_rows"]
+
+#: A metric point for ``logged_model_metrics``: (model_id, key, value, timestamp, step,
+#: dataset_name, dataset_digest), the value already checked.
+ModelMetricRow = tuple[str, str, float, int, int, str | None, str | None]
+
+_UPSERT_MODEL_METRIC = (
+    "INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, "
+    "metric_value, experiment_id, run_id, dataset_name, dataset_digest) "
+    "VALUES (:m, :k, :t, :s, :v, :e, :r, :dn, :dd) "
+    "ON CONFLICT (model_id, metric_name, metric_timestamp_ms, metric_step, run_id) "
+    "DO UPDATE SET metric_value = excluded.metric_value, dataset_name = excluded.dataset_name, "
+    "dataset_digest = excluded.dataset_digest"
+)
+
+
+def model_metric_rows(
+    metrics: Sequence[Any], points: Sequence[tuple[str, float, int, int]]
+) -> list[ModelMetricRow]:
+    """The points of ``metrics`` (already checked into ``points``, in the same order) that
+    name a logged model; metrics without ``model_id`` cost one attribute lookup."""
+    if not any_model_metric(metrics):
+        return []
+    rows: list[ModelMetricRow] = []
+    for m, (key, value, timestamp, step) in zip(metrics, points, strict=True):
+        model_id = getattr(m, "model_id", None)
+        if model_id:
+            name = getattr(m, "dataset_name", None) or None
+            digest = getattr(m, "dataset_digest", None) or None
+            rows.append((str(model_id), key, value, timestamp, step, name, digest))
+    return rows
+
 
 _LOGGED_MODEL_COLUMNS = (
     "model_id, experiment_id, name, artifact_location, creation_timestamp_ms, "
@@ -111,7 +145,30 @@ class LoggedModelsMixin:
                 f"SELECT model_id, key, value FROM {table} WHERE model_id IN ({marks})", params
             ):
                 getattr(models[mid], attr)[key] = value
+        for mid, key, value, ts, step, run_id, dn, dd in conn.execute(
+            "SELECT model_id, metric_name, metric_value, metric_timestamp_ms, metric_step, run_id, "
+            f"dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id IN ({marks}) "
+            "ORDER BY metric_name, metric_step, metric_timestamp_ms",
+            params,
+        ):
+            value = math.nan if value is None else float(value)
+            models[mid].metrics.append(Metric(key, value, ts, step, run_id, mid, dn, dd))
         return [models[i] for i in ids if i in models]
+
+    def _log_model_metrics(
+        self, conn: Connection, run_id: str, experiment_id: int, rows: Sequence[ModelMetricRow]
+    ) -> None:
+        """Attach metric points to their logged models (MLflow's ``logged_model_metrics``)."""
+        for model_id in dict.fromkeys(r[0] for r in rows):
+            self._require_model(conn, model_id)
+        conn.executemany(
+            _UPSERT_MODEL_METRIC,
+            [
+                {"m": m, "k": k, "t": t, "s": s, "v": None if math.isnan(val) else val,
+                 "e": experiment_id, "r": run_id, "dn": dn, "dd": dd}
+                for m, k, val, t, s, dn, dd in rows
+            ],
+        )  # fmt: skip
 
     def _require_model(self, conn: Connection, model_id: str) -> None:
         rows = conn.execute(

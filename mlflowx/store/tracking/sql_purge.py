@@ -16,9 +16,23 @@ from mlflowx.store.sql.db import Connection, Database
 __all__ = ["PurgeMixin"]
 
 # Child tables of a run, deepest first (input_tags hang off inputs).
-_RUN_CHILDREN = ("metrics", "latest_metrics", "params", "tags", "inputs", "model_outputs")
+_RUN_CHILDREN = (
+    "metrics",
+    "latest_metrics",
+    "params",
+    "tags",
+    "inputs",
+    "model_inputs",
+    "model_outputs",
+)
 _CHUNK = 500  # ids per IN (...) list
-_MODEL_CHILDREN = ("logged_model_tags", "logged_model_params", "model_outputs")
+_MODEL_CHILDREN = (
+    "logged_model_tags",
+    "logged_model_params",
+    "logged_model_metrics",
+    "model_inputs",
+    "model_outputs",
+)
 
 
 def _marks(ids: Sequence[Any]) -> tuple[str, dict[str, Any]]:
@@ -157,7 +171,8 @@ class PurgeMixin:
             conn.execute("DELETE FROM experiments WHERE experiment_id = :id", {"id": eid})
 
     def purge_logged_model(self, model_id: str) -> None:
-        """Delete a logged model in the ``deleted`` stage and its tags, params and outputs."""
+        """Delete a logged model in the ``deleted`` stage and its tags, params, metrics and
+        outputs."""
         with self.db.write() as conn:
             rows = conn.execute(
                 "SELECT lifecycle_stage FROM logged_models WHERE model_id = :id", {"id": model_id}
@@ -189,6 +204,7 @@ class PurgeMixin:
         )
         for table in _RUN_CHILDREN:
             conn.execute(f"DELETE FROM {table} WHERE run_uuid IN ({marks})", params)
+        conn.execute(f"DELETE FROM logged_model_metrics WHERE run_id IN ({marks})", params)
         conn.execute(f"DELETE FROM runs WHERE run_uuid IN ({marks})", params)
 
     @staticmethod
