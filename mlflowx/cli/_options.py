@@ -36,6 +36,20 @@ CorsOrigins = Annotated[
 ]
 
 
+def key_values(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` options (``-P alpha=0.1``, ``--tag team=blue``) as a dict; a clear error
+    naming the option for anything else."""
+    from mlflowx.exceptions import InvalidParameter
+
+    found: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidParameter(f"Invalid {option} {pair!r}: use {option} KEY=VALUE")
+        found[key] = value
+    return found
+
+
 def client(tracking_uri: str | None):  # type: ignore[no-untyped-def]
     from mlflowx.tracking import MlflowxClient
 

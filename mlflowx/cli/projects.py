@@ -31,15 +31,9 @@ Experiment = Annotated[str | None, typer.Option("--experiment-name", help="Exper
 
 
 def _parse_params(pairs: list[str] | None) -> dict[str, str]:
-    from mlflowx.exceptions import InvalidParameter
+    from mlflowx.cli._options import key_values
 
-    params: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InvalidParameter(f"Invalid parameter {pair!r}: use -P KEY=VALUE")
-        params[key] = value
-    return params
+    return key_values(pairs, "-P")
 
 
 def _use_tracking_uri(tracking_uri: str | None) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mlflowx.cli._console import print_table
-from mlflowx.cli._options import TrackingUri, client, positional_or_option
+from mlflowx.cli._options import TrackingUri, client, key_values, positional_or_option
 
 app = typer.Typer(help="Create, search and inspect runs.", no_args_is_help=True)
 
@@ -69,12 +69,7 @@ def create(
         if experiment is None:
             raise NotFound(f"No experiment named {experiment_name!r}")
         experiment_id = experiment.experiment_id
-    tag_map: dict[str, str] = {}
-    for item in tags or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidParameter(f"Invalid --tag {item!r}: use key=value")
-        tag_map[key] = value
+    tag_map = key_values(tags, "--tag")
     if description is not None:
         tag_map["mlflow.note.content"] = description
     if parent_run_id is not None:

@@ -16,25 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mlflowx.server import create_app
 from mlflowx.store.tracking.sql import SqlTrackingStore
-from tests.fixtures.server import start_mlflowx_server
+from tests.fixtures.server import SERVER_ENV, start_mlflowx_server
 
 A = "/api/2.0/mlflow"
-_SERVER_ENV = (  # what `mlflowx server` hands its workers; teardown restores them
-    "MLFLOWX_ALLOWED_ARTIFACT_SCHEMES",
-    "MLFLOWX_ALLOWED_ARTIFACT_HOSTS",
-    "MLFLOWX_ALLOWED_ARTIFACT_ROOTS",
-    "MLFLOWX_SERVER_BACKEND_STORE_URI",
-    "MLFLOWX_SERVER_ARTIFACTS_DESTINATION",
-    "MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT",
-    "MLFLOWX_SERVER_MAX_ARTIFACT_BYTES",
-    "MLFLOWX_SERVER_AUTH",
-    "MLFLOWX_SERVER_AUTH_CONFIG",
-    "MLFLOWX_SERVER_ALLOWED_HOSTS",
-    "MLFLOWX_SERVER_CORS_ORIGINS",
-    "MLFLOWX_SERVER_REGISTRY_STORE_URI",
-    "MLFLOWX_SERVER_STATIC_PREFIX",
-    "MLFLOWX_SERVER_METRICS_DIR",
-)
 
 
 # ---------------------------------------------------------------------------- static prefix
@@ -117,7 +101,7 @@ def _run_server_command(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Non
     from mlflowx.cli import main
     from mlflowx.utils import uvicorn_setup
 
-    for name in _SERVER_ENV:
+    for name in SERVER_ENV:
         monkeypatch.setenv(name, "")
     monkeypatch.setattr(uvicorn_setup, "serve", lambda app, **kw: None)
     monkeypatch.setattr(sys, "argv", ["mlflowx", "server", *args])

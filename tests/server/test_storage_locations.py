@@ -23,6 +23,7 @@ from mlflowx.server import create_app
 from mlflowx.store.artifacts import fsspec_repo
 from mlflowx.store.model_registry.sql import SqlRegistryStore
 from mlflowx.store.tracking.sql import SqlTrackingStore
+from tests.fixtures.server import SERVER_ENV
 
 A = "/api/2.0/mlflow"
 RUN_ID = "c" * 32
@@ -352,22 +353,7 @@ def test_server_flags_reach_the_workers(tmp_path: Path, monkeypatch: pytest.Monk
     from mlflowx.cli import main
     from mlflowx.utils import uvicorn_setup
 
-    for name in (  # recorded so that teardown removes what the command sets
-        "MLFLOWX_ALLOWED_ARTIFACT_SCHEMES",
-        "MLFLOWX_ALLOWED_ARTIFACT_HOSTS",
-        "MLFLOWX_ALLOWED_ARTIFACT_ROOTS",
-        "MLFLOWX_SERVER_BACKEND_STORE_URI",
-        "MLFLOWX_SERVER_ARTIFACTS_DESTINATION",
-        "MLFLOWX_SERVER_DEFAULT_ARTIFACT_ROOT",
-        "MLFLOWX_SERVER_MAX_ARTIFACT_BYTES",
-        "MLFLOWX_SERVER_AUTH",
-        "MLFLOWX_SERVER_AUTH_CONFIG",
-        "MLFLOWX_SERVER_ALLOWED_HOSTS",
-        "MLFLOWX_SERVER_CORS_ORIGINS",
-        "MLFLOWX_SERVER_REGISTRY_STORE_URI",
-        "MLFLOWX_SERVER_STATIC_PREFIX",
-        "MLFLOWX_SERVER_METRICS_DIR",
-    ):
+    for name in SERVER_ENV:
         monkeypatch.setenv(name, "")
     served: list[str] = []
     monkeypatch.setattr(uvicorn_setup, "serve", lambda app, **kw: served.append(app))
