@@ -120,13 +120,13 @@ class Guard:
             if one is None or one == "":
                 continue  # the route answers the missing field with its own 400
             if kind in ("registered_model",):
-                level = self.model_permission(user, str(one))
+                level = self.permission(user, "registered_model", str(one))
                 what = f"registered model '{one}'"
             else:
                 experiment_id = self._experiment_of(kind, str(one))
                 if experiment_id is None:
                     continue  # no such resource: the route answers 404
-                level = self.experiment_permission(user, experiment_id)
+                level = self.permission(user, "experiment", experiment_id)
                 what = f"experiment {experiment_id}"
             if not _allows(level, rule.need):
                 raise PermissionDenied(
@@ -147,16 +147,12 @@ class Guard:
         lookup = {"runs": "run"}.get(kind, kind)
         return self.store.experiment_of(lookup, value)
 
-    def experiment_permission(self, user: User, experiment_id: str) -> Permission:
+    def permission(self, user: User, kind: str, key: str) -> Permission:
+        """A user's level on one experiment (``kind="experiment"``, ``key`` its id) or
+        registered model (``"registered_model"``, its name): their grant, else the default."""
         if user.is_admin:
             return MANAGE
-        granted = self.store.grant_of("experiment", user.id, experiment_id)
-        return PERMISSIONS[granted] if granted else self.config.default_permission
-
-    def model_permission(self, user: User, name: str) -> Permission:
-        if user.is_admin:
-            return MANAGE
-        granted = self.store.grant_of("registered_model", user.id, name)
+        granted = self.store.grant_of(kind, user.id, key)
         return PERMISSIONS[granted] if granted else self.config.default_permission
 
     def readable(self, user: User, kind: str) -> Callable[[str], bool] | None:

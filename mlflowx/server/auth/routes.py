@@ -256,9 +256,5 @@ def get_user_permission(
     if username != caller.username:
         guard = _check_manage(request, resource_type, resource_id)
     user = guard.store.get_user(username)
-    level = (
-        guard.experiment_permission(user, resource_id)
-        if resource_type == "experiment"
-        else guard.model_permission(user, resource_id)
-    )
+    level = guard.permission(user, resource_type, resource_id)
     return {"allowed": level.can_read, "permission": level.name}
