@@ -26,6 +26,11 @@ def _env(*names: str) -> str | None:
     return None
 
 
+#: Retry jitter from a generator of its own: a retrying thread never moves the process's
+#: global ``random`` state (which users and property-based tests seed and replay).
+_JITTER = random.Random()
+
+
 class HttpSession:
     """Calls to one tracking server: auth from the environment, retries with backoff.
 
@@ -100,7 +105,7 @@ class HttpSession:
                     f"{error!r}"
                 ) from error
             # Exponential backoff with jitter, capped at 30 s.
-            time.sleep(min(30.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random()))
+            time.sleep(min(30.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + _JITTER.random()))
 
     def close(self) -> None:
         self.client.close()
