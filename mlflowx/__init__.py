@@ -3,6 +3,8 @@
 ``import mlflowx as mlflow`` runs MLflow-style tracking code unchanged.
 """
 
+import typing
+
 from mlflowx import data
 from mlflowx.entities import (
     Experiment,
@@ -118,6 +120,22 @@ def autolog(
             extra_tags=extra_tags,
         )
 
+
+if typing.TYPE_CHECKING:  # what ``__getattr__`` below provides, typed for type checkers
+    from mlflowx import artifacts as artifacts
+    from mlflowx import client as client
+    from mlflowx import models as models
+    from mlflowx import projects as projects
+    from mlflowx import pyfunc as pyfunc
+    from mlflowx import sklearn as sklearn
+    from mlflowx import types as types
+    from mlflowx.models.evaluation import evaluate as evaluate
+    from mlflowx.models.evaluation.thresholds import (
+        validate_evaluation_results as validate_evaluation_results,
+    )
+    from mlflowx.orchestration import flow as flow
+    from mlflowx.orchestration import task as task
+    from mlflowx.projects import run as run
 
 #: Names provided on first use (module ``__getattr__``) so that ``import mlflowx`` stays light:
 #: name -> (module, attribute or None for the module itself). Looked up by name: these sit in

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 import mlflowx
 from mlflowx.exceptions import InvalidParameter, MlflowxError
 from mlflowx.orchestration import lineage
-from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
+from mlflowx.orchestration._context import flow_run_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS
 from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DeploySpec
@@ -144,8 +144,9 @@ def _tag_version(model_name: str, version: str, tags: dict[str, Any]) -> None:
     from mlflowx.registry.client import RegistryClient
 
     client = RegistryClient()
-    for key, value in str_tags({**tags, **flow_run_lineage()}).items():
-        client.set_model_version_tag(model_name, version, key, value)
+    for key, value in {**tags, **flow_run_tags()}.items():
+        if value is not None:
+            client.set_model_version_tag(model_name, version, key, str(value))
 
 
 def _registered(model_uri: str) -> tuple[str, str] | None:

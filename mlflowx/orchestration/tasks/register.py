@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 import mlflowx
 from mlflowx.orchestration import lineage
-from mlflowx.orchestration.tasks._runs import flow_run_lineage, str_tags
+from mlflowx.orchestration._context import flow_run_tags
 from mlflowx.orchestration.tasks.evaluate import CHAMPION_ALIAS, EvaluationOutcome, current_champion
 from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.train import TrainResult
@@ -45,7 +45,7 @@ def register_trained(
         f"{LINEAGE_TAG_PREFIX}run_id": trained.run_id,
         f"{LINEAGE_TAG_PREFIX}model_id": trained.model_id,
         f"{LINEAGE_TAG_PREFIX}estimator": trained.estimator,
-        **flow_run_lineage(),
+        **flow_run_tags(),
     }
     passed = outcome.passed if outcome is not None else True
     if outcome is not None:
@@ -53,7 +53,11 @@ def register_trained(
         lineage_tags["mlflowx.evaluation.champion_version"] = outcome.champion_version or ""
         if outcome.failures:
             lineage_tags["mlflowx.evaluation.failures"] = "; ".join(outcome.failures)[:4000]
-    version = mlflowx.register_model(trained.model_uri, model_name, tags=str_tags(lineage_tags))
+    version = mlflowx.register_model(
+        trained.model_uri,
+        model_name,
+        tags={k: str(v) for k, v in lineage_tags.items() if v is not None},
+    )
     previous = None
     if passed:
         previous = current_champion(model_name, alias)

@@ -12,6 +12,7 @@ from prefect import task
 from pydantic import BaseModel
 
 import mlflowx
+from mlflowx.orchestration._context import Tracking, activate
 from mlflowx.orchestration.tasks.specs import DatasetSpec, EstimatorSpec
 from mlflowx.orchestration.tasks.train import TrainResult, train_model
 
@@ -54,7 +55,9 @@ def run_trial(
     split = load_split(dataset, classification=trained.model_type == "classifier")
     from mlflowx.sklearn import load_model
 
-    model = load_model(trained.model_uri)
+    # This may run in another process (a Dask worker): resolve the model where the run lives.
+    with activate(Tracking(tracking_uri, trained.run_id, trained.experiment_id)):
+        model = load_model(trained.model_uri)
     if metric == "accuracy_score" or trained.model_type == "classifier":
         from sklearn.metrics import accuracy_score
 

@@ -12,10 +12,10 @@ from pydantic import BaseModel
 
 import mlflowx
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.orchestration.tasks._runs import child_run
 from mlflowx.orchestration.tasks.data import load_split
 from mlflowx.orchestration.tasks.progress import reports
 from mlflowx.orchestration.tasks.specs import DEFAULT_ALLOWED_ESTIMATORS, DatasetSpec, EstimatorSpec
+from mlflowx.orchestration.tracked import child_run
 
 __all__ = ["ALLOWED_ESTIMATORS_ENV", "TrainResult", "build_estimator", "train", "train_model"]
 

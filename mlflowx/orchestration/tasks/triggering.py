@@ -16,8 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from mlflowx.exceptions import InvalidParameter, NotFound
-from mlflowx.orchestration._context import FINAL_STATES
-from mlflowx.orchestration.tasks._runs import FLOW_RUN_ID_TAG
+from mlflowx.orchestration._context import FINAL_STATES, FLOW_RUN_ID_TAG
 
 __all__ = [
     "PipelineOutputs",
