@@ -1,7 +1,7 @@
 """Domain objects with MLflow's shapes and JSON names. No I/O here."""
 
 from mlflowx.entities.common import LifecycleStage, PagedList, RunStatus, ViewType, now_ms
-from mlflowx.entities.experiment import Experiment, ExperimentTag
+from mlflowx.entities.experiment import DEFAULT_EXPERIMENT_ID, Experiment, ExperimentTag
 from mlflowx.entities.logged_model import LoggedModel, LoggedModelStatus
 from mlflowx.entities.registry import (
     ModelVersion,
@@ -35,6 +35,7 @@ LoggedModelOutput = ModelOutput
 LoggedModelInput = ModelInput
 
 __all__ = [
+    "DEFAULT_EXPERIMENT_ID",
     "Dataset",
     "DatasetInput",
     "DatasetSummary",

@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 
 from mlflowx.entities.common import LifecycleStage
 
+#: The experiment every store starts with (MLflow's "Default"), where runs go by default.
+DEFAULT_EXPERIMENT_ID = "0"
+
 
 @dataclass(slots=True)
 class ExperimentTag:

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from mlflowx.entities import RunStatus
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.orchestration._context import FLOW_RUN_ID_TAG
 from mlflowx.projects.execution import (
-    FLOW_RUN_TAG,
     PROJECT_RUN_ENV,
     ProjectRunFailed,
     RunConfig,
@@ -323,7 +323,7 @@ def run(
             deployment_id, parameters=params, timeout=0, as_subflow=False,
             job_variables={"env": {**baked.get("env", {}), PROJECT_RUN_ENV: run_id}},
         )  # fmt: skip
-        client.set_tag(run_id, FLOW_RUN_TAG, str(flow_run.id))
+        client.set_tag(run_id, FLOW_RUN_ID_TAG, str(flow_run.id))
         submitted = PrefectSubmittedRun(run_id, tracking_uri, flow_run.id)
     if synchronous and not submitted.wait():
         state = getattr(submitted, "state", None)

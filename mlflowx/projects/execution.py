@@ -1,9 +1,11 @@
-"""Running one entry point: the tracking run, the command in its environment, streamed output.
+"""Running one entry point: the command in its environment, streamed output, in a tracking run.
 
-This is the body of every compiled flow. It resumes a tracking run created by the submitter
-(``RunConfig.run_id`` in-process, ``MLFLOWX_PROJECT_RUN_ID`` on a worker) or creates one (scheduled
-deployment runs), tags it the way MLflow tags project runs, hands the run id to the command through
-the environment, and ends the run with the command's outcome.
+:func:`run_entry` is the body of every compiled flow. A compiled flow is a tracked flow
+(:mod:`mlflowx.orchestration.tracked`): that machinery makes, continues (a run created by the
+submitter: ``RunConfig.run_id`` in-process, ``MLFLOWX_PROJECT_RUN_ID`` on a worker) and ends the
+tracking run, with the same Prefect lineage tags as every tracked flow. This module adds what is
+particular to projects: MLflow's project tags, the parameters as the entry point resolves them,
+and the run handed to the command through its environment.
 """
 
 from __future__ import annotations
@@ -17,28 +19,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlflowx.entities import RunStatus, RunTag
+from mlflowx.entities import DEFAULT_EXPERIMENT_ID, RunTag
 from mlflowx.exceptions import InvalidState, MlflowxError
+from mlflowx.orchestration._context import client_for, current_tracking
 from mlflowx.projects.envs import RunHandle
 from mlflowx.projects.params import build_command, resolve_parameters
 from mlflowx.tracking._source import _user
-from mlflowx.tracking._uri import get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 
 if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
+
     from mlflowx.projects.project import Project
 
 __all__ = [
-    "FLOW_RUN_TAG",
     "PROJECT_RUN_ENV",
     "ProjectRunFailed",
     "RunConfig",
     "execute",
     "project_tags",
     "resolve_experiment",
+    "run_entry",
 ]
 
-FLOW_RUN_TAG = "mlflowx.prefect.flow_run_id"
 #: Hands a pre-created tracking run to a flow run started on a worker.
 PROJECT_RUN_ENV = "MLFLOWX_PROJECT_RUN_ID"
 _log = logging.getLogger("mlflowx.projects")
@@ -87,7 +90,7 @@ def resolve_experiment(client: MlflowxClient, name: str | None, experiment_id: s
                 raise
             return again.experiment_id
     env_id = os.environ.get("MLFLOWX_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
-    return env_id or "0"
+    return env_id or DEFAULT_EXPERIMENT_ID
 
 
 def project_tags(project: Project, entry: str, env_manager: str, backend: str) -> dict[str, str]:
@@ -113,16 +116,6 @@ def project_tags(project: Project, entry: str, env_manager: str, backend: str) -
     if env_manager == "docker" and project.spec.docker_env is not None:
         tags["mlflow.docker.image.name"] = project.spec.docker_env.image
     return tags
-
-
-def _flow_run_id() -> str | None:
-    try:
-        from prefect.runtime import flow_run
-
-        value = flow_run.get_id()
-    except Exception:  # outside a flow run
-        return None
-    return str(value) if value else None
 
 
 def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -165,30 +158,40 @@ def _command_env(
 def execute(
     project: Project, entry: str, params: Mapping[str, Any], config: RunConfig
 ) -> dict[str, Any]:
-    """Run ``entry`` with ``params``; returns ``{"run_id", "exit_code"}`` or raises
-    :class:`ProjectRunFailed` (the flow then fails)."""
+    """Run ``entry`` with ``params`` in this process, outside Prefect's engine: the compiled
+    flow's function called directly, so its tracking run is made and ended the same way.
+    Returns ``{"run_id", "exit_code"}`` or raises :class:`ProjectRunFailed`."""
+    result = project.to_flow(entry, config).fn(**params)
+    if not isinstance(result, dict):  # the command was cancelled
+        raise ProjectRunFailed(f"The command of entry point {entry!r} was cancelled")
+    return result
+
+
+def run_entry(
+    project: Project, entry: str, params: Mapping[str, Any], config: RunConfig
+) -> dict[str, Any] | State[Any]:
+    """The body of a compiled flow, inside its tracking run (the active run of this context):
+    tag the run as MLflow tags project runs, log the parameters, run the command in its
+    environment with the run handed over through the environment, stream its output.
+
+    Returns ``{"run_id", "exit_code"}``, a Cancelled state when the command was stopped by a
+    cancellation, or raises :class:`ProjectRunFailed` (the flow, and its run, then fail)."""
+    from prefect.states import Cancelled
+
     logger = _run_logger()
-    tracking_uri = config.tracking_uri or get_tracking_uri()
-    client = MlflowxClient(tracking_uri)
+    tracking = current_tracking()
+    if tracking is None:
+        raise InvalidState(f"Entry point {entry!r} runs only inside its compiled flow")
+    client = client_for(tracking.uri)
+    run_id = tracking.run_id
     env_manager = project.resolve_env_manager(config.env_manager)
     spec = project.entry_point(entry)
     where = f"entry point {entry!r} of project {project.name!r}"
-    run_id = config.run_id or os.environ.get(PROJECT_RUN_ENV) or None
     tags = project_tags(project, entry, env_manager, config.backend)
-    flow_run_id = _flow_run_id()
-    if flow_run_id:
-        tags[FLOW_RUN_TAG] = flow_run_id
-    if run_id is None:
-        experiment_id = resolve_experiment(client, config.experiment_name, config.experiment_id)
-        run = client.create_run(experiment_id, tags=tags, run_name=config.run_name)
-        run_id = run.info.run_id
-    else:
-        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
-        client.update_run(run_id, status=RunStatus.RUNNING.value)
-        run = client.get_run(run_id)
+    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    run = client.get_run(run_id)
     logger.info("Tracking run %s (experiment %s)", run_id, run.info.experiment_id)
     storage = Path(tempfile.mkdtemp(prefix="mlflowx-project-"))
-    status = RunStatus.FAILED
     try:
         declared, extra = resolve_parameters(spec, params, where, project.directory)
         _log_params(client, run_id, run.data.params, {**declared, **extra})
@@ -198,22 +201,18 @@ def execute(
         sink: Callable[[str], None] = lambda line: logger.info("%s", line)  # noqa: E731
         environment.prepare(sink)
         logger.info("Running in %s: %s", env_manager, command.describe())
-        env = _command_env(tracking_uri, run_id, run.info.experiment_id, run.info.artifact_uri)
+        env = _command_env(tracking.uri, run_id, run.info.experiment_id, run.info.artifact_uri)
         env |= command.env  # the parameter values the command refers to
         code = environment.run(command.text, project.directory, env, sink, config.handle)
-        if code != 0:
-            status = RunStatus.KILLED if config.handle.cancelled else RunStatus.FAILED
-            raise ProjectRunFailed(
-                f"Run {run_id}: the command of {where} exited with code {code}", code
-            )
-        status = RunStatus.FINISHED
-        return {"run_id": run_id, "exit_code": 0}
     finally:
         shutil.rmtree(storage, ignore_errors=True)
-        try:
-            client.set_terminated(run_id, status.value)
-        except MlflowxError as exc:  # never hide the command's own failure
-            _log.warning("Could not end tracking run %s: %s", run_id, exc)
+    if code != 0 and config.handle.cancelled:
+        return Cancelled(message=f"Run {run_id}: the command of {where} was cancelled")
+    if code != 0:
+        raise ProjectRunFailed(
+            f"Run {run_id}: the command of {where} exited with code {code}", code
+        )
+    return {"run_id": run_id, "exit_code": 0}
 
 
 def _log_params(client: MlflowxClient, run_id: str, logged: Any, values: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlflowx.entities import DEFAULT_EXPERIMENT_ID
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.projects.envs import (
     CondaEnvironment,
@@ -16,7 +17,7 @@ from mlflowx.projects.envs import (
     LocalEnvironment,
     VirtualEnvironment,
 )
-from mlflowx.projects.execution import RunConfig, execute
+from mlflowx.projects.execution import PROJECT_RUN_ENV, RunConfig, run_entry
 from mlflowx.projects.params import convert
 from mlflowx.projects.sources import ProjectSource, fetch
 from mlflowx.projects.spec import (
@@ -180,15 +181,15 @@ class Project:
         typed form); ``extra_parameters`` holds undeclared ones. ``options`` fill a
         :class:`RunConfig` (``env_manager``, ``experiment_name``, ``run_name``...).
         """
-        from prefect import Flow
+        from mlflowx.orchestration.tracked import FlowConfig, tracked_flow
 
         config = config or RunConfig(**options)
         signature = self.signature(entry)
         project = self
 
-        def entry_fn(**kwargs: Any) -> dict[str, Any]:
+        def entry_fn(**kwargs: Any) -> Any:
             extra = kwargs.pop(EXTRA_PARAMETERS, None) or {}
-            return execute(project, entry, {**extra, **kwargs}, config)
+            return run_entry(project, entry, {**extra, **kwargs}, config)
 
         entry_fn.__signature__ = signature  # type: ignore[attr-defined]
         entry_fn.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
@@ -196,7 +197,21 @@ class Project:
         entry_fn.__name__ = entry_fn.__qualname__ = flow_attribute(entry)
         entry_fn.__doc__ = f"MLproject {self.name!r}, entry point {entry!r}."
         name = re.sub(r"[/%&<>]", "-", f"{self.name}-{entry}")
-        return Flow(fn=entry_fn, name=name, description=entry_fn.__doc__, validate_parameters=True)
+        tracking = FlowConfig(
+            experiment=config.experiment_name,
+            experiment_id=config.experiment_id,
+            fallback_experiment_id=DEFAULT_EXPERIMENT_ID,  # MLflow runs projects there
+            run_name=config.run_name,
+            tracking_uri=config.tracking_uri,
+            log_results=False,  # the command logs what it logs
+            log_params=False,  # logged as the entry point resolves them
+            source_tags=False,  # the project is the source, not this process
+            run_id=config.run_id,
+            run_id_env=PROJECT_RUN_ENV,
+        )
+        return tracked_flow(
+            entry_fn, tracking, name=name, description=entry_fn.__doc__, validate_parameters=True
+        )
 
     def write_flow_module(self, entry: str, **options: Any) -> str:
         """Write ``.mlflowx/flow_<entry>.py`` defining the compiled flow at module level, so a

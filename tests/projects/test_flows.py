@@ -12,6 +12,7 @@ import pytest
 
 import mlflowx
 import mlflowx.projects
+from mlflowx.orchestration import TrackedFlow
 from mlflowx.projects import ProjectRunFailed, load
 from tests.fixtures.server import start_mlflowx_server
 from tests.projects.conftest import ProjectFactory
@@ -39,6 +40,7 @@ def typed(make_project: ProjectFactory) -> Path:
 
 
 def test_flow_signature_and_schema(typed: Path) -> None:
+    assert isinstance(load(str(typed)).to_flow("main"), TrackedFlow)
     flow = load(str(typed)).to_flow("main")
     assert flow.name == "typed-main"
     assert flow.fn.__name__ == "mlproject_main"
@@ -86,6 +88,11 @@ def test_local_backend_runs_the_flow_and_tracks(prefect_server: Any, typed: Path
     }  # fmt: skip
     tags = run.data.tags
     assert tags["mlflow.project.backend"] == "local"
+    assert tags["mlflow.source.type"] == "PROJECT"
+    # The same tracked-flow machinery as @mlflowx.flow: the run made by the submitter is
+    # continued by the flow run, with the lineage every tracked flow run carries.
+    assert tags["mlflowx.prefect.flow_name"] == "typed-main"
+    assert tags["mlflowx.prefect.attempt"] == "1"
     flow_run_id = tags["mlflowx.prefect.flow_run_id"]
     assert isinstance(submitted, mlflowx.projects.LocalSubmittedRun)
     assert submitted.flow_run_id == flow_run_id
@@ -105,6 +112,9 @@ def test_failing_command_fails_the_flow(prefect_server: Any, typed: Path) -> Non
     assert submitted.state.is_failed()
     assert "exited with code 7" in str(submitted.state.message)
     assert submitted.get_status() == "FAILED"
+    error = mlflowx.get_run(submitted.run_id).data.tags["mlflowx.prefect.error"]
+    assert error.startswith("ProjectRunFailed: ")
+    assert "exited with code 7" in error
     assert "about to fail" in _logs(str(submitted.flow_run_id), "about to fail")
 
 

@@ -11,7 +11,7 @@ calls (create, one batch, end) and no Prefect API call.
 
 from mlflowx.orchestration._context import flow_run_tags
 from mlflowx.orchestration.tracked._runs import current_run_id
-from mlflowx.orchestration.tracked.flows import FlowConfig, TrackedFlow, flow
+from mlflowx.orchestration.tracked.flows import FlowConfig, TrackedFlow, flow, tracked_flow
 from mlflowx.orchestration.tracked.tasks import child_run, task
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "flow",
     "flow_run_tags",
     "task",
+    "tracked_flow",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast, overload
@@ -37,7 +38,7 @@ from mlflowx.tracking.client import MlflowxClient
 from mlflowx.tracking.fluent import PARENT_RUN_TAG
 from mlflowx.utils.validation import MAX_TAG_VAL_LENGTH
 
-__all__ = ["FlowConfig", "TrackedFlow", "flow"]
+__all__ = ["FlowConfig", "TrackedFlow", "flow", "tracked_flow"]
 logger = logging.getLogger("mlflowx.orchestration")
 
 P = ParamSpec("P")
@@ -52,6 +53,24 @@ class FlowConfig:
     run_name: str | None = None
     tracking_uri: str | None = None
     log_results: bool = True
+    #: Below: for flows that mlflowx compiles (MLprojects), not options of ``@mlflowx.flow``.
+    #: An experiment id that wins over ``experiment``; the experiment id used when nothing
+    #: chooses one (default: the experiment named after the flow).
+    experiment_id: str | None = None
+    fallback_experiment_id: str | None = None
+    #: Log the flow's parameters as params, and this process's source (user, script, git
+    #: commit) as MLflow's source tags; off when the flow logs its own.
+    log_params: bool = True
+    source_tags: bool = True
+    #: A tracking run created for this flow run beforehand, to continue instead of creating
+    #: one: its id, or the environment variable that holds it (on a worker).
+    run_id: str | None = None
+    run_id_env: str | None = None
+
+    def adopted_run_id(self) -> str | None:
+        if self.run_id:
+            return self.run_id
+        return (os.environ.get(self.run_id_env) or None) if self.run_id_env else None
 
     def resolve_uri(self) -> str:
         return _normalize(self.tracking_uri) if self.tracking_uri else get_tracking_uri()
@@ -77,26 +96,29 @@ class _FlowRun:
         flow_run = context.flow_run if context is not None else None
         key = str(flow_run.id) if flow_run is not None else None
 
-        if config.experiment:
-            eid = experiment_id_for(client, config.experiment)
-        elif parent is not None:
-            eid = parent.info.experiment_id
-        else:
-            chosen = fluent_ctx.active_experiment_id.get()
-            env_id, env_name = fluent_ctx.env_experiment()
-            eid = chosen or env_id or experiment_id_for(client, env_name or flow_name)
-
         existing = ACTIVE_FLOW_RUNS.get(key) if key else None
-        run_id = existing.run_id if existing else None
-        if run_id is None and flow_run is not None and flow_run.run_count > 1:
-            run_id = find_run(client, eid, oc.FLOW_RUN_ID_TAG, str(flow_run.id))
+        retry = flow_run is not None and flow_run.run_count > 1
+        adopted = None if existing is not None or retry else config.adopted_run_id()
         attempt = str(flow_run.run_count) if flow_run is not None else "1"
-        if run_id is not None:  # a retry of this flow run: same tracking run
-            log_batch(client, run_id, tags=[RunTag(oc.ATTEMPT_TAG, attempt)])
+        run_id: str | None
+        if existing is not None:
+            eid, run_id = existing.experiment_id, existing.run_id
+        elif adopted is not None:
+            eid, run_id = client.get_run(adopted).info.experiment_id, adopted
+        else:
+            eid = self._experiment(client, flow_name, parent)
+            run_id = find_run(client, eid, oc.FLOW_RUN_ID_TAG, key) if retry and key else None
+        if run_id is not None:  # a retry of this flow run, or a run made for it: continue it
+            more = {oc.ATTEMPT_TAG: attempt}
+            if adopted is not None and flow_run is not None:
+                more.update(oc.prefect_flow_run_tags(flow_run, flow_name))
+            log_batch(client, run_id, tags=[RunTag(k, v) for k, v in more.items()])
             client.store.update_run_info(run_id, RunStatus.RUNNING, None)
             self.run: Run = client.get_run(run_id)
+            if adopted is not None and flow_run is not None:
+                lineage.link_run(uri, self.run.info, str(flow_run.id))
         else:
-            tags = oc.process_source_tags()
+            tags = oc.process_source_tags() if config.source_tags else {}
             if flow_run is not None:
                 tags.update(oc.prefect_flow_run_tags(flow_run, flow_name))
                 tags[oc.ATTEMPT_TAG] = attempt
@@ -111,7 +133,7 @@ class _FlowRun:
             elif flow_run is not None:
                 name = flow_run.name
             self.run = client.create_run(eid, tags=tags, run_name=name or flow_name)
-            params, extra = split_params(values)
+            params, extra = split_params(values) if config.log_params else ([], [])
             if params or extra:
                 log_batch(client, self.run.info.run_id, params=params, tags=extra)
             if flow_run is not None:
@@ -120,9 +142,27 @@ class _FlowRun:
         if key is not None:
             ACTIVE_FLOW_RUNS[key] = self.tracking
 
+    def _experiment(self, client: MlflowxClient, flow_name: str, parent: Run | None) -> str:
+        config = self.config
+        if config.experiment_id:
+            return config.experiment_id
+        if config.experiment:
+            return experiment_id_for(client, config.experiment)
+        if parent is not None:
+            return parent.info.experiment_id
+        chosen = fluent_ctx.active_experiment_id.get()
+        env_id, env_name = fluent_ctx.env_experiment()
+        if chosen or env_id:
+            return str(chosen or env_id)
+        if env_name or not config.fallback_experiment_id:
+            return experiment_id_for(client, env_name or flow_name)
+        return config.fallback_experiment_id
+
     def finish_direct(self, value: Any = None, exc: BaseException | None = None) -> None:
         """End a run that no Prefect engine drives (the flow's function called directly)."""
-        if exc is None:
+        if exc is None and _returned_cancelled(value):
+            status = RunStatus.KILLED
+        elif exc is None:
             status = RunStatus.FINISHED
             if self.config.log_results:
                 log_results_of(self.client, self.tracking, self.run, value)
@@ -405,11 +445,19 @@ def flow(
             log_results=log_results,
             **prefect_flow_kwargs,
         )
+    config = FlowConfig(experiment, run_name, tracking_uri, log_results)
+    return tracked_flow(fn, config, **prefect_flow_kwargs)
+
+
+def tracked_flow(
+    fn: Callable[..., Any], config: FlowConfig, **prefect_flow_kwargs: Any
+) -> TrackedFlow[Any, Any]:
+    """The tracked flow of ``fn`` with a full :class:`FlowConfig` (what ``@mlflowx.flow`` and
+    compiled MLprojects build on); ``prefect_flow_kwargs`` go to :class:`prefect.Flow`."""
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         raise InvalidParameter(
             f"Flow function {fn.__name__!r} is a generator; tracked flows must return a value"
         )
-    config = FlowConfig(experiment, run_name, tracking_uri, log_results)
     name = prefect_flow_kwargs.get("name") or fn.__name__.replace("_", "-")
     wrapper = _wrap_flow_fn(fn, config, name)
     if "version" not in prefect_flow_kwargs:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mlflowx import settings
 from mlflowx.entities import (
+    DEFAULT_EXPERIMENT_ID,
     Dataset,
     DatasetInput,
     DatasetSummary,
@@ -76,7 +77,6 @@ __all__ = ["DEFAULT_EXPERIMENT_ID", "SqlTrackingStore"]
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
-DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
