@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.artifacts.base import FileInfo
 from mlflowx.tracking.client import MlflowxClient, _download_all
+from mlflowx.utils.uri import parse_model_uri, parse_runs_uri
 
 __all__ = ["download_artifacts", "list_artifacts", "load_dict", "load_image", "load_text"]
 
@@ -25,13 +26,6 @@ def _one_of(artifact_uri: str | None, run_id: str | None, artifact_path: str | N
         raise InvalidParameter("Exactly one of `run_id` or `artifact_uri` must be specified")
     if artifact_uri is not None and artifact_path is not None:
         raise InvalidParameter("`artifact_path` cannot be specified if `artifact_uri` is specified")
-
-
-def _split_runs_uri(uri: str) -> tuple[str, str]:
-    run_id, _, path = uri[len("runs:") :].lstrip("/").partition("/")
-    if not run_id:
-        raise InvalidParameter(f"Invalid runs URI {uri!r}: expected runs:/<run_id>/<path>")
-    return run_id, path
 
 
 def download_artifacts(
@@ -68,7 +62,7 @@ def download_artifacts(
 def _download_uri(client: MlflowxClient, uri: str, dst: Path) -> str:
     scheme = urlsplit(uri).scheme
     if scheme == "runs":
-        run_id, path = _split_runs_uri(uri)
+        run_id, path = parse_runs_uri(uri)
         if not path:
             return _download_all(client._artifact_repo(run_id), dst)
         if client.list_artifacts(run_id, path) or _is_file(client, run_id, path):
@@ -104,15 +98,13 @@ def list_artifacts(
     assert artifact_uri is not None
     scheme = urlsplit(artifact_uri).scheme
     if scheme == "runs":
-        run_id, path = _split_runs_uri(artifact_uri)
+        run_id, path = parse_runs_uri(artifact_uri)
         root = client.get_artifact_uri(run_id, path or None)
         return client._repo_for(root).list_artifacts()
     if scheme == "models":
-        from mlflowx.models.uri import parse_models_uri
-
-        ref, sub = parse_models_uri(artifact_uri)
+        ref = parse_model_uri(artifact_uri)
         if ref.model_id is not None:
-            return client.list_logged_model_artifacts(ref.model_id, sub or None)
+            return client.list_logged_model_artifacts(ref.model_id, ref.path or None)
         from mlflowx.models.uri import download_model
 
         with tempfile.TemporaryDirectory() as tmp:

@@ -82,7 +82,9 @@ def download(
         if artifact_path is not None:
             raise InvalidParameter("--artifact-path goes with --run-id, not with --artifact-uri")
         if artifact_uri.startswith("runs:/"):
-            run_id, _, artifact_path = artifact_uri.removeprefix("runs:/").partition("/")
+            from mlflowx.utils.uri import parse_runs_uri
+
+            run_id, artifact_path = parse_runs_uri(artifact_uri)
         else:
             repo = c._repo_for(artifact_uri)
             typer.echo(repo.download_artifacts("", dst_path))

@@ -35,6 +35,7 @@ from mlflowx.migration.sources import MlflowSource
 from mlflowx.store.artifacts import ArtifactRepository, get_artifact_repository
 from mlflowx.store.registry import scheme_of
 from mlflowx.tracking import MlflowxClient
+from mlflowx.utils.uri import parse_model_uri, parse_runs_uri
 
 __all__ = ["KINDS", "Progress", "Summary", "import_store"]
 
@@ -360,12 +361,12 @@ class _Importer:
     def _rewrite(self, source: str) -> str:
         """A version's source, pointed at the copied run or model."""
         if source.startswith("runs:/"):
-            run_id, _, rest = source[len("runs:/") :].partition("/")
+            run_id, rest = parse_runs_uri(source)
             if run_id in self.runs:
-                return f"runs:/{self.runs[run_id]}/{rest}".rstrip("/")
-        if source.startswith("models:/m-"):
-            model_id = source[len("models:/") :].split("/", 1)[0]
-            if model_id in self.models:
+                return f"runs:/{self.runs[run_id]}/{rest or ''}".rstrip("/")
+        if source.startswith("models:/"):
+            model_id = parse_model_uri(source).model_id
+            if model_id is not None and model_id in self.models:
                 return source.replace(model_id, self.models[model_id], 1)
         for old, new in sorted(self.locations.items(), key=lambda kv: -len(kv[0])):
             for form in {old, _as_path(old)}:
@@ -379,8 +380,8 @@ def _model_id(model_id: str | None, source: str) -> str:
     such column) the ``models:/m-...`` source it was registered from."""
     if model_id:
         return model_id
-    if source.startswith("models:/m-"):
-        return source[len("models:/") :].split("/", 1)[0]
+    if source.startswith("models:/"):
+        return parse_model_uri(source).model_id or ""
     return ""
 
 

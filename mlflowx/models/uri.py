@@ -14,81 +14,21 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.exceptions import NotFound
+from mlflowx.registry.uri import resolve_parsed
 from mlflowx.tracking.client import MlflowxClient
+from mlflowx.utils.uri import ParsedModelUri, parse_model_uri, parse_runs_uri
 
-__all__ = ["FetchedModel", "ModelRef", "download_model", "fetch_model", "parse_models_uri"]
-
-_STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """What a ``models:/`` URI names: a logged model id, or a registered model's version,
-    alias, stage or latest version."""
-
-    model_id: str | None = None
-    name: str | None = None
-    version: str | None = None
-    alias: str | None = None
-    stage: str | None = None
-    latest: bool = False
+__all__ = ["FetchedModel", "download_model", "fetch_model"]
 
 
-def parse_models_uri(uri: str) -> tuple[ModelRef, str]:
-    """``models:/...`` -> (reference, path inside the model)."""
-    if not uri.startswith("models:/"):
-        raise InvalidParameter(f"Not a models:/ URI: {uri!r}")
-    body = uri[len("models:/") :].lstrip("/")
-    if not body:
-        raise InvalidParameter(f"Invalid model URI {uri!r}: it names no model")
-    if body.startswith("m-"):
-        model_id, _, sub = body.partition("/")
-        return ModelRef(model_id=model_id), sub
-    head, _, rest = body.partition("/")
-    if "@" in head:
-        name, _, alias = head.partition("@")
-        if not name or not alias:
-            raise InvalidParameter(f"Invalid model URI {uri!r}: expected models:/<name>@<alias>")
-        return ModelRef(name=name, alias=alias), rest
-    name = head
-    selector, _, sub = rest.partition("/")
-    if not name or not selector:
-        raise InvalidParameter(
-            f"Invalid model URI {uri!r}: expected models:/<name>/<version|stage|latest>, "
-            "models:/<name>@<alias> or models:/m-<id>"
-        )
-    if selector.isdigit():
-        return ModelRef(name=name, version=selector), sub
-    if selector.lower() == "latest":
-        return ModelRef(name=name, latest=True), sub
-    if selector.lower() in _STAGES:
-        return ModelRef(name=name, stage=_STAGES[selector.lower()]), sub
-    raise InvalidParameter(
-        f"Invalid model URI {uri!r}: {selector!r} is not a version number, a stage "
-        f"({', '.join(_STAGES.values())}) or 'latest'"
-    )
-
-
-def _registered_source(client: MlflowxClient, ref: ModelRef) -> str:
-    name = ref.name or ""
-    if ref.alias is not None:
-        version = client.get_model_version_by_alias(name, ref.alias)
-    elif ref.version is not None:
-        version = client.get_model_version(name, ref.version)
-    else:
-        stages = None if ref.latest or ref.stage is None else [ref.stage]
-        found = client.get_latest_versions(name, stages=stages)
-        if not found:
-            what = "versions" if ref.latest else f"versions in stage {ref.stage!r}"
-            raise NotFound(f"Registered model {ref.name!r} has no {what}")
-        version = max(found, key=lambda mv: int(mv.version))
-    return str(version.source)
+def _registered_source(client: MlflowxClient, ref: ParsedModelUri, uri: str) -> str:
+    name, version = resolve_parsed(ref, uri, client)
+    return str(client.get_model_version(name, version).source)
 
 
 def _download(client: MlflowxClient, uri: str, sub: str, dst: Path) -> Path:
@@ -139,14 +79,15 @@ def _download_model(model_uri: str, dst_path: str | Path | None, client: Mlflowx
     assert dst_path is not None  # download_model makes one for remote models
     dst = Path(dst_path)
     if scheme == "models":
-        ref, sub = parse_models_uri(model_uri)
+        ref = parse_model_uri(model_uri)
+        sub = ref.path
         if ref.model_id is not None:
             model = client.get_logged_model(ref.model_id)
             return _download(client, model.artifact_location, sub, dst)
-        return _download_model(_registered_source(client, ref).rstrip("/") + (
+        return _download_model(_registered_source(client, ref, model_uri).rstrip("/") + (
             f"/{sub}" if sub else ""), dst, client)  # fmt: skip
     if scheme == "runs":
-        run_id, _, rel = model_uri[len("runs:/") :].lstrip("/").partition("/")
+        run_id, rel = parse_runs_uri(model_uri)
         run = client.get_run(run_id)
         if rel:
             repo = client._repo_for(run.info.artifact_uri or "")

@@ -65,12 +65,13 @@ def _local_path(name: str, value: str, bases: list[Path], where: str) -> str:
 def _download(name: str, uri: str, dst: Path) -> str:
     """Fetch a ``path`` parameter given as a URI with mlflowx's artifact repositories."""
     from mlflowx.tracking.client import MlflowxClient
+    from mlflowx.utils.uri import parse_runs_uri
 
     dst.mkdir(parents=True, exist_ok=True)
     client = MlflowxClient()
     if uri.startswith("runs:/"):
-        run_id, _, rel = uri[len("runs:/") :].lstrip("/").partition("/")
-        return client.download_artifacts(run_id, rel, dst)
+        run_id, rel = parse_runs_uri(uri)
+        return client.download_artifacts(run_id, rel or "", dst)
     parent, _, base = uri.rstrip("/").rpartition("/")
     if not base or "://" not in parent + "/":
         raise InvalidParameter(f"Parameter {name!r}: cannot download {uri!r}")

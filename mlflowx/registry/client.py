@@ -16,8 +16,8 @@ from mlflowx.store.model_registry import RegistryStore, get_registry_store
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
-    parse_model_uri,
 )
+from mlflowx.utils.uri import parse_model_uri
 
 __all__ = ["DEFAULT_AWAIT_MAX_SLEEP_SECONDS", "RegistryClient", "RegistryClientMixin"]
 

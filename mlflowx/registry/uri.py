@@ -1,28 +1,20 @@
-"""``models:/`` and ``runs:/`` URIs: parse them, and resolve a registered model's version."""
+"""Resolving a ``models:/`` URI to the registered model version it names (parsing is
+:mod:`mlflowx.utils.uri`'s)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.registry.client import RegistryClient, RegistryClientMixin
-from mlflowx.store.model_registry.base import ParsedModelUri, RegistryStore, parse_model_uri
+from mlflowx.store.model_registry.base import RegistryStore
+from mlflowx.utils.uri import ParsedModelUri, parse_model_uri, parse_runs_uri
 
-__all__ = ["ParsedModelUri", "parse_model_uri", "parse_runs_uri", "resolve_model_uri"]
-
-
-def parse_runs_uri(uri: str) -> tuple[str, str | None]:
-    """``runs:/<run_id>/<path>`` -> (run_id, path or ``None``), as MLflow parses it."""
-    parts = urlsplit(uri)
-    if parts.scheme != "runs" or not parts.path.startswith("/") or len(parts.path) <= 1:
-        raise InvalidParameter(
-            f"Not a proper runs:/ URI: {uri}. Runs URIs must be of the form "
-            "'runs:/<run_id>/run-relative/path/to/artifact'"
-        )
-    run_id, _, path = parts.path[1:].partition("/")
-    if not run_id:
-        raise InvalidParameter(f"Not a proper runs:/ URI: {uri}: the run id is missing")
-    return run_id, path or None
+__all__ = [
+    "ParsedModelUri",
+    "parse_model_uri",
+    "parse_runs_uri",
+    "resolve_model_uri",
+    "resolve_parsed",
+]
 
 
 def resolve_model_uri(
@@ -39,7 +31,15 @@ def resolve_model_uri(
         model_uri: the ``models:/`` URI.
         registry: a registry store or client; by default the one at the tracking URI.
     """
-    parsed = parse_model_uri(model_uri)
+    return resolve_parsed(parse_model_uri(model_uri), model_uri, registry)
+
+
+def resolve_parsed(
+    parsed: ParsedModelUri,
+    model_uri: str,
+    registry: RegistryStore | RegistryClientMixin | None = None,
+) -> tuple[str, str]:
+    """:func:`resolve_model_uri` of an already parsed URI."""
     if parsed.name is None:
         raise InvalidParameter(
             f"The URI {model_uri!r} names a logged model ({parsed.model_id}), not a version of "

@@ -74,5 +74,5 @@ def test_logged_model_lifecycle() -> None:
 def test_models_uri_errors_are_clear() -> None:
     with pytest.raises(NotFound, match="m-0000"):
         mlflowx.pyfunc.load_model("models:/m-0000")
-    with pytest.raises(InvalidParameter, match="not a version number"):
+    with pytest.raises(InvalidParameter, match="Invalid Model Version stage: banana"):
         mlflowx.pyfunc.load_model("models:/name/banana")

@@ -23,9 +23,9 @@ from mlflowx.store.model_registry.base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
     RegistryStore,
-    parse_model_uri,
 )
 from mlflowx.store.tracking.base import TrackingStore
+from mlflowx.utils.uri import parse_model_uri
 
 router = WireRouter(tags=["model registry"])
 #: A logged model's tag listing the registered versions made from it (JSON).

@@ -88,28 +88,20 @@ def _registered_version(model_uri: str | None) -> dict[str, Any] | None:
     resolving an alias or stage needs the registry, which may be unreachable)."""
     if not model_uri or not model_uri.startswith("models:/"):
         return None
-    from mlflowx.models.uri import parse_models_uri
+    from mlflowx.utils.uri import parse_model_uri
 
     try:
-        ref, _ = parse_models_uri(model_uri)
+        ref = parse_model_uri(model_uri)
         if ref.name is None:
             return None
         info: dict[str, Any] = {"name": ref.name, "version": ref.version}
         if ref.alias is not None:
             info["alias"] = ref.alias
         if ref.version is None:
+            from mlflowx.registry.uri import resolve_parsed
             from mlflowx.tracking.client import MlflowxClient
 
-            client = MlflowxClient()
-            if ref.alias is not None:
-                info["version"] = str(
-                    client.get_model_version_by_alias(ref.name, ref.alias).version
-                )
-            else:
-                stages = None if ref.latest or ref.stage is None else [ref.stage]
-                found = client.get_latest_versions(ref.name, stages=stages)
-                if found:
-                    info["version"] = str(max(int(mv.version) for mv in found))
+            info["version"] = resolve_parsed(ref, model_uri, MlflowxClient())[1]
         return info
     except Exception as e:  # metadata only: never fail serving for it
         log.debug("Could not resolve the registered version of %s: %s", model_uri, e)

@@ -6,9 +6,7 @@ import posixpath
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from mlflowx.entities import ModelVersion, PagedList, RegisteredModel
 from mlflowx.exceptions import AlreadyExists, InvalidParameter
@@ -20,9 +18,7 @@ __all__ = [
     "SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD",
     "SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT",
     "SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD",
-    "ParsedModelUri",
     "RegistryStore",
-    "parse_model_uri",
     "validate_alias",
     "validate_model_name",
     "validate_registry_tag",
@@ -281,48 +277,3 @@ class RegistryStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections; the store is unusable afterwards."""
-
-
-# ----------------------------------------------------------------------------- models:/ URIs
-@dataclass(frozen=True, slots=True)
-class ParsedModelUri:
-    """One of: a logged model (``model_id``), or a registered ``name`` with at most one of
-    ``version``, ``stage`` and ``alias`` (none of them: the newest version)."""
-
-    model_id: str | None = None
-    name: str | None = None
-    version: str | None = None
-    stage: str | None = None
-    alias: str | None = None
-
-
-def parse_model_uri(uri: str) -> ParsedModelUri:
-    """Parse ``models:/name/3``, ``models:/name/Production``, ``models:/name/latest``,
-    ``models:/name@alias`` or ``models:/<model_id>`` exactly as MLflow does."""
-    parsed = urlsplit(uri, allow_fragments=False)
-    bad = InvalidParameter(
-        f"Not a proper models:/ URI: {uri}. Models URIs must be of the form 'models:/name/suffix' "
-        "or 'models:/name@alias' where suffix is a version, stage, or the string 'latest' and "
-        "where alias is a registered model alias. Only one of suffix or alias can be defined at "
-        "a time."
-    )
-    if parsed.scheme != "models" or not parsed.path.startswith("/") or len(parsed.path) <= 1:
-        raise bad
-    parts = parsed.path.lstrip("/").split("/")
-    if len(parts) > 2 or not parts[0].strip():
-        raise bad
-    if len(parts) == 2:
-        name, suffix = parts
-        if not suffix.strip():
-            raise bad
-        if suffix.isdigit():
-            return ParsedModelUri(name=name, version=suffix)
-        if suffix.lower() == LATEST_ALIAS:
-            return ParsedModelUri(name=name)
-        return ParsedModelUri(name=name, stage=suffix)
-    if "@" in parts[0]:
-        name, _, alias = parts[0].rpartition("@")
-        if not alias.strip():
-            raise bad
-        return ParsedModelUri(name=name, alias=alias)
-    return ParsedModelUri(model_id=parts[0])

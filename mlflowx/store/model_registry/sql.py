@@ -31,7 +31,6 @@ from mlflowx.store.model_registry.base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
     RegistryStore,
-    parse_model_uri,
     tag_map,
     validate_alias,
     validate_model_name,
@@ -47,6 +46,7 @@ from mlflowx.store.search import decode_page_token, encode_page_token
 from mlflowx.store.sql.db import Connection, Database, open_database
 from mlflowx.store.sql.schema import HEAD_REVISION, KNOWN_REVISIONS
 from mlflowx.utils import validation as v
+from mlflowx.utils.uri import parse_model_uri
 
 __all__ = ["STAGE_DELETED_INTERNAL", "SqlRegistryStore"]
 
