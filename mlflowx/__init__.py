@@ -17,7 +17,7 @@ from mlflowx.entities import (
     ViewType,
 )
 from mlflowx.exceptions import MlflowxError
-from mlflowx.registry import get_registry_uri, register_model, set_registry_uri
+from mlflowx.registry import get_registry_uri, set_registry_uri
 from mlflowx.registry.fluent import (
     search_model_versions,
     search_registered_models,
@@ -78,6 +78,7 @@ from mlflowx.tracking.fluent_more import (
     set_experiment_tags,
     set_logged_model_tags,
 )
+from mlflowx.tracking.registration import register_model
 
 __version__ = "0.1.0"
 

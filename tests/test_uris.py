@@ -23,7 +23,7 @@ CASES = [
     "models:/m-foo/1",
     "models:/with space/2",
 ]
-BAD = ["models:/", "models:", "models:/name/", "models:/name@", "runs:/x/1"]
+BAD = ["models:/", "models:", "models:/name/", "models:/name@", "runs:/x/1", "models:/a/b/c"]
 
 
 @pytest.mark.parametrize("uri", CASES)
@@ -31,8 +31,9 @@ def test_models_uri_parses_as_mlflow_parses_it(uri: str) -> None:
     from mlflow.store.artifact.utils.models import _parse_model_uri
 
     theirs = _parse_model_uri(uri)
-    ours = parse_model_uri(uri)
+    ours = parse_model_uri(uri, allow_path=False)
     assert (ours.model_id, ours.name, ours.version, ours.stage, ours.alias) == tuple(theirs)
+    assert ours == parse_model_uri(uri)
     assert ours.path == ""
 
 
@@ -44,7 +45,7 @@ def test_improper_models_uri_refused_as_mlflow_refuses_it(uri: str) -> None:
     with pytest.raises(MlflowException, match="Not a proper") as theirs:
         _parse_model_uri(uri)
     with pytest.raises(InvalidParameter, match="Not a proper") as ours:
-        parse_model_uri(uri)
+        parse_model_uri(uri, allow_path=False)
     assert str(ours.value) == theirs.value.message
 
 
@@ -79,6 +80,8 @@ def test_logged_model_ids_take_any_path_and_latest_is_a_property() -> None:
     assert parse_model_uri(f"models:/{MODEL_ID}/artifacts/MLmodel") == ParsedModelUri(
         model_id=MODEL_ID, path="artifacts/MLmodel"
     )
+    # Where a version is meant (allow_path=False), MLflow's reading: name m-..., stage "x".
+    assert parse_model_uri(f"models:/{MODEL_ID}/x", allow_path=False).stage == "x"
     assert parse_model_uri("models:/name/latest").latest
     assert parse_model_uri("models:/name@champ").latest is False
     assert parse_model_uri("models:/name/1").latest is False

@@ -87,10 +87,9 @@ def doctor(
     """Print versions, the tracking URI in use, the store's schema revision and whether the
     server, database and Docker answer."""
     from mlflowx import __version__
-    from mlflowx.registry._uri import resolve_registry_uri
-    from mlflowx.tracking._uri import _normalize, get_tracking_uri
+    from mlflowx.store.uris import get_tracking_uri, normalize_uri, resolve_registry_uri
 
-    uri = _normalize(tracking_uri) if tracking_uri else get_tracking_uri()
+    uri = normalize_uri(tracking_uri) if tracking_uri else get_tracking_uri()
     lines: list[tuple[str, str]] = [
         ("mlflowx", __version__),
         ("python", sys.version.split()[0]),

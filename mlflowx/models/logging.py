@@ -83,7 +83,7 @@ def log_model(
     client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     version = None
     if registered_model_name:
-        from mlflowx.registry import register_model
+        from mlflowx.tracking.registration import register_model
 
         version = int(register_model(f"models:/{logged.model_id}", registered_model_name).version)
     return ModelInfo(

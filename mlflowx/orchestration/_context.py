@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlflowx.entities import Run, RunInfo, RunStatus
+from mlflowx.store.uris import context_tracking_uri, get_tracking_uri
 from mlflowx.tracking import _context as fluent_ctx
 from mlflowx.tracking._source import source_tags
-from mlflowx.tracking._uri import context_tracking_uri, get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 from mlflowx.tracking.fluent import ActiveRun
 

@@ -22,7 +22,7 @@ from mlflowx.projects.execution import (
 )
 from mlflowx.projects.params import convert
 from mlflowx.projects.project import EXTRA_PARAMETERS, Project, load
-from mlflowx.tracking._uri import get_tracking_uri
+from mlflowx.store.uris import get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 
 __all__ = [

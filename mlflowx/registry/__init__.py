@@ -1,9 +1,9 @@
-"""The model registry: its client, ``register_model`` and ``models:/`` URI resolution."""
+"""The model registry: its client and ``models:/`` URI resolution (``register_model``, which
+reads runs too, is in :mod:`mlflowx.tracking.registration`)."""
 
-from mlflowx.registry._uri import get_registry_uri, set_registry_uri
 from mlflowx.registry.client import RegistryClient, RegistryClientMixin
-from mlflowx.registry.fluent import register_model
 from mlflowx.registry.uri import ParsedModelUri, parse_model_uri, parse_runs_uri, resolve_model_uri
+from mlflowx.store.uris import get_registry_uri, set_registry_uri
 
 __all__ = [
     "ParsedModelUri",
@@ -12,7 +12,6 @@ __all__ = [
     "get_registry_uri",
     "parse_model_uri",
     "parse_runs_uri",
-    "register_model",
     "resolve_model_uri",
     "set_registry_uri",
 ]

@@ -128,7 +128,7 @@ class RegistryClientMixin:
         )
 
     def _tracking_uri(self) -> str:
-        from mlflowx.tracking._uri import get_tracking_uri
+        from mlflowx.store.uris import get_tracking_uri
 
         return getattr(self, "tracking_uri", None) or get_tracking_uri()
 
@@ -249,8 +249,7 @@ class RegistryClient(RegistryClientMixin):
     which is the tracking URI unless a registry URI is set)."""
 
     def __init__(self, registry_uri: str | None = None) -> None:
-        from mlflowx.registry._uri import resolve_registry_uri
-        from mlflowx.tracking._uri import get_tracking_uri
+        from mlflowx.store.uris import get_tracking_uri, resolve_registry_uri
 
         self.registry_uri = resolve_registry_uri(registry_uri)
         #: Where logged models are looked up when a version is made from one.

@@ -31,7 +31,7 @@ def resolve_model_uri(
         model_uri: the ``models:/`` URI.
         registry: a registry store or client; by default the one at the tracking URI.
     """
-    return resolve_parsed(parse_model_uri(model_uri), model_uri, registry)
+    return resolve_parsed(parse_model_uri(model_uri, allow_path=False), model_uri, registry)
 
 
 def resolve_parsed(

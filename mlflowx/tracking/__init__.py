@@ -1,7 +1,12 @@
 """Tracking: the client and the fluent API above the stores."""
 
-from mlflowx.registry._uri import get_registry_uri, set_registry_uri
-from mlflowx.tracking._uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from mlflowx.store.uris import (
+    get_registry_uri,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_registry_uri,
+    set_tracking_uri,
+)
 from mlflowx.tracking.client import MlflowxClient
 
 #: MLflow's name for the client (``from mlflow.tracking import MlflowClient``).

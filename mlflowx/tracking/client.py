@@ -32,8 +32,8 @@ from mlflowx.registry.client import RegistryClientMixin
 from mlflowx.store.artifacts import get_artifact_repository
 from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo
 from mlflowx.store.tracking import TrackingStore, get_tracking_store
+from mlflowx.store.uris import get_tracking_uri
 from mlflowx.tracking._async import AsyncLogger, RunOperations, register_for_exit
-from mlflowx.tracking._uri import get_tracking_uri
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,10 +54,9 @@ class MlflowxClient(RegistryClientMixin):
     """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
-        from mlflowx.registry._uri import resolve_registry_uri
-        from mlflowx.tracking._uri import _normalize
+        from mlflowx.store.uris import normalize_uri, resolve_registry_uri
 
-        self.tracking_uri = _normalize(tracking_uri) if tracking_uri else get_tracking_uri()
+        self.tracking_uri = normalize_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         self.registry_uri = resolve_registry_uri(registry_uri, self.tracking_uri)
         self._artifact_uris: dict[str, str] = {}
         self._async: AsyncLogger | None = None

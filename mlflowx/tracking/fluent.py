@@ -27,10 +27,10 @@ from mlflowx.entities import (
 from mlflowx.exceptions import InvalidParameter, MlflowxError, NotFound
 from mlflowx.settings import env_flag
 from mlflowx.store.artifacts.base import FileInfo
+from mlflowx.store.uris import get_tracking_uri
 from mlflowx.tracking import _context as ctx
 from mlflowx.tracking._async import RunOperations
 from mlflowx.tracking._source import source_tags
-from mlflowx.tracking._uri import get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 
 if TYPE_CHECKING:

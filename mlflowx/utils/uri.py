@@ -49,19 +49,24 @@ def _improper(uri: str) -> InvalidParameter:
     )
 
 
-def parse_model_uri(uri: str) -> ParsedModelUri:
+def parse_model_uri(uri: str, *, allow_path: bool = True) -> ParsedModelUri:
     """Parse ``models:/name/3``, ``models:/name/Production``, ``models:/name/latest``,
-    ``models:/name@alias`` or ``models:/<model_id>`` exactly as MLflow does, each optionally
-    followed by a path inside the model (``models:/name/3/MLmodel``, as MLflow's artifact
-    repository splits it; a logged model's id may be followed by any path)."""
+    ``models:/name@alias`` or ``models:/<model_id>`` exactly as MLflow does, each followed (with
+    ``allow_path``) by a path inside the model (``models:/name/3/MLmodel``, as MLflow's artifact
+    repository splits it; a logged model's id may be followed by any path). Without
+    ``allow_path`` a URI with a path is refused, as MLflow refuses it where a version is meant."""
     parsed = urlsplit(uri, allow_fragments=False)
     if parsed.scheme != "models" or not parsed.path.startswith("/") or len(parsed.path) <= 1:
         raise _improper(uri)
     segments = parsed.path.lstrip("/").split("/")
-    if _MODEL_ID.fullmatch(segments[0]):
+    if not allow_path and len(segments) > 2:
+        raise _improper(uri)
+    if _MODEL_ID.fullmatch(segments[0]) and (allow_path or len(segments) == 1):
         return ParsedModelUri(model_id=segments[0], path="/".join(segments[1:]).strip("/"))
     cut = 1 if "@" in segments[0] else 2
     head, path = segments[:cut], "/".join(segments[cut:]).strip("/")
+    if path and not allow_path:
+        raise _improper(uri)
     if not head[0].strip():
         raise _improper(uri)
     if len(head) == 2:

@@ -32,8 +32,8 @@ from mlflowx.orchestration.tracked._runs import (
     split_params,
 )
 from mlflowx.orchestration.tracked._wrapping import bound_arguments, copy_signature
+from mlflowx.store.uris import get_tracking_uri, normalize_uri
 from mlflowx.tracking import _context as fluent_ctx
-from mlflowx.tracking._uri import _normalize, get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 from mlflowx.tracking.fluent import PARENT_RUN_TAG
 from mlflowx.utils.validation import MAX_TAG_VAL_LENGTH
@@ -73,7 +73,7 @@ class FlowConfig:
         return (os.environ.get(self.run_id_env) or None) if self.run_id_env else None
 
     def resolve_uri(self) -> str:
-        return _normalize(self.tracking_uri) if self.tracking_uri else get_tracking_uri()
+        return normalize_uri(self.tracking_uri) if self.tracking_uri else get_tracking_uri()
 
 
 # ---------------------------------------------------------------------------- flows
@@ -348,7 +348,7 @@ def _tracking_elsewhere(
     parameters, infrastructure), a new run so that the failure shows in tracking."""
     job_env = _job_env(flow_run) if config.tracking_uri is None else {}
     uri = job_env.get("MLFLOWX_TRACKING_URI") or job_env.get("MLFLOW_TRACKING_URI")
-    client = client_for(_normalize(uri) if uri else config.resolve_uri())
+    client = client_for(normalize_uri(uri) if uri else config.resolve_uri())
     experiment = config.experiment or job_env.get("MLFLOWX_EXPERIMENT_NAME")
     eid = experiment_id_for(client, experiment) if experiment else None
     run_id = find_run(client, eid, oc.FLOW_RUN_ID_TAG, str(flow_run.id))

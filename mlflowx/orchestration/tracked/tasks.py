@@ -30,8 +30,8 @@ from mlflowx.orchestration.tracked._runs import (
     split_params,
 )
 from mlflowx.orchestration.tracked._wrapping import bound_arguments, copy_signature
+from mlflowx.store.uris import context_tracking_uri, get_tracking_uri, normalize_uri
 from mlflowx.tracking import _context as fluent_ctx
-from mlflowx.tracking._uri import _normalize, context_tracking_uri, get_tracking_uri
 from mlflowx.tracking.client import MlflowxClient
 from mlflowx.tracking.fluent import PARENT_RUN_TAG, ActiveRun
 from mlflowx.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
@@ -165,7 +165,7 @@ def child_run(
     task's run: Prefect flow-run lineage, and the task run when inside one.
     """
     if parent_run_id is not None:
-        uri = _normalize(tracking_uri) if tracking_uri else get_tracking_uri()
+        uri = normalize_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         parent_eid = client_for(uri).get_run(parent_run_id).info.experiment_id
         parent: Tracking | None = Tracking(uri, parent_run_id, parent_eid)
     else:
@@ -173,7 +173,7 @@ def child_run(
         if parent is not None:
             uri = parent.uri
         else:
-            uri = _normalize(tracking_uri) if tracking_uri else get_tracking_uri()
+            uri = normalize_uri(tracking_uri) if tracking_uri else get_tracking_uri()
     client = client_for(uri)
     context = TaskRunContext.get()
     all_tags = {
