@@ -94,6 +94,8 @@ FULL_SIZES: dict[str, Any] = {
     "load_runs": 100_000,  # x 10 params x 10 metrics (--load-runs)
     "load_clients": 16,
     "load_max_s": 600,  # then the runs loaded so far count (the JSON says capped)
+    "load_runs_mlflow": 10_000,  # MLflow's REST API is much slower: a smaller load, ...
+    "load_max_s_mlflow": 240,  # ... and a shorter cap
 }
 QUICK_SIZES: dict[str, Any] = {
     **FULL_SIZES,
@@ -116,6 +118,8 @@ QUICK_SIZES: dict[str, Any] = {
     "clients_warmup": 5,
     "load_runs": 2_000,
     "load_max_s": 60,
+    "load_runs_mlflow": 500,
+    "load_max_s_mlflow": 60,
 }
 
 
@@ -830,7 +834,7 @@ def run_step(
             server.url, sizes, cpu, pid, call, history_len, latency_summary
         ),
         "load": lambda: _server_load.w_load(
-            server.url, sizes, cpu, pid, server.backend, call, latency_summary
+            server.url, load_sizes(side, sizes), cpu, pid, server.backend, call, latency_summary
         ),
     }
     print(f"[{side:<10}]   {name:<11}", end="", flush=True)
@@ -854,6 +858,17 @@ def run_step(
         print(f" FAILED: {exc}")
     finally:
         server.pause()
+
+
+def load_sizes(side: str, sizes: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's side of the load workload gets its own (smaller) size and time cap."""
+    if side.startswith("mlflowx"):
+        return sizes
+    return {
+        **sizes,
+        "load_runs": sizes["load_runs_mlflow"],
+        "load_max_s": sizes["load_max_s_mlflow"],
+    }
 
 
 def ready_all(
@@ -1226,6 +1241,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--load-runs", type=int, help="runs for the load workload")
     parser.add_argument("--load-max-s", type=float, help="time cap of the load workload")
+    parser.add_argument("--load-runs-mlflow", type=int, help="runs for MLflow's load workload")
+    parser.add_argument("--load-max-s-mlflow", type=float, help="MLflow's load time cap")
     parser.add_argument("--clients", type=int, help="clients of the clients workload (64)")
     return parser.parse_args(argv)
 
@@ -1239,6 +1256,8 @@ def main(argv: list[str] | None = None) -> int:
         (args.load_runs, "load_runs"),
         (args.load_max_s, "load_max_s"),
         (args.clients, "many_clients"),
+        (args.load_runs_mlflow, "load_runs_mlflow"),
+        (args.load_max_s_mlflow, "load_max_s_mlflow"),
     ):
         if option is not None:
             sizes[key] = option
