@@ -11,8 +11,9 @@ Two workloads, meant for ``--backend postgres`` (they run on SQLite too):
   check in the database itself (runs, params, metrics, latest metrics of the experiment) against
   what the clients were told was stored.
 
-The load generator is aiohttp (asyncio): on this 2-core box the client shares the CPU with the
-server and PostgreSQL, and aiohttp costs a fraction of httpx's CPU per request. The clients are
+The load generator is aiohttp (asyncio, a well-kept client with a small per-request cost): on
+this 2-core box the client shares the CPU with the server and PostgreSQL, so its CPU per request
+is reported next to the server's and the database's. The clients are
 spread over ``client_procs`` forked processes, each running an event loop with its share of the
 clients (one ``ClientSession`` with a one-connection pool per client). The orchestrator samples
 the server tree's RSS every 0.25 s while a workload runs.
@@ -86,6 +87,38 @@ def pg_counts(uri: str, experiment_id: str) -> dict[str, int]:
             table: int(conn.execute(sql, {"e": int(experiment_id)}).fetchone()[0])  # type: ignore[index]
             for table, sql in _COUNTS.items()
         }
+
+
+def pg_backend_cpu(uri: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the database of ``uri``
+    (the server runs on this machine here): what the database spends on the server's work.
+    Backends that exit in between are missed, so this is a lower bound."""
+    import psycopg
+
+    if not uri.startswith("postgres"):
+        return {}
+    uri = uri.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        own = conn.info.backend_pid
+        pids = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            ).fetchall()
+            if int(row[0]) != own
+        ]
+    out = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        out[pid] = times.user + times.system
+    return out
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
 
 
 # ---------------------------------------------------------------------------------- memory
@@ -324,6 +357,7 @@ def w_clients(
     sizes: dict[str, Any],
     cpu: Callable[[], float],
     pid: int,
+    backend: str,
     call: Callable[..., dict[str, Any]],
     history_len: Callable[..., int],
     summary: Summary,
@@ -355,9 +389,9 @@ def w_clients(
         w.start()
     time.sleep(max(0.0, start_at - time.time()))
     with rss_sampler(pid) as memory:
-        cpu0 = cpu()
+        cpu0, db0 = cpu(), pg_backend_cpu(backend)
         parts = _gather(queue, workers, sizes["clients_seconds"] + 300)
-        cpu1 = cpu()
+        cpu1, db1 = cpu(), pg_backend_cpu(backend)
     times = _latencies(parts, "log-metric")
     spans = [s for p in parts for s in p["spans"]]
     window = max(e for _, _, e in spans) - min(s for _, s, _ in spans)
@@ -378,6 +412,7 @@ def w_clients(
         "per_client_min_max": [min(c for c, _, _ in spans), max(c for c, _, _ in spans)],
         "server_cpu_s": cpu1 - cpu0,
         "server_cpu_ms_per_req": (cpu1 - cpu0) * 1000 / max(len(times), 1),
+        "db_cpu_ms_per_req": cpu_delta(db0, db1) * 1000 / max(len(times), 1),
         "client_cpu_ms_per_req": sum(p["cpu"] for p in parts) * 1000 / max(len(times), 1),
         **memory,
         **summary(times),
@@ -411,11 +446,11 @@ def w_load(
         for part in _spread(slices, procs)
     ]
     with rss_sampler(pid) as memory:
-        cpu0 = cpu()
+        cpu0, db0 = cpu(), pg_backend_cpu(backend)
         for w in workers:
             w.start()
         parts = _gather(queue, workers, sizes["load_max_s"] + 600)
-        cpu1 = cpu()
+        cpu1, db1 = cpu(), pg_backend_cpu(backend)
     seconds = time.perf_counter() - t0
     created = sum(p["created"] for p in parts)
     complete = sum(p["complete"] for p in parts)
@@ -449,6 +484,7 @@ def w_load(
         "count_s": time.perf_counter() - t_count,
         "server_cpu_s": cpu1 - cpu0,
         "server_cpu_ms_per_req": (cpu1 - cpu0) * 1000 / max(requests, 1),
+        "db_cpu_ms_per_req": cpu_delta(db0, db1) * 1000 / max(requests, 1),
         "client_cpu_ms_per_req": sum(p["cpu"] for p in parts) * 1000 / max(requests, 1),
         "create": summary(creates) if creates else {},
         "log_batch": summary(batches) if batches else {},

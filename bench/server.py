@@ -831,7 +831,7 @@ def run_step(
         "log_batch": lambda: w_log_batch(server.url, sizes, cpu),
         "search": lambda: w_search(server.url, sizes, server, cpu),
         "clients": lambda: _server_load.w_clients(
-            server.url, sizes, cpu, pid, call, history_len, latency_summary
+            server.url, sizes, cpu, pid, server.backend, call, history_len, latency_summary
         ),
         "load": lambda: _server_load.w_load(
             server.url, load_sizes(side, sizes), cpu, pid, server.backend, call, latency_summary
@@ -1143,6 +1143,8 @@ def load_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any], add: Any) -
         add("   ...errors", "count", "clients", "errors", False, "0", at_most(0))
         add("   ...server RSS, whole tree, peak", "MiB", "clients", "rss_peak_mib", False)
         add("   ...server CPU per request", "ms", "clients", "server_cpu_ms_per_req", False)
+        add("   ...database CPU per request", "ms", "clients", "db_cpu_ms_per_req", False)
+        add("   ...client CPU per request", "ms", "clients", "client_cpu_ms_per_req", False)
     if any("load" in r for r in res.values()):
         label = f"8. load runs x 10 params x 10 metrics, {sizes['load_clients']} clients"
         add(label, "runs/s", "load", "runs_per_s", True)
@@ -1154,6 +1156,8 @@ def load_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any], add: Any) -
         add("   ...count check (1 = all stored)", "ok", "load", "counts_ok", True, "1", at_least(1))
         add("   ...server RSS, whole tree, peak", "MiB", "load", "rss_peak_mib", False)
         add("   ...server CPU per request", "ms", "load", "server_cpu_ms_per_req", False)
+        add("   ...database CPU per request", "ms", "load", "db_cpu_ms_per_req", False)
+        add("   ...client CPU per request", "ms", "load", "client_cpu_ms_per_req", False)
     return []
 
 
