@@ -1248,6 +1248,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-runs-mlflow", type=int, help="runs for MLflow's load workload")
     parser.add_argument("--load-max-s-mlflow", type=float, help="MLflow's load time cap")
     parser.add_argument("--clients", type=int, help="clients of the clients workload (64)")
+    parser.add_argument(
+        "--ready-timeout", type=float, help="seconds a server may take to start (default 180)"
+    )
     return parser.parse_args(argv)
 
 
@@ -1262,6 +1265,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.clients, "many_clients"),
         (args.load_runs_mlflow, "load_runs_mlflow"),
         (args.load_max_s_mlflow, "load_max_s_mlflow"),
+        (args.ready_timeout, "ready_timeout_s"),
     ):
         if option is not None:
             sizes[key] = option
