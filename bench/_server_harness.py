@@ -426,9 +426,13 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument(
+        "--uri", help="the store (default: a new SQLite file), e.g. an empty PostgreSQL database"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-harness-"))
-    store = SqlTrackingStore(f"sqlite:///{tmp / 'mlflowx.db'}", "mlflow-artifacts:/")
+    uri = args.uri or f"sqlite:///{tmp / 'mlflowx.db'}"
+    store = SqlTrackingStore(uri, "mlflow-artifacts:/")
     artifacts = str(tmp / "artifacts")
 
     print(f"per log-metric request, n={args.n} (in-process ASGI, no sockets):")

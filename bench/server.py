@@ -38,6 +38,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _server_load
 import _server_profile
 from _server_seed import SEED_USER, SeedRun, seed_data
 
@@ -46,9 +47,17 @@ RESULTS_DIR = BENCH_DIR / "results"
 SEEDER = BENCH_DIR / "_server_seed.py"
 BIN = Path(sys.executable).parent
 API = "/api/2.0/mlflow"
-SIDES = ("mlflowx", "mlflowx-w2", "mlflow")
-WORKLOADS = ("log_metric", "concurrent", "log_batch", "search", "memory", "ready")
-PROFILED = ("log_metric", "concurrent", "log_batch")  # with --profile, on the mlflowx sides
+SIDES = ("mlflowx", "mlflowx-w2", "mlflow", "mlflow-w2")
+WORKLOADS = (
+    "log_metric", "concurrent", "log_batch", "search", "clients", "load", "memory", "ready",
+)  # fmt: skip
+PROFILED = (
+    "log_metric",
+    "concurrent",
+    "log_batch",
+    "clients",
+    "load",
+)  # with --profile, on the mlflowx sides
 PROFILE_RATE = 250
 SEARCH_FILTER = "metrics.acc > 0.5 AND params.model = 'tree'"
 SEARCH_ORDER = ["metrics.acc DESC"]
@@ -76,6 +85,17 @@ FULL_SIZES: dict[str, Any] = {
     "search_max_s": 90,
     "ready_fresh": 3,  # time-to-ready samples on a fresh dir (the first is the workload server)
     "ready_timeout_s": 180,
+    # clients / load (bench/_server_load.py): client processes, each an event loop
+    "client_procs": 4,
+    "many_clients": 64,
+    "clients_warmup": 20,
+    "clients_start_s": 8,  # the common start, after every client process has warmed up
+    "clients_seconds": 20,
+    "load_runs": 100_000,  # x 10 params x 10 metrics (--load-runs)
+    "load_clients": 16,
+    "load_max_s": 600,  # then the runs loaded so far count (the JSON says capped)
+    "load_runs_mlflow": 10_000,  # MLflow's REST API is much slower: a smaller load, ...
+    "load_max_s_mlflow": 240,  # ... and a shorter cap
 }
 QUICK_SIZES: dict[str, Any] = {
     **FULL_SIZES,
@@ -94,6 +114,12 @@ QUICK_SIZES: dict[str, Any] = {
     "search_queries": 5,
     "search_max_s": 30,
     "ready_fresh": 1,
+    "clients_seconds": 5,
+    "clients_warmup": 5,
+    "load_runs": 2_000,
+    "load_max_s": 60,
+    "load_runs_mlflow": 500,
+    "load_max_s_mlflow": 60,
 }
 
 
@@ -112,19 +138,42 @@ def server_env(home: Path) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Backend:
+    """Where the servers keep their runs: a SQLite file in each server's dir, or a fresh
+    PostgreSQL database per server (``<prefix>_<side>_<dir>``) on the server of ``pg_base``."""
+
+    kind: str = "sqlite"
+    pg_base: str = ""
+    prefix: str = "bench_server"
+    created: list[str] = field(default_factory=list)
+
+    def uri(self, side: str, home: Path) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{home / (side.split('-')[0] + '.db')}"
+        name = f"{self.prefix}_{side}_{home.name}".replace("-", "_").lower()
+        uri = _server_load.fresh_pg_database(self.pg_base, name)
+        self.created.append(name)
+        # MLflow's SQLAlchemy would pick psycopg2 for postgresql://; psycopg 3 is what is here.
+        return uri if side.startswith("mlflowx") else uri.replace("://", "+psycopg://", 1)
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            _server_load.drop_pg_database(self.pg_base, name)
+        self.created.clear()
+
+
+BACKEND = Backend()
+
+
 def server_cmd(side: str, home: Path, port: int) -> list[str]:
-    exe: list[str]
-    if side.startswith("mlflowx"):
-        workers = "2" if side == "mlflowx-w2" else "1"
-        exe = [str(BIN / "mlflowx")]
-        db = home / "mlflowx.db"
-    else:
-        workers, exe, db = "1", [str(BIN / "mlflow")], home / "mlflow.db"
+    workers = "2" if side.endswith("-w2") else "1"
+    exe = [str(BIN / ("mlflowx" if side.startswith("mlflowx") else "mlflow"))]
     return [
         *exe,
         "server",
         "--backend-store-uri",
-        f"sqlite:///{db}",
+        BACKEND.uri(side, home),
         "--artifacts-destination",
         str(home / "artifacts"),
         "--host",
@@ -738,7 +787,8 @@ def run_all(
             servers[side] = server
             results[side]["ready_first_s"] = server.ready_s
             print(f" ready in {server.ready_s:.2f}s (server CPU {server.ready_cpu_s:.2f}s)")
-        steps = [w for w in ("log_metric", "concurrent", "log_batch", "search") if w in workloads]
+        timed = ("log_metric", "concurrent", "log_batch", "search", "clients", "load")
+        steps = [w for w in timed if w in workloads]
         for i, name in enumerate(steps):
             order = list(servers) if i % 2 == 0 else list(reversed(servers))
             for side in order:
@@ -752,6 +802,8 @@ def run_all(
             server.stop()
     if "ready" in workloads:
         ready_all(sides, servers, roots, sizes, results, errors)
+    if not keep:
+        BACKEND.drop_all()
     for side, root in roots.items():
         if keep:
             print(f"[{side:<10}] kept {root}")
@@ -778,6 +830,12 @@ def run_step(
         "concurrent": lambda: w_concurrent(server.url, sizes, cpu),
         "log_batch": lambda: w_log_batch(server.url, sizes, cpu),
         "search": lambda: w_search(server.url, sizes, server, cpu),
+        "clients": lambda: _server_load.w_clients(
+            server.url, sizes, cpu, pid, server.backend, call, history_len, latency_summary
+        ),
+        "load": lambda: _server_load.w_load(
+            server.url, load_sizes(side, sizes), cpu, pid, server.backend, call, latency_summary
+        ),
     }
     print(f"[{side:<10}]   {name:<11}", end="", flush=True)
     server.resume()
@@ -800,6 +858,17 @@ def run_step(
         print(f" FAILED: {exc}")
     finally:
         server.pause()
+
+
+def load_sizes(side: str, sizes: dict[str, Any]) -> dict[str, Any]:
+    """MLflow's side of the load workload gets its own (smaller) size and time cap."""
+    if side.startswith("mlflowx"):
+        return sizes
+    return {
+        **sizes,
+        "load_runs": sizes["load_runs_mlflow"],
+        "load_max_s": sizes["load_max_s_mlflow"],
+    }
 
 
 def ready_all(
@@ -876,6 +945,23 @@ def brief(name: str, r: dict[str, Any]) -> str:
             f"{r['queries']} queries p50 {r['p50_ms']:.1f} ms, server CPU "
             f"{r['server_cpu_ms_per_req']:.1f} ms/query, {ok}"
         )
+    if name == "clients":
+        return (
+            f"{r['clients']} clients, {r['n']:,} req, {r['req_per_s']:,.0f} req/s, "
+            f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, stored "
+            f"{r['stored']:,}, RSS peak {r['rss_peak_mib']:.0f} MiB, CPU/req server "
+            f"{r['server_cpu_ms_per_req']:.2f} ms client {r['client_cpu_ms_per_req']:.2f} ms"
+        )
+    if name == "load":
+        ok = {True: "counts ok", False: "COUNTS DIFFER!", None: "no count"}[r["counts_ok"]]
+        return (
+            f"{r['runs_complete']:,}/{r['runs_asked']:,} runs in {r['seconds']:.0f}s, "
+            f"{r['runs_per_s']:,.0f} runs/s, {r['req_per_s']:,.0f} req/s, p50 "
+            f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, {ok}, "
+            f"RSS peak {r['rss_peak_mib']:.0f} MiB, CPU/req server "
+            f"{r['server_cpu_ms_per_req']:.2f} ms client {r['client_cpu_ms_per_req']:.2f} ms"
+            + (" (time cap hit)" if r["capped"] else "")
+        )
     if name == "memory":
         return f"PSS {r['pss_mib']:.0f} MiB over {len(r['processes'])} processes"
     return ""
@@ -924,6 +1010,14 @@ def below(limit: float) -> Callable[[float | None, float | None], bool | None]:
     return lambda value, _ratio: None if value is None else value < limit
 
 
+def at_most(limit: float) -> Callable[[float | None, float | None], bool | None]:
+    return lambda value, _ratio: None if value is None else value <= limit
+
+
+def at_least(limit: float) -> Callable[[float | None, float | None], bool | None]:
+    return lambda value, _ratio: None if value is None else value >= limit
+
+
 def both(
     *checks: Callable[[float | None, float | None], bool | None],
 ) -> Callable[[float | None, float | None], bool | None]:
@@ -941,7 +1035,7 @@ def build_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any]) -> list[Ro
         return float(value) if isinstance(value, int | float) else None
 
     rows: list[Row] = []
-    w2_label = "   ...mlflowx --workers 2"
+    w2_label = "   ...--workers 2" if "mlflow-w2" in res else "   ...mlflowx --workers 2"
 
     def add(
         label: str,
@@ -957,9 +1051,12 @@ def build_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any]) -> list[Ro
             v = get(side, workload, key)
             return None if v is None else v * scale
 
-        rows.append(Row(label, unit, val("mlflowx"), val("mlflow"), higher, goal, check))
-        if "mlflowx-w2" in res:
-            rows.append(Row(w2_label, unit, val("mlflowx-w2"), val("mlflow"), higher, goal, check))
+        if "mlflowx" in res or "mlflow" in res:
+            rows.append(Row(label, unit, val("mlflowx"), val("mlflow"), higher, goal, check))
+        if "mlflowx-w2" in res or "mlflow-w2" in res:
+            label_w2 = label if "mlflowx" not in res and "mlflow" not in res else w2_label
+            other = val("mlflow-w2") if "mlflow-w2" in res else val("mlflow")
+            rows.append(Row(label_w2, unit, val("mlflowx-w2"), other, higher, goal, check))
 
     clients = sizes["clients"]
     add(f"1. log-metric sequential x{sizes['seq_n']:,}", "req/s", "log_metric", "req_per_s", True)
@@ -1031,7 +1128,37 @@ def build_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any]) -> list[Ro
     )
     add("   ...server CPU used until ready", "s", "ready", "fresh_cpu_median_s", False)
     add("   time to ready, existing DB", "s", "ready", "existing_s", False)
-    return rows
+    rows += load_rows(res, sizes, add)
+    return [r for r in rows if r.mlflowx is not None or r.mlflow is not None]
+
+
+def load_rows(res: dict[str, dict[str, Any]], sizes: dict[str, Any], add: Any) -> list[Row]:
+    """The rows of ``clients`` and ``load`` (bench/_server_load.py); ``add`` appends to the
+    table itself, so this returns nothing extra."""
+    if any("clients" in r for r in res.values()):
+        label = f"7. log-metric {sizes['many_clients']} clients, {sizes['clients_seconds']}s"
+        add(label, "req/s", "clients", "req_per_s", True)
+        add("   ...p50 latency", "ms", "clients", "p50_ms", False)
+        add("   ...p99 latency", "ms", "clients", "p99_ms", False, "<= 100 ms", at_most(100))
+        add("   ...errors", "count", "clients", "errors", False, "0", at_most(0))
+        add("   ...server RSS, whole tree, peak", "MiB", "clients", "rss_peak_mib", False)
+        add("   ...server CPU per request", "ms", "clients", "server_cpu_ms_per_req", False)
+        add("   ...database CPU per request", "ms", "clients", "db_cpu_ms_per_req", False)
+        add("   ...client CPU per request", "ms", "clients", "client_cpu_ms_per_req", False)
+    if any("load" in r for r in res.values()):
+        label = f"8. load runs x 10 params x 10 metrics, {sizes['load_clients']} clients"
+        add(label, "runs/s", "load", "runs_per_s", True)
+        add("   ...requests (create + log-batch)", "req/s", "load", "req_per_s", True)
+        add("   ...runs loaded", "runs", "load", "runs_complete", True)
+        add("   ...p50 latency", "ms", "load", "p50_ms", False)
+        add("   ...p99 latency", "ms", "load", "p99_ms", False)
+        add("   ...errors", "count", "load", "errors", False, "0", at_most(0))
+        add("   ...count check (1 = all stored)", "ok", "load", "counts_ok", True, "1", at_least(1))
+        add("   ...server RSS, whole tree, peak", "MiB", "load", "rss_peak_mib", False)
+        add("   ...server CPU per request", "ms", "load", "server_cpu_ms_per_req", False)
+        add("   ...database CPU per request", "ms", "load", "db_cpu_ms_per_req", False)
+        add("   ...client CPU per request", "ms", "load", "client_cpu_ms_per_req", False)
+    return []
 
 
 def fmt_value(value: float | None) -> str:
@@ -1100,6 +1227,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "`pip install py-spy`; slows them down: use for the profile, not the "
         "figures)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the servers' store: a SQLite file each, or a fresh PostgreSQL database each",
+    )
+    parser.add_argument(
+        "--postgres-uri",
+        default=os.environ.get(
+            "MLFLOWX_BENCH_POSTGRES_URI", "postgresql://mlflowx:mlflowx@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL server (and role allowed to create databases) for --backend postgres",
+    )
+    parser.add_argument(
+        "--pg-prefix", default="bench_server", help="prefix of the databases made per server"
+    )
+    parser.add_argument("--load-runs", type=int, help="runs for the load workload")
+    parser.add_argument("--load-max-s", type=float, help="time cap of the load workload")
+    parser.add_argument("--load-runs-mlflow", type=int, help="runs for MLflow's load workload")
+    parser.add_argument("--load-max-s-mlflow", type=float, help="MLflow's load time cap")
+    parser.add_argument("--clients", type=int, help="clients of the clients workload (64)")
+    parser.add_argument(
+        "--ready-timeout", type=float, help="seconds a server may take to start (default 180)"
+    )
     return parser.parse_args(argv)
 
 
@@ -1107,14 +1258,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workloads = parse_list(args.only, WORKLOADS, "workload(s)")
     sides = parse_list(args.sides, SIDES, "side(s)")
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    sizes = dict(QUICK_SIZES if args.quick else FULL_SIZES)
+    for option, key in (
+        (args.load_runs, "load_runs"),
+        (args.load_max_s, "load_max_s"),
+        (args.clients, "many_clients"),
+        (args.load_runs_mlflow, "load_runs_mlflow"),
+        (args.load_max_s_mlflow, "load_max_s_mlflow"),
+        (args.ready_timeout, "ready_timeout_s"),
+    ):
+        if option is not None:
+            sizes[key] = option
+    BACKEND.kind, BACKEND.pg_base, BACKEND.prefix = args.backend, args.postgres_uri, args.pg_prefix
     if args.profile and not _server_profile.available():
         raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     cpus = os.cpu_count() or 1
     load = os.getloadavg()[0]
     print(
         f"server bench: {'quick' if args.quick else 'full'}, workloads={workloads}, "
-        f"sides={sides}, cpus={cpus}, load={load:.2f}"
+        f"sides={sides}, backend={args.backend}, cpus={cpus}, load={load:.2f}"
     )
     if load > cpus:
         print(f"WARNING: load average {load:.1f} > {cpus} cpus; timings will be noisy")
@@ -1168,6 +1330,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_at_start": load,
             },
             "sizes": sizes,
+            "backend": args.backend,
             "table": [r.as_dict() for r in rows],
             "results": results,
             "errors": errors,

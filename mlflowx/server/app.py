@@ -15,7 +15,7 @@ from mlflowx.exceptions import InvalidParameter
 from mlflowx.protocol import endpoints as p
 from mlflowx.server import auth, errors, graphql, metrics
 from mlflowx.server.auth import AuthConfig
-from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters
+from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters, write_limiter
 from mlflowx.server.limits import BodyLimit
 from mlflowx.server.routers import artifacts, experiments, logged_models, registry, runs
 from mlflowx.settings import env_flag
@@ -83,6 +83,7 @@ def create_app(
     app.state.max_artifact_bytes = max_artifact_bytes
     app.state.registry_store = registry_store or _default_registry_store(tracking_store)
     app.state.inline_writes = tracking_store.inline_writes
+    app.state.write_limiter = write_limiter(tracking_store)
     errors.install(app)
 
     checks = [Depends(reject_nul_characters), Depends(reject_lone_surrogates)]

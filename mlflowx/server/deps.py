@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import email.message
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -161,7 +164,20 @@ async def write(request: Request, fn: Callable[P, T], *args: P.args, **kwargs: P
     """
     if request.app.state.inline_writes:
         return fn(*args, **kwargs)
-    return await run_in_threadpool(fn, *args, **kwargs)
+    limiter = request.app.state.write_limiter
+    if limiter is None:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    # At most one write per pooled connection at a time: the others wait here, on the event
+    # loop, rather than in threads blocked on the pool (or in overflow connections that are
+    # opened and closed for each request).
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
+
+
+def write_limiter(store: TrackingStore) -> anyio.CapacityLimiter | None:
+    """The limit on concurrent threaded writes, or None (inline writes, or no limit)."""
+    if store.inline_writes or store.write_concurrency < 1:
+        return None
+    return anyio.CapacityLimiter(store.write_concurrency)
 
 
 def empty() -> Response:

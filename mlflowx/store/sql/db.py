@@ -69,6 +69,8 @@ class Database(ABC):
     dialect: str
     #: The driver's exceptions for a violated unique or foreign key constraint.
     integrity_errors: tuple[type[BaseException], ...] = ()
+    #: Connections pooled per process (0: not pooled, e.g. SQLite's one per thread).
+    pool_size: int = 0
 
     @abstractmethod
     def write(self) -> Any:
@@ -77,6 +79,11 @@ class Database(ABC):
     @abstractmethod
     def read(self) -> Any:
         """Context manager: a connection with a consistent snapshot for several reads."""
+
+    @abstractmethod
+    def autocommit(self) -> Any:
+        """Context manager: a connection outside any transaction, each statement committed on
+        its own (one round trip for a statement that does all its work itself)."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -214,6 +221,14 @@ class SqliteDatabase(Database):
     def read(self) -> Any:
         return self._transaction("BEGIN")
 
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        with self._memory_lock if self.path == ":memory:" else _nullcontext():
+            yield _SqliteConnection(self._conn())  # isolation_level=None: autocommit
+
+    def autocommit(self) -> Any:
+        return self._autocommit()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -260,10 +275,61 @@ class _SqlAlchemyConnection(Connection):
         self.executemany(sql, [dict(zip(names, row, strict=True)) for row in rows])
 
 
+#: Connections kept open per process (``$MLFLOWX_SQL_POOL_SIZE``); the server lets at most this
+#: many writes run at once per worker, so a burst of clients waits for a pooled connection
+#: instead of opening (and closing) new ones.
+DEFAULT_POOL_SIZE = 10
+#: A pooled connection idle for longer than this is pinged before use (one round trip);
+#: one in steady use is not (``pool_pre_ping`` would add a round trip to every request).
+PING_IF_IDLE_S = 5.0
+
+
+def pool_size_from_env() -> int:
+    raw = os.environ.get("MLFLOWX_SQL_POOL_SIZE", "")
+    if not raw:
+        return DEFAULT_POOL_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise InvalidParameter(
+            f"MLFLOWX_SQL_POOL_SIZE must be a positive integer, got {raw!r}: unset it for the "
+            f"default ({DEFAULT_POOL_SIZE}) or give the connections to keep per process."
+        )
+    return size
+
+
+def _ping_if_idle(engine: Any) -> None:
+    """Pessimistic disconnect handling for idle connections only (SQLAlchemy's checkout-event
+    recipe): a connection back in the pool for over ``PING_IF_IDLE_S`` is pinged on checkout,
+    and a dead one is replaced (``DisconnectionError`` makes the pool retry)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import DisconnectionError
+
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IF_IDLE_S:
+            return  # new, or used a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("stale pooled connection")
+
+
 class SqlAlchemyDatabase(Database):
     """PostgreSQL, MySQL and anything else SQLAlchemy speaks, through a connection pool."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, pool_size: int | None = None) -> None:
         from mlflowx.store.sql.schema import sqlalchemy_url
 
         try:
@@ -275,17 +341,30 @@ class SqlAlchemyDatabase(Database):
             ) from exc
         from sqlalchemy.exc import IntegrityError
 
-        self.engine = create_engine(sqlalchemy_url(uri), pool_pre_ping=True, pool_size=10)
+        self.pool_size = pool_size or pool_size_from_env()
+        # LIFO: the connections in use stay warm (prepared statements, caches) and the rest can
+        # time out on the server; the overflow is a safety margin, not a working set.
+        self.engine = create_engine(
+            sqlalchemy_url(uri),
+            pool_size=self.pool_size,
+            max_overflow=self.pool_size,
+            pool_use_lifo=True,
+        )
+        _ping_if_idle(self.engine)
         self.integrity_errors = (IntegrityError,)
         self.dialect = self.engine.dialect.name
         self._cache: dict[str, Any] = {}
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def _transaction(self, autocommit: bool = False) -> Iterator[Connection]:
         from sqlalchemy.exc import DataError, OperationalError
 
+        ctx: Any
         try:
-            ctx = self.engine.begin()
+            if autocommit:  # the driver's autocommit flag: no BEGIN, no COMMIT round trip
+                ctx = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                ctx = self.engine.begin()
             conn = ctx.__enter__()
         except OperationalError as exc:
             raise TemporarilyUnavailable(f"The database is unreachable: {exc.orig}") from exc
@@ -306,6 +385,9 @@ class SqlAlchemyDatabase(Database):
 
     def read(self) -> Any:
         return self._transaction()
+
+    def autocommit(self) -> Any:
+        return self._transaction(autocommit=True)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -84,6 +84,9 @@ class TrackingStore(ABC):
     #: Writes are short and local (an embedded database): the server may run them on its
     #: event loop instead of a thread (see ``mlflowx.server.deps.write``).
     inline_writes: bool = False
+    #: How many writes are worth running at once (the database's connection pool); the server
+    #: queues the rest on its event loop instead of parking threads. 0: no limit of its own.
+    write_concurrency: int = 0
 
     # ------------------------------------------------------------------ experiments
     @abstractmethod

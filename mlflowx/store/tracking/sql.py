@@ -96,13 +96,30 @@ _INSERT_METRIC = (
     "VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) ON CONFLICT DO NOTHING"
 )
 # The latest point is the greatest (step, timestamp, value), as in MLflow.
-_UPSERT_LATEST = (
-    "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
-    "VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) "
+_LATEST_ON_CONFLICT = (
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
     "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
     "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
     "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)"
+)
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+    f"VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) {_LATEST_ON_CONFLICT}"
+)
+_METRIC_COLUMNS = "run_uuid, key, value, timestamp, step, is_nan"
+_METRIC_VALUES = "run_uuid, :key, :value, :timestamp, :step, :is_nan"
+# PostgreSQL: log_metric in one statement (data-modifying CTEs), so one round trip in autocommit
+# instead of five (BEGIN, the run's state, two inserts, COMMIT). It writes only if the run is
+# active and returns the run's experiment; no row back means "not active" (or not found), and
+# the ordinary path then raises the precise error.
+_LOG_METRIC_ONE_STATEMENT = (
+    "WITH run AS (SELECT run_uuid, experiment_id FROM runs "
+    "WHERE run_uuid = :run_uuid AND lifecycle_stage = 'active'), "
+    f"m AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    "ON CONFLICT DO NOTHING), "
+    f"l AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    f"{_LATEST_ON_CONFLICT}) "
+    "SELECT experiment_id FROM run"
 )
 _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
@@ -198,6 +215,7 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         self.uri = uri
         self.db: Database = open_database(uri)
         self.inline_writes = self.db.dialect == "sqlite"
+        self.write_concurrency = self.db.pool_size
         embedded_root = _default_artifact_root(uri)
         self.default_artifact_root = default_artifact_root or embedded_root
         self.location_policy = location_policy or LocationPolicy.from_settings()
@@ -759,6 +777,10 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
             metric.key, metric.value, metric.timestamp, metric.step
         )
         row = _metric_row(run_id, Metric(key, value, timestamp, step))
+        if self.db.dialect == "postgresql" and not metric.model_id:
+            with self.db.autocommit() as conn:
+                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row):
+                    return
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
             conn.execute(_INSERT_METRIC, row)
