@@ -19,6 +19,7 @@ from mlflowx.models.boosting_autolog import (
     autolog_run,
     current_run,
     first_rows,
+    log_early_stopping,
     log_importance,
     log_params,
     log_tags,
@@ -142,11 +143,10 @@ def _train_logging_metrics(
         booster = original(*bound.args, **bound.kwargs)
     finally:
         buffer.flush()
-    if getattr(booster, "best_iteration", 0) > 0:  # early stopping ran
+    best = getattr(booster, "best_iteration", 0)
+    if best > 0:  # early stopping ran; LightGBM counts iterations from 1
         with attempt(config, "logging the early-stopping metrics"):
-            client = MlflowxClient()
-            client.log_metric(run_id, "stopped_iteration", booster.current_iteration())
-            client.log_metric(run_id, "best_iteration", booster.best_iteration)
+            log_early_stopping(buffer, len(buffer.iterations), best, best - 1)
     return booster
 
 

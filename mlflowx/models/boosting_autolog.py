@@ -38,6 +38,7 @@ __all__ = [
     "autolog_run",
     "current_run",
     "first_rows",
+    "log_early_stopping",
     "log_importance",
     "log_params",
     "log_tags",
@@ -136,10 +137,13 @@ class MetricsBuffer:
         self.config, self.run_id = config, run_id
         self._pending: list[Metric] = []
         self._lock = threading.Lock()
+        #: Every iteration's metrics, in order.
+        self.iterations: list[dict[str, float]] = []
 
     def record(self, metrics: Mapping[str, float], step: int) -> None:
         t = now_ms()
         with self._lock:
+            self.iterations.append({k: float(v) for k, v in metrics.items()})
             self._pending += [Metric(k, float(v), t, step) for k, v in metrics.items()]
             full = len(self._pending) >= MAX_METRICS_PER_BATCH
         if full:
@@ -156,6 +160,17 @@ class MetricsBuffer:
                 client.log_batch(
                     self.run_id, metrics=pending[start : start + MAX_METRICS_PER_BATCH]
                 )
+
+
+def log_early_stopping(buffer: MetricsBuffer, stopped: int, best: int, best_index: int) -> None:
+    """As MLflow: ``stopped_iteration``, ``best_iteration``, and the best iteration's metrics
+    again at the step after the last one."""
+    extra = len(buffer.iterations)
+    buffer.record({"stopped_iteration": stopped, "best_iteration": best}, 0)
+    buffer.iterations.pop()
+    if 0 <= best_index < extra:
+        buffer.record(buffer.iterations[best_index], extra)
+    buffer.flush()
 
 
 def log_importance(

@@ -19,6 +19,7 @@ from mlflowx.models.boosting_autolog import (
     autolog_run,
     current_run,
     first_rows,
+    log_early_stopping,
     log_importance,
     log_params,
     log_tags,
@@ -165,12 +166,10 @@ def _train_logging_metrics(
         booster = original(*bound.args, **bound.kwargs)
     finally:
         buffer.flush()
-    if hasattr(booster, "best_iteration") and "early_stopping_rounds" in bound.arguments:
+    if bound.arguments.get("early_stopping_rounds"):
         with attempt(config, "logging the early-stopping metrics"):
-            MlflowxClient().log_metric(
-                run_id, "stopped_iteration", booster.num_boosted_rounds() - 1
-            )
-            MlflowxClient().log_metric(run_id, "best_iteration", booster.best_iteration)
+            best = int(booster.best_iteration)
+            log_early_stopping(buffer, len(buffer.iterations) - 1, best, best)
     return booster
 
 
