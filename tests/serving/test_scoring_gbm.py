@@ -1,0 +1,106 @@
+"""XGBoost and LightGBM models in the scoring server: every request format answers, and the
+fast path answers exactly what the general path answers, on one row and on a batch large
+enough to use the framework's threads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from fastapi.testclient import TestClient
+from sklearn.datasets import make_classification, make_regression
+
+import mlflowx.lightgbm
+import mlflowx.pyfunc
+import mlflowx.xgboost
+from mlflowx.serving.scoring import create_scoring_app
+from mlflowx.serving.scoring.fastpath_gbm import SMALL_BATCH, gbm_fast_path
+from tests.serving._scoring import bodies, split_body
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _frame(n: int = 1500, classes: int = 0) -> tuple[pd.DataFrame, Any]:
+    if classes:
+        X, y = make_classification(n, 6, n_informative=4, n_classes=classes, random_state=0)
+    else:
+        X, y = make_regression(n, 6, noise=1.0, random_state=0)
+    return pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]), y
+
+
+def _xgb_classifier(X: pd.DataFrame, y: Any) -> Any:
+    return xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(X, y)
+
+
+def _xgb_booster(X: pd.DataFrame, y: Any) -> Any:
+    return xgb.train({"max_depth": 3}, xgb.DMatrix(X, y), num_boost_round=20)
+
+
+def _lgb_classifier(X: pd.DataFrame, y: Any) -> Any:
+    return lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y)
+
+
+def _lgb_booster(X: pd.DataFrame, y: Any) -> Any:
+    return lgb.train({"verbose": -1}, lgb.Dataset(X, y), num_boost_round=20)
+
+
+CASES: dict[str, tuple[Any, Callable[..., Any], int]] = {
+    "xgb-classifier": (mlflowx.xgboost, _xgb_classifier, 3),
+    "xgb-booster": (mlflowx.xgboost, _xgb_booster, 0),
+    "lgb-classifier": (mlflowx.lightgbm, _lgb_classifier, 3),
+    "lgb-booster": (mlflowx.lightgbm, _lgb_booster, 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fast_path_answers_what_the_general_path_answers(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, train, classes = CASES[case]
+    X, y = _frame(classes=classes)
+    model = train(X, y)
+    module.save_model(model, tmp_path / "m", input_example=X[:2])
+    batches = {"one": X[:1], "batch": X[: SMALL_BATCH + 100]}
+    answers: dict[tuple[str, str, str], bytes] = {}
+    for fast in ("1", "0"):
+        monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
+        with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "m"))) as client:
+            state = client.app.state.scoring  # type: ignore[attr-defined]
+            assert (state.fast is not None) is (fast == "1")
+            for size, frame in batches.items():
+                for name, (content_type, body) in bodies(frame).items():
+                    response = client.post(
+                        "/invocations", content=body, headers={"Content-Type": content_type}
+                    )
+                    assert response.status_code == 200, (name, response.text)
+                    answers[fast, size, name] = response.content
+    for size, frame in batches.items():
+        sent = {v for (_, s, _), v in answers.items() if s == size}
+        assert len(sent) == 1, size  # every format, both paths: the same bytes
+        predictions = json.loads(next(iter(sent)))["predictions"]
+        expected = mlflowx.pyfunc.load_model(tmp_path / "m").predict(frame)
+        np.testing.assert_array_equal(np.asarray(predictions), np.asarray(expected))
+
+
+def test_no_fast_path_without_matching_feature_names(tmp_path: Path) -> None:
+    X, y = _frame(200)
+    # Trained on an array: XGBoost knows no names, so the array could mean anything.
+    booster = xgb.train({}, xgb.DMatrix(X.to_numpy(), y), num_boost_round=2)
+    mlflowx.xgboost.save_model(booster, tmp_path / "xgb", input_example=X[:2])
+    assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "xgb")) is None
+    # Trained on the columns in another order than the signature's.
+    reordered = lgb.train({"verbose": -1}, lgb.Dataset(X[X.columns[::-1]], y), 2)
+    mlflowx.lightgbm.save_model(reordered, tmp_path / "lgb", input_example=X[:2])
+    assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "lgb")) is None
+    with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "lgb"))) as client:
+        response = client.post("/invocations", content=split_body(X[:3]), headers=JSON)
+    assert response.status_code == 200
+    # LightGBM (and so MLflow) reads a frame by position: the general path keeps that.
+    assert response.json()["predictions"] == reordered.predict(X[:3]).tolist()
