@@ -26,6 +26,14 @@ from tests.serving._scoring import bodies, split_body
 
 JSON = {"Content-Type": "application/json"}
 
+pytestmark = [
+    # MLflow's own warnings while loading and serving (parity test): not ours.
+    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:pydantic.*"),
+]
+
 
 def _frame(n: int = 1500, classes: int = 0) -> tuple[pd.DataFrame, Any]:
     if classes:
@@ -104,3 +112,31 @@ def test_no_fast_path_without_matching_feature_names(tmp_path: Path) -> None:
     assert response.status_code == 200
     # LightGBM (and so MLflow) reads a frame by position: the general path keeps that.
     assert response.json()["predictions"] == reordered.predict(X[:3]).tolist()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_answers_as_mlflow_scoring_app(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app ``mlflow models serve`` runs, on the same model directory and request bodies."""
+    import mlflow.pyfunc
+    from mlflow.pyfunc import scoring_server
+
+    # MLflow 3.17 loads no scikit-learn-API LightGBM model (skops included) without it.
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    module, train, classes = CASES[case]
+    X, y = _frame(300, classes=classes)
+    module.save_model(train(X, y), tmp_path / "m", input_example=X[:2])
+    theirs_app = scoring_server.init(mlflow.pyfunc.load_model(str(tmp_path / "m")))
+    with TestClient(theirs_app) as mlflow_client:
+        for fast in ("1", "0"):
+            monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
+            model = mlflowx.pyfunc.load_model(tmp_path / "m")
+            with TestClient(create_scoring_app(model)) as client:
+                for name, (content_type, body) in bodies(X[:40]).items():
+                    headers = {"Content-Type": content_type}
+                    theirs = mlflow_client.post("/invocations", content=body, headers=headers)
+                    ours = client.post("/invocations", content=body, headers=headers)
+                    assert ours.status_code == theirs.status_code == 200, (name, theirs.text)
+                    assert ours.json() == theirs.json(), (fast, name)
