@@ -103,15 +103,32 @@ def test_no_fast_path_without_matching_feature_names(tmp_path: Path) -> None:
     booster = xgb.train({}, xgb.DMatrix(X.to_numpy(), y), num_boost_round=2)
     mlflowx.xgboost.save_model(booster, tmp_path / "xgb", input_example=X[:2])
     assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "xgb")) is None
-    # Trained on the columns in another order than the signature's.
-    reordered = lgb.train({"verbose": -1}, lgb.Dataset(X[X.columns[::-1]], y), 2)
-    mlflowx.lightgbm.save_model(reordered, tmp_path / "lgb", input_example=X[:2])
-    assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "lgb")) is None
-    with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "lgb"))) as client:
-        response = client.post("/invocations", content=split_body(X[:3]), headers=JSON)
-    assert response.status_code == 200
-    # LightGBM (and so MLflow) reads a frame by position: the general path keeps that.
-    assert response.json()["predictions"] == reordered.predict(X[:3]).tolist()
+    # XGBoost matches names: trained on the columns in another order, no fast path.
+    reordered = xgb.train({}, xgb.DMatrix(X[X.columns[::-1]], y), num_boost_round=2)
+    mlflowx.xgboost.save_model(reordered, tmp_path / "xgb2", input_example=X[:2])
+    assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "xgb2")) is None
+
+
+def test_lightgbm_reads_by_position_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LightGBM renames "a b" to "a_b" and reads frames by position (so does MLflow's path):
+    the fast path needs the same number of columns, not the same names."""
+    X, y = _frame(200)
+    X.columns = [f"feature {i}" for i in range(6)]
+    booster = lgb.train({"verbose": -1}, lgb.Dataset(X, y), 5)
+    assert booster.feature_name()[0] == "feature_0"
+    mlflowx.lightgbm.save_model(booster, tmp_path / "m", input_example=X[:2])
+    assert gbm_fast_path(mlflowx.pyfunc.load_model(tmp_path / "m")) is not None
+    answers = []
+    for fast in ("1", "0"):
+        monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
+        with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "m"))) as client:
+            body = split_body(X[X.columns[::-1]][:3])  # any order: matched by name first
+            response = client.post("/invocations", content=body, headers=JSON)
+        assert response.status_code == 200
+        answers.append(response.json()["predictions"])
+    assert answers[0] == answers[1] == booster.predict(X[:3]).tolist()
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -3,8 +3,9 @@
 The payload becomes the float64 array :class:`~mlflowx.serving.scoring.fastpath.SklearnFastPath`
 builds (same conditions on the signature and the request), given straight to the framework's
 own predict: no DataFrame, no schema copy, no pandas conversion inside XGBoost or LightGBM. The
-model must have been trained on exactly the signature's columns, in that order, all numeric
-(no categorical features), so the array means what the DataFrame would.
+array must mean what the DataFrame would: an XGBoost model must have been trained on exactly
+the signature's columns in that order (XGBoost matches names), a LightGBM model on as many
+columns (LightGBM reads by position); both with numeric features only (no categorical).
 
 Small batches (up to :data:`SMALL_BATCH` rows) predict on one thread: both frameworks otherwise
 start their OpenMP pool for every call, which for a few rows costs far more than the trees
@@ -69,7 +70,9 @@ def _lightgbm(model: Any, names: list[str]) -> Predict | None:
     import lightgbm as lgb
 
     booster = model if isinstance(model, lgb.Booster) else model.booster_
-    if booster.feature_name() != names or booster.pandas_categorical:
+    # LightGBM reads a frame by position (its feature names are sanitized copies of the
+    # columns, "a b" -> "a_b"), so the general path hands it the signature's columns in order.
+    if booster.num_feature() != len(names) or booster.pandas_categorical:
         return None
     return _by_size(lambda a: model.predict(a, num_threads=1), model.predict)
 
