@@ -20,8 +20,8 @@ from sklearn.datasets import make_classification, make_regression
 import mlflowx.lightgbm
 import mlflowx.pyfunc
 import mlflowx.xgboost
-from mlflowx.serving.scoring import create_scoring_app
-from mlflowx.serving.scoring.fastpath_gbm import SMALL_BATCH, gbm_fast_path
+from mlflowx.serving.scoring import create_scoring_app, fastpath_gbm
+from mlflowx.serving.scoring.fastpath_gbm import gbm_fast_path
 from tests.serving._scoring import bodies, split_body
 
 JSON = {"Content-Type": "application/json"}
@@ -35,7 +35,7 @@ pytestmark = [
 ]
 
 
-def _frame(n: int = 1500, classes: int = 0) -> tuple[pd.DataFrame, Any]:
+def _frame(n: int, classes: int = 0) -> tuple[pd.DataFrame, Any]:
     if classes:
         X, y = make_classification(n, 6, n_informative=4, n_classes=classes, random_state=0)
     else:
@@ -72,10 +72,12 @@ def test_fast_path_answers_what_the_general_path_answers(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module, train, classes = CASES[case]
-    X, y = _frame(classes=classes)
+    X, y = _frame(300, classes=classes)
     model = train(X, y)
     module.save_model(model, tmp_path / "m", input_example=X[:2])
-    batches = {"one": X[:1], "batch": X[: SMALL_BATCH + 100]}
+    # Batches over SMALL_BATCH rows use the framework's threads: a small limit keeps it quick.
+    monkeypatch.setattr(fastpath_gbm, "SMALL_BATCH", 16)
+    batches = {"one": X[:1], "batch": X[:50]}
     answers: dict[tuple[str, str, str], bytes] = {}
     for fast in ("1", "0"):
         monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
