@@ -10,8 +10,8 @@ The same model directory (an iris classifier with a signature, saved by mlflowx:
 LogisticRegression with skops by default, ``--flavor xgboost``/``lightgbm`` for 100-tree
 XGBClassifier/LGBMClassifier) is served by both tools, 1 worker each. Both servers are started
 first, then measured in ``--rounds`` rounds that alternate the sides (the idle one costs
-nothing), so load changes on a shared machine fall on both alike. The same client code measures both (httpx, keep-alive;
-``--client stdlib`` for http.client in the concurrent phase):
+nothing), so load changes on a shared machine fall on both alike. The same client code measures
+both (httpx, keep-alive; ``--client stdlib`` for http.client in the concurrent phase):
 
 * ``p50``/``p99``: 1-row ``dataframe_split`` requests, one at a time, after a warm-up;
 * ``seq req/s``: the same sequential run's rate;
