@@ -4,12 +4,14 @@
     .venv/bin/python bench/serving.py --quick          # fewer requests
     .venv/bin/python bench/serving.py --sides mlflowx  # one side
     .venv/bin/python bench/serving.py --profile        # + py-spy of the mlflowx server
+    .venv/bin/python bench/serving.py --flavor xgboost # an XGBClassifier (or lightgbm)
 
-The same model directory (iris LogisticRegression with a signature, saved by mlflowx with skops)
-is served by both tools, 1 worker each. Both servers are started first, then measured in
-``--rounds`` rounds that alternate the sides (the idle one costs nothing), so load changes on a
-shared machine fall on both alike. The same client code measures both (httpx, keep-alive;
-``--client stdlib`` for http.client in the concurrent phase):
+The same model directory (an iris classifier with a signature, saved by mlflowx: sklearn
+LogisticRegression with skops by default, ``--flavor xgboost``/``lightgbm`` for 100-tree
+XGBClassifier/LGBMClassifier) is served by both tools, 1 worker each. Both servers are started
+first, then measured in ``--rounds`` rounds that alternate the sides (the idle one costs
+nothing), so load changes on a shared machine fall on both alike. The same client code measures
+both (httpx, keep-alive; ``--client stdlib`` for http.client in the concurrent phase):
 
 * ``p50``/``p99``: 1-row ``dataframe_split`` requests, one at a time, after a warm-up;
 * ``seq req/s``: the same sequential run's rate;
@@ -44,6 +46,8 @@ import psutil
 BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).parent / "results"
 GOALS = {"p50": 3.0, "conc req/s": 3.0, "batch rows/s": 2.0, "seq req/s": 3.0}
+#: Issue 15's goal for the other flavors: p50 at least 2x MLflow's.
+FLAVOR_GOALS = {"p50": 2.0}
 
 
 def _free_port() -> int:
@@ -53,17 +57,44 @@ def _free_port() -> int:
         return port
 
 
-def make_model(root: Path) -> tuple[Path, list[str], list[list[float]]]:
+FLAVORS = ("sklearn", "xgboost", "lightgbm")
+
+
+def make_model(root: Path, flavor: str = "sklearn") -> tuple[Path, list[str], list[list[float]]]:
+    """An iris classifier of ``flavor`` saved by mlflowx with a signature: LogisticRegression
+    (skops), XGBClassifier (UBJSON) or LGBMClassifier (skops), 100 trees each."""
     import pandas as pd
     from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-
-    import mlflowx.sklearn
 
     X, y = load_iris(return_X_y=True, as_frame=True)
-    model = LogisticRegression(max_iter=1000).fit(X, y)
-    path = root / "iris-model"
-    mlflowx.sklearn.save_model(model, path, input_example=X.head(3))
+    path = root / f"iris-{flavor}"
+    if flavor == "xgboost":
+        import xgboost as xgb
+
+        import mlflowx.xgboost
+
+        mlflowx.xgboost.save_model(
+            xgb.XGBClassifier(n_estimators=100, max_depth=4).fit(X, y),
+            path,
+            input_example=X.head(3),
+        )
+    elif flavor == "lightgbm":
+        import lightgbm as lgb
+
+        import mlflowx.lightgbm
+
+        mlflowx.lightgbm.save_model(
+            lgb.LGBMClassifier(n_estimators=100, verbose=-1).fit(X, y),
+            path,
+            input_example=X.head(3),
+        )
+    else:
+        from sklearn.linear_model import LogisticRegression
+
+        import mlflowx.sklearn
+
+        model = LogisticRegression(max_iter=1000).fit(X, y)
+        mlflowx.sklearn.save_model(model, path, input_example=X.head(3))
     big = pd.concat([X] * 7, ignore_index=True).head(1000)
     return path, list(X.columns), big.to_numpy().tolist()
 
@@ -346,6 +377,12 @@ def run(sides: list[str], model: Path, root: Path, bodies: dict[str, bytes], arg
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sides", default="mlflowx,mlflow")
+    parser.add_argument(
+        "--flavor",
+        choices=FLAVORS,
+        default="sklearn",
+        help="the served model: sklearn LogisticRegression, XGBClassifier or LGBMClassifier",
+    )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
@@ -370,7 +407,7 @@ def main() -> int:
         print(f"warning: load average {load:.1f} > {os.cpu_count()} CPUs; figures are noisy")
     root = Path(tempfile.mkdtemp(prefix="mlflowx-bench-serving-"))
     try:
-        model, columns, rows = make_model(root)
+        model, columns, rows = make_model(root, args.flavor)
         bodies = {
             "one": json.dumps({"dataframe_split": {"columns": columns, "data": rows[:1]}}).encode(),
             "batch": json.dumps({"dataframe_split": {"columns": columns, "data": rows}}).encode(),
@@ -400,6 +437,7 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         return r["conc"]["req_per_s"] if key is None else r[key]
 
     print()
+    print(f"model: iris {args.flavor} classifier")
     print("workload | unit | mlflowx | mlflow | ratio | goal | met?")
     print("--- | --- | ---: | ---: | ---: | ---: | ---")
     for label, unit, key, lower_better, goal_key in rows:
@@ -407,7 +445,8 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         ratio = None
         if a and b:
             ratio = b / a if lower_better else a / b
-        goal = GOALS.get(goal_key or "")
+        goals = GOALS if args.flavor == "sklearn" else FLAVOR_GOALS
+        goal = goals.get(goal_key or "")
         met = "" if goal is None or ratio is None else ("yes" if ratio >= goal else "NO")
         fa = "-" if a is None else f"{a:,.2f}" if a < 100 else f"{a:,.0f}"
         fb = "-" if b is None else f"{b:,.2f}" if b < 100 else f"{b:,.0f}"
@@ -434,7 +473,7 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
     if not args.no_json:
         RESULTS.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        out = RESULTS / f"serving-{stamp}.json"
+        out = RESULTS / f"serving-{args.flavor}-{stamp}.json"
         slim = {
             s: {k: v for k, v in r.items() if not k.startswith("answer")}
             for s, r in results.items()

@@ -88,7 +88,11 @@ MlflowException = MlflowxError
 
 #: Autolog integrations: flavor (its library's import name) -> the mlflowx module with ``autolog``.
 #: Looked up by name, as MLflow does: flavors sit above the core layers that import ``mlflowx``.
-_AUTOLOG_INTEGRATIONS = {"sklearn": "mlflowx.sklearn"}
+_AUTOLOG_INTEGRATIONS = {
+    "sklearn": "mlflowx.sklearn",
+    "xgboost": "mlflowx.xgboost",
+    "lightgbm": "mlflowx.lightgbm",
+}
 
 
 def autolog(
@@ -103,23 +107,29 @@ def autolog(
     exclude_flavors: list[str] | None = None,
 ) -> None:
     """Enable (or ``disable``) autologging for every supported library that is installed:
-    scikit-learn for now (:func:`mlflowx.sklearn.autolog`). ``exclude_flavors`` skips some."""
+    scikit-learn, XGBoost and LightGBM (:func:`mlflowx.sklearn.autolog`,
+    :func:`mlflowx.xgboost.autolog`, :func:`mlflowx.lightgbm.autolog`), each given the switches
+    it has. ``exclude_flavors`` skips some."""
+    import inspect
     from importlib import import_module
     from importlib.util import find_spec
 
+    switches: dict[str, object] = {
+        "log_input_examples": log_input_examples,
+        "log_model_signatures": log_model_signatures,
+        "log_models": log_models,
+        "log_datasets": log_datasets,
+        "disable": disable,
+        "exclusive": exclusive,
+        "silent": silent,
+        "extra_tags": extra_tags,
+    }
     for flavor, module in _AUTOLOG_INTEGRATIONS.items():
         if flavor in (exclude_flavors or ()) or find_spec(flavor) is None:
             continue
-        import_module(module).autolog(
-            log_input_examples=log_input_examples,
-            log_model_signatures=log_model_signatures,
-            log_models=log_models,
-            log_datasets=log_datasets,
-            disable=disable,
-            exclusive=exclusive,
-            silent=silent,
-            extra_tags=extra_tags,
-        )
+        enable = import_module(module).autolog
+        accepted = inspect.signature(enable).parameters
+        enable(**{k: v for k, v in switches.items() if k in accepted})
 
 
 if typing.TYPE_CHECKING:  # what ``__getattr__`` below provides, typed for type checkers
@@ -146,6 +156,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "client": ("mlflowx.client", None),
     "evaluate": ("mlflowx.models.evaluation", "evaluate"),
     "flow": ("mlflowx.orchestration", "flow"),
+    "lightgbm": ("mlflowx.lightgbm", None),
     "models": ("mlflowx.models", None),
     "projects": ("mlflowx.projects", None),
     "pyfunc": ("mlflowx.pyfunc", None),
@@ -157,6 +168,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
         "mlflowx.models.evaluation.thresholds",
         "validate_evaluation_results",
     ),
+    "xgboost": ("mlflowx.xgboost", None),
 }
 
 

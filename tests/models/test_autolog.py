@@ -382,3 +382,4 @@ def test_top_level_autolog_covers_sklearn(iris: Iris) -> None:
     assert not patch_module.is_installed()
     mlflowx.autolog(exclude_flavors=["sklearn"])
     assert not patch_module.is_installed()
+    mlflowx.autolog(disable=True)  # the other libraries' autologs, enabled just above

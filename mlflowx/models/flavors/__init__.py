@@ -6,10 +6,16 @@ Each flavor says, from the MLmodel alone, which of the model's files would run c
 load (:meth:`Flavor.needs`), so the load policy is checked before anything is read, and checks
 again right before each such file is unpickled or run. Every file path a flavor reads from an
 MLmodel goes through :func:`mlflowx.models.paths.model_file`.
+
+Third-party flavors plug in without editing mlflowx: a distribution declares an entry point in
+the ``mlflowx.flavors`` group naming its :class:`Flavor` subclass (or a module defining one),
+e.g. ``[project.entry-points."mlflowx.flavors"] acme = "acme_mlflowx:AcmeFlavor"``. They are
+loaded the first time a flavor is looked up; a built-in flavor's name cannot be taken over.
 """
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +23,18 @@ from typing import Any, ClassVar
 
 from mlflowx.models.policy import LoadPolicy, Need
 
-__all__ = ["FLAVORS", "Flavor", "PredictFn", "SavedFlavor", "flavor_for_loader_module"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FLAVORS",
+    "Flavor",
+    "PredictFn",
+    "SavedFlavor",
+    "flavor_for_loader_module",
+]
+
+#: The entry-point group third-party distributions register their flavors in.
+ENTRY_POINT_GROUP = "mlflowx.flavors"
+log = logging.getLogger(__name__)
 
 
 class PredictFn(ABC):
@@ -91,7 +108,43 @@ def get_flavor(name: str) -> type[Flavor] | None:
     return FLAVORS.get(name)
 
 
+_plugins_loaded = False
+
+
 def _load_builtin() -> None:
     # Importing registers them; each imports its framework lazily.
+    import mlflowx.models.flavors.lightgbm
     import mlflowx.models.flavors.pyfunc
-    import mlflowx.models.flavors.sklearn  # noqa: F401
+    import mlflowx.models.flavors.sklearn
+    import mlflowx.models.flavors.xgboost  # noqa: F401
+
+    if not _plugins_loaded:
+        _load_plugins()
+
+
+def _load_plugins() -> None:
+    """Import the flavors installed distributions declare in :data:`ENTRY_POINT_GROUP`."""
+    global _plugins_loaded
+    from importlib.metadata import entry_points
+
+    _plugins_loaded = True
+    builtin = dict(FLAVORS)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # one broken plugin must not stop every model from loading
+            log.warning("Skipping flavor entry point %r of %s: %s", ep.value, dist, exc)
+            continue
+        if isinstance(loaded, type) and issubclass(loaded, Flavor) and "name" in vars(loaded):
+            FLAVORS[loaded.name] = loaded
+        for name, flavor in builtin.items():
+            if FLAVORS.get(name) is not flavor:
+                log.warning(
+                    "Flavor entry point %r of %s redefines the built-in flavor %r; keeping the "
+                    "built-in one",
+                    ep.value,
+                    dist,
+                    name,
+                )
+                FLAVORS[name] = flavor

@@ -25,7 +25,7 @@ from typing import Any
 
 from mlflowx.models.load import PyFuncModel
 
-__all__ = ["SklearnFastPath", "sklearn_fast_path"]
+__all__ = ["SklearnFastPath", "double_columns", "sklearn_fast_path"]
 
 _NAME_USERS = {"ColumnTransformer", "FunctionTransformer", "make_column_selector"}
 _SKLEARN_LOADERS = ("mlflow.sklearn", "mlflowx.sklearn")
@@ -110,14 +110,11 @@ class SklearnFastPath:
             return self.method(array)
 
 
-def sklearn_fast_path(model: PyFuncModel) -> SklearnFastPath | None:
-    """The fast path for ``model``, or None when it does not qualify."""
+def double_columns(model: PyFuncModel) -> list[str] | None:
+    """The signature's column names when it has named, required ``double`` columns only and
+    no params; else None."""
     from mlflowx.models.schema import ColSpec, DataType
 
-    flavors = model.metadata.flavors
-    pyfunc = flavors.get("python_function") or {}
-    if "sklearn" not in flavors or pyfunc.get("loader_module") not in _SKLEARN_LOADERS:
-        return None
     signature = model.signature
     if signature is None or signature.inputs is None or signature.params is not None:
         return None
@@ -127,7 +124,18 @@ def sklearn_fast_path(model: PyFuncModel) -> SklearnFastPath | None:
     specs = list(schema.inputs)
     if not all(isinstance(s, ColSpec) and s.type is DataType.double and s.required for s in specs):
         return None
-    names = [str(s.name) for s in specs]
+    return [str(s.name) for s in specs]
+
+
+def sklearn_fast_path(model: PyFuncModel) -> SklearnFastPath | None:
+    """The fast path for ``model``, or None when it does not qualify."""
+    flavors = model.metadata.flavors
+    pyfunc = flavors.get("python_function") or {}
+    if "sklearn" not in flavors or pyfunc.get("loader_module") not in _SKLEARN_LOADERS:
+        return None
+    names = double_columns(model)
+    if names is None:
+        return None
     try:
         estimator = model.unwrap_python_model()
     except Exception:
