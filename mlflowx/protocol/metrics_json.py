@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlflowx.entities import Metric
+from mlflowx.utils.gc import gc_paused
 
 __all__ = ["metrics_response_json", "parse_metrics_response"]
 
@@ -24,6 +25,11 @@ _NON_FINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
 
 def metrics_response_json(metrics: Sequence[Metric], next_page_token: str | None = None) -> bytes:
     """``{"metrics": [...], "next_page_token": ...}`` (the token left out when ``None``)."""
+    with gc_paused():
+        return _encode(metrics, next_page_token)
+
+
+def _encode(metrics: Sequence[Metric], next_page_token: str | None) -> bytes:
     text: dict[str | None, str] = {}  # each key and run id encoded once
 
     def encoded(value: str | None) -> str:
@@ -60,6 +66,11 @@ def parse_metrics_response(content: bytes, run_id: str) -> tuple[list[Metric], s
     Raises:
         ValueError: the answer is not such JSON.
     """
+    with gc_paused():
+        return _parse(content, run_id)
+
+
+def _parse(content: bytes, run_id: str) -> tuple[list[Metric], str | None]:
     parsed: Any = json.loads(content or b"{}")
     if not isinstance(parsed, dict) or not isinstance(parsed.get("metrics", []), list):
         raise ValueError(f"not a metric history answer: {bytes(content[:200])!r}")

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gc
 import json
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from mlflowx.entities import Metric
@@ -29,7 +27,6 @@ __all__ = [
     "HistoryPosition",
     "decode_history_token",
     "encode_history_token",
-    "gc_paused",
     "history_entities",
 ]
 
@@ -89,17 +86,3 @@ def history_entities(key: str, run_id: str, rows: Sequence[Sequence[Any]]) -> li
     return [
         Metric(key, nan if is_nan else value, ts, step, run_id) for ts, step, value, is_nan in rows
     ]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a history's rows and entities are built: they
-    hold no cycles, and a million new objects would otherwise trigger collections that scan
-    them again and again (measured: 40% of a 1,000,000-point read)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

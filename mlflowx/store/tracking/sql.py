@@ -73,12 +73,12 @@ from mlflowx.store.tracking.history import (
     HistoryPosition,
     decode_history_token,
     encode_history_token,
-    gc_paused,
     history_entities,
 )
 from mlflowx.store.tracking.sql_models import LoggedModelsMixin, ModelMetricRow, model_metric_rows
 from mlflowx.store.tracking.sql_purge import PurgeMixin
 from mlflowx.utils import validation as v
+from mlflowx.utils.gc import gc_paused
 from mlflowx.utils.names import generate_run_name, new_run_id
 from mlflowx.utils.uri import join_uri
 
