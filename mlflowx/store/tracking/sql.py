@@ -1026,9 +1026,11 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
                 f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE {where} {_SAMPLE_ORDER}", args
             )
         else:
-            # The hops after the first row need no lower bound (the previous row is one), and
-            # with one SQLite would walk from ``start_step`` on every hop.
-            hop_where = "run_uuid = :r AND key = :k" + (" AND step <= :e" if "e" in args else "")
+            # The hops after the first row need no step bounds: the range's rows are contiguous
+            # in the key's order and every wanted index is below their count. With a bound the
+            # planner may seek by it instead of the previous row and walk from the range's start
+            # on every hop (seen: 32 s instead of 0.1 s for 1M points).
+            hop_where = "run_uuid = :r AND key = :k"
             sample = _hop_sample_sqlite if self.db.dialect == "sqlite" else _hop_sample_sql
             rows = sample(conn, where, hop_where, args, wanted)
         return [
