@@ -253,15 +253,12 @@ class MlflowxClient(RegistryClientMixin):
         self.store.log_inputs(run_id, list(datasets or []), list(models or []))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every logged point of ``key``, ordered by step, then timestamp."""
-        points: list[Metric] = []
-        token: str | None = None
-        while True:
-            page = self.store.get_metric_history(run_id, key, 25_000, token)
-            points.extend(page)
-            token = page.token
-            if not token:
-                return points
+        """Every logged point of ``key``, ordered by timestamp, step and value (MLflow's order).
+
+        One read (one request to a tracking server), not pages: a SQL store reads the history
+        along its primary key, and pages without an index in that order would each read it.
+        """
+        return list(self.store.get_metric_history(run_id, key))
 
     # ------------------------------------------------------------------ artifacts
     def _artifact_repo(self, run_id: str) -> ArtifactRepository:

@@ -178,3 +178,12 @@ def test_same_sample_as_mlflow(tmp_path: Path) -> None:
             g = [(s, t, _clamp(v)) for s, t, v in _points([m for m in got if m.run_id == our_run])]
             assert _same(g, w), (buckets, len(w), len(g))
     ours.close()
+
+
+def test_interval_ranges_with_repeated_steps_match_the_reference(store: TrackingStore) -> None:
+    points = _history(random.Random(9), 3000)  # steps repeat, timestamps out of step order
+    run_id = _log(store, points)
+    for start, end, buckets in ((0, 0, 5), (100, 900, 7), (333, 2999, 320), (2000, 10**9, 50)):
+        got = store.get_metric_history_bulk_interval([run_id], "loss", buckets, start, end)
+        inside = [p for p in points if start <= p[0] <= end]
+        assert _same(_points(got), reference_sample(inside, buckets)), (start, end, buckets)

@@ -8,6 +8,7 @@ from fastapi import Query, Request, Response
 
 from mlflowx.entities import Metric, ModelInput, Param, RunStatus, RunTag, ViewType
 from mlflowx.protocol import endpoints as p
+from mlflowx.protocol.metrics_json import metrics_response_json
 from mlflowx.protocol.models import MetricJ, RunInfoJ, RunJ
 from mlflowx.server.deps import (
     Store,
@@ -139,17 +140,14 @@ async def log_inputs(body: p.LogInputs, request: Request) -> Response:
     return empty()
 
 
-@router.get(p.GET_METRIC_HISTORY.path)
-def get_metric_history(
-    query: Annotated[p.GetMetricHistory, Query()], store: Store
-) -> p.GetMetricHistoryResponse:
+@router.get(p.GET_METRIC_HISTORY.path, response_model=p.GetMetricHistoryResponse)
+def get_metric_history(query: Annotated[p.GetMetricHistory, Query()], store: Store) -> Response:
+    """Encoded point by point (:func:`metrics_response_json`): a history can be millions."""
     run_id = require(query.run_id or query.run_uuid, "run_id")
     page = store.get_metric_history(
         run_id, query.metric_key, query.max_results or None, query.page_token or None
     )
-    return p.GetMetricHistoryResponse(
-        metrics=[MetricJ.of(m) for m in page], next_page_token=page.token
-    )
+    return Response(metrics_response_json(page, page.token), media_type="application/json")
 
 
 @router.get(p.GET_METRIC_HISTORY_BULK.path)

@@ -40,6 +40,11 @@ class Connection(ABC):
     def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run a write; returns the number of rows it changed."""
 
+    def execute_plain(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        """Like :meth:`execute` for a large read of plain columns (numbers, text): the rows
+        as the driver returns them, without a result layer's per-row processing."""
+        return self.execute(sql, params)
+
     @abstractmethod
     def executemany(self, sql: str, params: Sequence[Params]) -> None: ...
 
@@ -56,6 +61,12 @@ _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 def placeholder_names(sql: str) -> tuple[str, ...]:
     """The ``:name`` parameters of a statement, each once, in order of first appearance."""
     return tuple(dict.fromkeys(_PLACEHOLDER.findall(sql)))
+
+
+@lru_cache(maxsize=64)
+def _pyformat(sql: str) -> str:
+    """The statement with ``:name`` turned into ``%(name)s`` (and ``%`` escaped)."""
+    return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 @lru_cache(maxsize=64)
@@ -265,6 +276,18 @@ class _SqlAlchemyConnection(Connection):
 
     def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         return int(self._conn.execute(self._text(sql), params or {}).rowcount)
+
+    def execute_plain(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        # SQLAlchemy's Row objects cost as much as the query for a million rows; drivers with
+        # "pyformat" parameters (psycopg, PyMySQL) take the statement on their own cursor.
+        if self._conn.dialect.paramstyle != "pyformat":
+            return self.execute(sql, params)
+        cursor = self._conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(_pyformat(sql), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     def executemany(self, sql: str, params: Sequence[Params]) -> None:
         if params:

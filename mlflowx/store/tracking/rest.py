@@ -23,9 +23,10 @@ from mlflowx.entities import (
     RunTag,
     ViewType,
 )
-from mlflowx.exceptions import NotFound
+from mlflowx.exceptions import InternalError, NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
+from mlflowx.protocol.metrics_json import parse_metrics_response
 from mlflowx.protocol.models import (
     DatasetInputJ,
     KeyValue,
@@ -256,9 +257,15 @@ class RestTrackingStore(TrackingStore):
             max_results=max_results,
             page_token=page_token,
         )
-        resp = self._call(p.GET_METRIC_HISTORY, body)
-        items = [Metric(m.key, m.value, m.timestamp, m.step, run_id) for m in resp.metrics]
-        return PagedList(items, resp.next_page_token or None)
+        # Read point by point, not through the wire model: a history can be millions.
+        params = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        path = API + p.GET_METRIC_HISTORY.path
+        response = self.session.request("GET", path, params=params, idempotent=True)
+        try:
+            items, token = parse_metrics_response(response.content, run_id)
+        except ValueError as exc:
+            raise InternalError(f"GET {path}: the server's answer is not valid: {exc}") from None
+        return PagedList(items, token)
 
     def get_metric_history_bulk_interval(
         self,
