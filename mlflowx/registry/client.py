@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from mlflowx.entities import ModelVersion, ModelVersionStage, PagedList, RegisteredModel
 from mlflowx.exceptions import InvalidParameter, MlflowxError, NotFound
+from mlflowx.registry._resolve import resolve_parsed
 from mlflowx.store.model_registry import RegistryStore, get_registry_store
 from mlflowx.store.model_registry.base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -226,8 +227,6 @@ class RegistryClientMixin:
         version copied; it keeps that version's run, tags, description and logged model (as
         MLflow's ``copy_model_version``).
         """
-        from mlflowx.registry.uri import resolve_model_uri
-
         if urlsplit(str(src_model_uri)).scheme != "models":
             raise InvalidParameter(
                 f"Unsupported source model URI: {src_model_uri!r}. copy_model_version only "
@@ -235,7 +234,8 @@ class RegistryClientMixin:
             )
         store = self.registry_store
         try:
-            src = store.get_model_version(*resolve_model_uri(src_model_uri, store))
+            parsed = parse_model_uri(str(src_model_uri), allow_path=False)
+            src = store.get_model_version(*resolve_parsed(parsed, str(src_model_uri), store))
         except MlflowxError as exc:
             raise type(exc)(
                 f"Failed to fetch model version from source model URI {src_model_uri!r}: "

@@ -1,8 +1,8 @@
 """What sklearn autologging records for one outermost fit, with MLflow's keys.
 
 Before the fit: the estimator's params, the ``estimator_name``/``estimator_class`` tags and the
-training dataset. After it: the model, the ``training_*`` metrics and ``estimator.html``; for
-parameter searches also what :mod:`mlflowx.sklearn._autolog_search` adds. Every step runs in
+training dataset. After it: the model, the ``training_*`` metrics and ``estimator.html`` (for
+parameter searches, :mod:`mlflowx.sklearn._autolog_search` adds the candidates). Every step runs in
 :func:`attempt`, which turns a failure into a warning so the user's fit is never affected.
 """
 
@@ -204,10 +204,6 @@ def log_after_fit(
             log_metrics(client, run_id, metrics)
     with attempt(config, "logging estimator.html"):
         client.log_text(run_id, _estimator_html(estimator), "estimator.html")
-    if search:
-        from mlflowx.sklearn._autolog_search import log_search
-
-        log_search(client, run_id, config, estimator, data)
 
 
 def best_params(search: Any) -> dict[str, Any]:

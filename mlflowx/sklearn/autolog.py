@@ -21,10 +21,12 @@ from mlflowx.sklearn._autolog_log import (
     FitData,
     attempt,
     fit_data,
+    is_search,
     log_after_fit,
     log_before_fit,
     warn,
 )
+from mlflowx.sklearn._autolog_search import log_search
 from mlflowx.tracking import fluent
 from mlflowx.tracking.client import MlflowxClient
 
@@ -162,6 +164,8 @@ def _fit_and_log(
     try:
         with attempt(config, "logging after the fit"):
             log_after_fit(client, run_id, config, estimator, data)
+            if is_search(estimator):  # the candidates as child runs, the best one's score
+                log_search(client, run_id, config, estimator, data)
     finally:
         if owned:
             _end(config, RunStatus.FINISHED)

@@ -32,6 +32,7 @@ from mlflowx.tracking import _context as ctx
 from mlflowx.tracking._async import RunOperations
 from mlflowx.tracking._source import source_tags
 from mlflowx.tracking.client import MlflowxClient
+from mlflowx.tracking.tables import runs_to_pandas
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -495,27 +496,6 @@ def search_runs(
     if output_format == "list":
         return runs
     return runs_to_pandas(runs)
-
-
-def runs_to_pandas(runs: Sequence[Run]) -> pd.DataFrame:
-    """MLflow's DataFrame layout: run attributes, then metrics.*, params.*, tags.* columns."""
-    import pandas as pd
-
-    info = {
-        "run_id": [r.info.run_id for r in runs],
-        "experiment_id": [r.info.experiment_id for r in runs],
-        "status": [str(r.info.status) for r in runs],
-        "artifact_uri": [r.info.artifact_uri for r in runs],
-        "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True),
-        "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
-    }
-    columns: dict[str, list[Any]] = {}
-    for prefix, attr in (("metrics", "metrics"), ("params", "params"), ("tags", "tags")):
-        keys = sorted({k for r in runs for k in getattr(r.data, attr)})
-        missing = float("nan") if prefix == "metrics" else None
-        for key in keys:
-            columns[f"{prefix}.{key}"] = [getattr(r.data, attr).get(key, missing) for r in runs]
-    return pd.DataFrame({**info, **columns})
 
 
 # ------------------------------------------------------------------------ exit handling

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mlflowx.entities import Run
     from mlflowx.tracking.client import MlflowxClient
 
-__all__ = ["LOGGED_ARTIFACTS_TAG", "load_table", "log_table"]
+__all__ = ["LOGGED_ARTIFACTS_TAG", "load_table", "log_table", "runs_to_pandas"]
 
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 _SUFFIXES = (".json", ".parquet")
@@ -121,8 +121,6 @@ def load_table(
     ``run_ids``), concatenated; ``extra_columns`` adds run columns (e.g. ``run_id``)."""
     import pandas as pd
 
-    from mlflowx.tracking.fluent import runs_to_pandas
-
     artifact_file = _check_file(artifact_file)
     marker = f'"path"%:%"{artifact_file}",%"type"%:%"table"'
     filter_string = f"tags.`{LOGGED_ARTIFACTS_TAG}` LIKE '%{marker}%'"
@@ -151,3 +149,24 @@ def load_table(
             f"experiment {experiment_id}."
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def runs_to_pandas(runs: Sequence[Run]) -> pd.DataFrame:
+    """MLflow's DataFrame layout: run attributes, then metrics.*, params.*, tags.* columns."""
+    import pandas as pd
+
+    info = {
+        "run_id": [r.info.run_id for r in runs],
+        "experiment_id": [r.info.experiment_id for r in runs],
+        "status": [str(r.info.status) for r in runs],
+        "artifact_uri": [r.info.artifact_uri for r in runs],
+        "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True),
+        "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
+    }
+    columns: dict[str, list[Any]] = {}
+    for prefix, attr in (("metrics", "metrics"), ("params", "params"), ("tags", "tags")):
+        keys = sorted({k for r in runs for k in getattr(r.data, attr)})
+        missing = float("nan") if prefix == "metrics" else None
+        for key in keys:
+            columns[f"{prefix}.{key}"] = [getattr(r.data, attr).get(key, missing) for r in runs]
+    return pd.DataFrame({**info, **columns})

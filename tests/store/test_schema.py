@@ -22,7 +22,7 @@ def test_migrated_schema_matches_sqlmodel_tables(tracking_uri: str) -> None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from mlflowx.store.sql.schema import sqlalchemy_url
+    from mlflowx.store.sql.db import sqlalchemy_url
     from mlflowx.store.sql.tables import metadata
 
     migrate(tracking_uri)

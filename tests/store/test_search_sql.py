@@ -55,7 +55,7 @@ def _postgres_uri_in_fresh_schema(uri: str) -> tuple[str, Callable[[], None]]:
     """Create a throwaway schema so the tests never touch another suite's tables."""
     from sqlalchemy import create_engine, text
 
-    from mlflowx.store.sql.schema import sqlalchemy_url
+    from mlflowx.store.sql.db import sqlalchemy_url
 
     schema = f"search_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(sqlalchemy_url(uri))

@@ -349,12 +349,17 @@ def _ping_if_idle(engine: Any) -> None:
             raise DisconnectionError("stale pooled connection")
 
 
+def sqlalchemy_url(uri: str) -> str:
+    """MLflow-style URIs name no driver for PostgreSQL; pick psycopg 3."""
+    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+        return "postgresql+psycopg://" + uri.split("://", 1)[1]
+    return uri
+
+
 class SqlAlchemyDatabase(Database):
     """PostgreSQL, MySQL and anything else SQLAlchemy speaks, through a connection pool."""
 
     def __init__(self, uri: str, pool_size: int | None = None) -> None:
-        from mlflowx.store.sql.schema import sqlalchemy_url
-
         try:
             from sqlalchemy import create_engine
         except ImportError as exc:  # pragma: no cover - depends on the installed extras

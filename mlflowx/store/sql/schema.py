@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlflowx.store.sql.db import open_database, sqlalchemy_url
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -22,13 +24,6 @@ HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _migrate_lock = threading.Lock()
-
-
-def sqlalchemy_url(uri: str) -> str:
-    """MLflow-style URIs name no driver for PostgreSQL; pick psycopg 3."""
-    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
-        return "postgresql+psycopg://" + uri.split("://", 1)[1]
-    return uri
 
 
 def _alembic_config(connection: Connection) -> Any:
@@ -82,8 +77,6 @@ def script_head() -> str:
 
 def current_revision(uri: str) -> str | None:
     """The database's revision (``None`` when it has no schema yet); needs no Alembic."""
-    from mlflowx.store.sql.db import open_database
-
     db = open_database(uri)
     try:
         with db.read() as conn:
