@@ -11,8 +11,8 @@ from pydantic import JsonValue
 
 import mlflowx
 from mlflowx.orchestration import current_run_id, flow, tasks
+from mlflowx.orchestration.dask import ProcessDaskTaskRunner
 from mlflowx.orchestration.tasks import DatasetSpec, EstimatorSpec, EvaluationSpec
-from mlflowx.orchestration.tasks.dask import ProcessDaskTaskRunner
 
 EXPERIMENT = "sweep"
 #: Worker processes, not threads: each trial runs in its own interpreter, so its run must name

@@ -47,7 +47,7 @@ def trigger(
     """
     from rich.console import Console
 
-    from mlflowx.orchestration.tasks.triggering import (
+    from mlflowx.orchestration.triggering import (
         find_outputs,
         trigger_deployment,
         wait_for_flow_run,

@@ -33,7 +33,7 @@ from mlflowx.migration.records import (
 )
 from mlflowx.migration.sources import MlflowSource
 from mlflowx.store.artifacts import ArtifactRepository, get_artifact_repository
-from mlflowx.store.registry import scheme_of
+from mlflowx.store.schemes import scheme_of
 from mlflowx.tracking import MlflowxClient
 from mlflowx.utils.uri import parse_model_uri, parse_runs_uri
 

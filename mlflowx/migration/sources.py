@@ -13,7 +13,7 @@ from mlflowx.migration.records import (
     SourceRegisteredModel,
     SourceRun,
 )
-from mlflowx.store.registry import scheme_of
+from mlflowx.store.schemes import scheme_of
 
 __all__ = ["MlflowSource", "open_source", "status_name"]
 

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from mlflowx import settings
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.store.registry import scheme_of
+from mlflowx.store.schemes import scheme_of
 
 __all__ = [
     "BUCKET_SCHEMES",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mlflowx import settings
 from mlflowx.store.mlflow_stores import file_store_refused
-from mlflowx.store.registry import scheme_of
+from mlflowx.store.schemes import scheme_of
 
 __all__ = [
     "context_tracking_uri",

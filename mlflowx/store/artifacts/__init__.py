@@ -8,7 +8,7 @@ Third-party repositories plug in through the ``mlflowx.artifact_repositories`` e
 from __future__ import annotations
 
 from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo, safe_artifact_path
-from mlflowx.store.registry import SchemeRegistry
+from mlflowx.store.schemes import SchemeRegistry
 
 __all__ = [
     "FSSPEC_SCHEMES",

@@ -26,7 +26,7 @@ from fsspec.core import url_to_fs
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo, safe_artifact_path
 from mlflowx.store.artifacts.local import walk_local_dir
-from mlflowx.store.registry import scheme_of
+from mlflowx.store.schemes import scheme_of
 
 __all__ = ["FsspecArtifactRepository", "default_storage_options"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlflowx.store.model_registry.base import RegistryStore
-from mlflowx.store.registry import SchemeRegistry
+from mlflowx.store.schemes import SchemeRegistry
 
 __all__ = ["RegistryStore", "get_registry_store", "registry_stores", "reset_registry_store_cache"]
 

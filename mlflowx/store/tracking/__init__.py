@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlflowx.store.registry import SchemeRegistry
+from mlflowx.store.schemes import SchemeRegistry
 from mlflowx.store.tracking.base import TrackingStore
 
 __all__ = ["TrackingStore", "get_tracking_store", "reset_store_cache", "tracking_stores"]
