@@ -114,7 +114,8 @@ def _rows(runs: list[dict[str, Any]], eid: int, mlflow: bool) -> dict[str, list[
         rid = r["run_uuid"]
         row = {"run_uuid": rid, "name": r["name"], "experiment_id": eid, "status": "FINISHED",
                "start_time": r["start_time"], "end_time": r["end_time"],
-               "lifecycle_stage": "active", "artifact_uri": f"/tmp/a/{rid}", "user_id": "u"}  # fmt: skip
+               "lifecycle_stage": "active", "artifact_uri": f"/tmp/a/{rid}",
+               "user_id": "u"}  # fmt: skip
         if mlflow:
             row.update(source_type="LOCAL", source_name="", entry_point_name="",
                        deleted_time=None, source_version="")  # fmt: skip
@@ -193,10 +194,8 @@ def worker(side: str, uri: str, n: int, repeats: int, out: str) -> None:
     for name, filter_string, order in SHAPES:
         expected = reference(runs, filter_string, order)
 
-        def page(token: str | None) -> Any:
-            return client.search_runs(
-                [eid], filter_string, order_by=[order], max_results=PAGE, page_token=token
-            )
+        def page(token: str | None, f: str = filter_string, o: str = order) -> Any:
+            return client.search_runs([eid], f, order_by=[o], max_results=PAGE, page_token=token)
 
         timings: dict[str, Any] = {"matches": len(expected)}
         token, correct = None, True

@@ -195,7 +195,10 @@ def _segments(
     if column is not None:
         key = SortKey(column.sql, o.ascending, nullable=False, text=column.text)
         if column.sql == "r.start_time":
-            present = Segment("runs r", "r.start_time IS NOT NULL", (key, _RUN_ID))
+            # ix_runs_experiment_stage_start walked in order, filters looked up per run.
+            present = Segment(
+                "runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), indexed_source="runs r"
+            )
             return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
         tail = (_START_TIME, _RUN_ID)
         if not column.nullable:
