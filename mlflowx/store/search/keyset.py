@@ -232,8 +232,13 @@ def _segments(
                 f"runs r JOIN {join}",
                 value_ok,
                 (key, *tail),
-                indexed_source=f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid "
-                "AND o.key = :k_key",
+                # Only latest_metrics has a (key, value) index to walk; params and tags would
+                # be scanned whole (4 s at 100,000 runs), so their filters drive instead.
+                indexed_source=(
+                    f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
+                    if metric
+                    else ""
+                ),
             )
         )
         if metric and not no_nan:
