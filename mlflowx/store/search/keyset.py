@@ -232,11 +232,12 @@ def _segments(
                 f"runs r JOIN {join}",
                 value_ok,
                 (key, *tail),
-                # Only latest_metrics has a (key, value) index to walk; params and tags would
-                # be scanned whole (4 s at 100,000 runs), so their filters drive instead.
+                # A (key, value) index to walk: latest_metrics everywhere, params and tags on
+                # SQLite (migration 0006); without one, a scan of the table (4 s at 100,000
+                # runs), so the filters drive instead.
                 indexed_source=(
                     f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
-                    if metric
+                    if metric or dialect == "sqlite"
                     else ""
                 ),
             )
