@@ -830,7 +830,10 @@ def test_sqlite_plan_uses_indexes(tmp_path: Any) -> None:
     try:
         plan = _plan(db, "metrics.acc > 0.5 AND params.model = 'x'", ["metrics.acc DESC"])
         assert any("ix_latest_metrics_key_value (key=? AND value>?)" in step for step in plan), plan
-        assert any(re.match(r"SEARCH sj2 .*\(run_uuid=\? AND key=\?\)", step) for step in plan)
+        # A point lookup per run: the primary key, or (SQLite, migration 0006) the covering
+        # (key, value) index with run_uuid bound too.
+        lookup = r"SEARCH sj2 .*\((run_uuid=\? AND key=\?|key=\? AND value=\? AND run_uuid=\?)\)"
+        assert any(re.match(lookup, step) for step in plan), plan
         assert not any(step.startswith("SCAN") for step in plan), plan
         # The ordering rides on the metric index: only the tie-breakers need sorting.
         assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in plan
