@@ -39,7 +39,14 @@ from mlflowx.store.search.parser import (
     parse_experiments_order_by,
 )
 
-__all__ = ["SqlFragment", "compile_experiments_search", "compile_runs_search"]
+__all__ = [
+    "KEY_VALUE_TABLES",
+    "SqlBuilder",
+    "SqlFragment",
+    "compile_experiments_search",
+    "compile_runs_search",
+    "run_column",
+]
 
 SUPPORTED_DIALECTS = frozenset({"sqlite", "postgresql"})
 
@@ -81,7 +88,7 @@ _EXPERIMENT_COLUMNS = {
     "last_update_time": Column("e.last_update_time", nullable=True, text=False),
 }
 
-_KEY_VALUE_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+KEY_VALUE_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
 _PYTHON_OPS: dict[str, Callable[[float, float], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
@@ -180,7 +187,8 @@ class SqlBuilder:
 
 
 # -------------------------------------------------------------------------------------- runs
-def _run_column(entity: str, key: str) -> Column | None:
+def run_column(entity: str, key: str) -> Column | None:
+    """The ``runs`` column an attribute (or the run-name tag) means; ``None`` for other keys."""
     if entity == "attribute":
         column = _RUN_COLUMNS.get(key)
         if column is None:
@@ -206,10 +214,10 @@ def compile_runs_search(
     metric_joins: dict[str, tuple[str, bool]] = {}
     value_joins: dict[tuple[str, str], str] = {}
     for c in filters:
-        column = _run_column(c.entity, c.key)
+        column = run_column(c.entity, c.key)
         if column is not None:
             b.where.append(b.compare(column.sql, c.op, c.value))
-        elif c.entity in _KEY_VALUE_TABLES:
+        elif c.entity in KEY_VALUE_TABLES:
             _compile_key_value(b, c, metric_joins, value_joins)
         elif c.entity == "dataset":
             _compile_dataset(b, c)
@@ -218,7 +226,7 @@ def compile_runs_search(
 
     ordered_on_start_time = False
     for o in order:
-        column = _run_column(o.entity, o.key)
+        column = run_column(o.entity, o.key)
         if column is not None:
             ordered_on_start_time |= column.sql == "r.start_time"
             b.order.append(
@@ -240,7 +248,7 @@ def compile_runs_search(
             alias = value_joins.get((o.entity, o.key), "")
             if not alias:
                 alias = b.alias("o")
-                b.joins.append(_left_join(_KEY_VALUE_TABLES[o.entity], alias, b.bind(o.key)))
+                b.joins.append(_left_join(KEY_VALUE_TABLES[o.entity], alias, b.bind(o.key)))
             # Filter joins guarantee a (non-NULL, since it compared) value; left joins do not.
             nullable = alias not in value_joins.values()
             b.order.append(
@@ -267,7 +275,7 @@ def _compile_key_value(
     value_joins: dict[tuple[str, str], str],
 ) -> None:
     metric = c.entity == "metric"  # compared below: NaN is stored as 0 with a flag
-    table = _KEY_VALUE_TABLES[c.entity]
+    table = KEY_VALUE_TABLES[c.entity]
     alias = b.key_value(table, "run_uuid", "r.run_uuid", c, compare=not metric)
     if alias is None:
         return

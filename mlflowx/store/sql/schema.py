@@ -19,6 +19,7 @@ KNOWN_REVISIONS = (
     "0003_parent_run_index",
     "0004_auth",
     "0005_model_metrics_inputs",
+    "0006_search_order_indexes",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

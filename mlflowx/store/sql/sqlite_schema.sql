@@ -251,4 +251,6 @@ CREATE TABLE model_inputs (
 	FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
 );
 CREATE INDEX ix_model_inputs_model_id ON model_inputs (model_id);
-INSERT INTO alembic_version (version_num) VALUES ('0005_model_metrics_inputs');
+CREATE INDEX ix_params_key_value ON params ("key", value);
+CREATE INDEX ix_tags_key_value ON tags ("key", value);
+INSERT INTO alembic_version (version_num) VALUES ('0006_search_order_indexes');

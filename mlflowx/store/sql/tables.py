@@ -58,9 +58,16 @@ class RunRow(SQLModel, table=True):
     artifact_uri: str | None = Field(default=None, max_length=2000)
 
 
+#: Indexes only SQLite has (migration 0006): PostgreSQL B-tree entries cannot hold long values.
+SQLITE_ONLY_INDEXES = frozenset({"ix_params_key_value", "ix_tags_key_value"})
+
+
 class ParamRow(SQLModel, table=True):
     __tablename__ = "params"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        {"sqlite_with_rowid": False},
+    )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
     key: str = Field(max_length=250, primary_key=True)
     value: str = Field(max_length=6000)
@@ -80,6 +87,7 @@ class TagRow(SQLModel, table=True):
             postgresql_where=_PARENT_TAG,
             postgresql_using="hash",
         ),
+        Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),
         {"sqlite_with_rowid": False},
     )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)

@@ -1,0 +1,351 @@
+"""Keyset paging for runs searches ordered by (at most) one column.
+
+The generic statement (:mod:`mlflowx.store.search.sql`) sorts with ``CASE`` buckets (values,
+then NaN, then missing) and pages with ``OFFSET``: the database must find and sort every match
+before it can return page 1, and page 50 costs 50 times page 1. Here the same order is split into
+*segments* that each sort on plain columns:
+
+* ``present``: runs that have the order key (not NaN), sorted by its value, then
+  ``start_time DESC`` (missing last) and ``run_uuid``;
+* ``nan`` (metrics only): runs whose value is NaN, by ``start_time DESC`` and ``run_uuid``;
+* ``missing``: runs without the key (or a NULL attribute), likewise.
+
+A page reads the segments in turn, each with ``LIMIT``, starting after the last row of the
+previous page (its sort key travels in the page token), so every page costs what page 1 costs.
+The ``present`` segment can be driven by the order column's index walked in order, with the
+filters checked per row through primary-key lookups, and stop after a page: what answers a
+broad filter fastest. A selective filter is better answered by its own index and a sort of its
+few matches; on SQLite (whose planner has no value histograms) :func:`prefer_filter_index`
+probes the filter's index to choose; PostgreSQL's planner chooses from its statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlflowx.exceptions import InvalidParameter
+from mlflowx.store.search.parser import Comparison, OrderBy
+from mlflowx.store.search.sql import (
+    KEY_VALUE_TABLES,
+    SqlBuilder,
+    compile_runs_search,
+    run_column,
+)
+
+__all__ = [
+    "KeysetPlan",
+    "decode_keyset_token",
+    "encode_keyset_token",
+    "keyset_page",
+    "plan_runs_keyset",
+    "search_fingerprint",
+]
+
+#: A filter whose own index holds fewer rows than this drives the query (SQLite).
+FILTER_PROBE_CAP = 5_000
+_PROBE_OPS = frozenset({"=", "<", "<=", ">", ">="})
+Execute = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    expr: str
+    ascending: bool
+    nullable: bool  # NULLs sort last in both directions
+    text: bool
+
+
+_START_TIME = SortKey("r.start_time", ascending=False, nullable=True, text=False)
+_RUN_ID = SortKey("r.run_uuid", ascending=True, nullable=False, text=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Runs of one sort bucket: ``FROM {source} ... WHERE {condition}`` sorted by ``keys``."""
+
+    source: str
+    condition: str
+    keys: tuple[SortKey, ...]
+    #: The order column's index may drive this segment (the ``present`` one of a key/value).
+    indexed_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeysetPlan:
+    """The segments of one search, the filters' joins and conditions, and bound values."""
+
+    dialect: str
+    segments: tuple[Segment, ...]
+    joins: str
+    where: str
+    params: dict[str, Any]
+    probes: tuple[tuple[str, dict[str, Any]], ...]
+
+    def statement(
+        self, index: int, scope: str, after: Sequence[Any] | None, *, driven: bool
+    ) -> str:
+        """The SQL of segment ``index`` after the sort key ``after`` (``None``: from its start).
+
+        ``scope`` restricts runs (experiments, lifecycle); ``driven`` lets the order column's
+        index drive the segment. Selects ``run_uuid`` and the sort key's values.
+        """
+        segment = self.segments[index]
+        source, joins = segment.source, self.joins
+        if driven and segment.indexed_source:
+            source = segment.indexed_source
+            if self.dialect == "sqlite":  # filters after the order index, as lookups per row
+                joins = joins.replace("JOIN ", "CROSS JOIN ")
+        b = SqlBuilder(self.dialect)
+        where = [scope, f"({self.where})", segment.condition]
+        if after is not None:
+            where.append(_after(segment.keys, after, self.dialect))
+        order = ", ".join(
+            b.order_item(k.expr, k.ascending, nullable=k.nullable, text=k.text)
+            for k in segment.keys
+        )
+        columns = ", ".join(k.expr for k in segment.keys)
+        return (
+            f"SELECT {columns} FROM {source} {joins} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT :k_limit"
+        )
+
+    @staticmethod
+    def bind_after(after: Sequence[Any] | None) -> dict[str, Any]:
+        if after is None:
+            return {}
+        return {f"k_a{i}": v for i, v in enumerate(after)}
+
+    def check_after(self, index: int, after: Sequence[Any]) -> bool:
+        """Whether ``after`` fits segment ``index``'s sort key (types and NULLs)."""
+        keys = self.segments[index].keys
+        if len(after) != len(keys):
+            return False
+        for key, value in zip(keys, after, strict=True):
+            if value is None:
+                if not key.nullable:
+                    return False
+                continue
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (isinstance(value, str) if key.text else number):
+                return False
+        return True
+
+    def prefer_filter_index(self, execute: Execute, cap: int = FILTER_PROBE_CAP) -> bool:
+        """Whether a filter's own index holds fewer than ``cap`` rows, so it should drive."""
+        for sql, params in self.probes:
+            rows = execute(sql, {**params, "k_cap": cap})
+            if int(rows[0][0]) < cap:
+                return True
+        return False
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any], dialect: str) -> str:
+    """Rows sorting strictly after ``values`` in the order of ``keys`` (NULLs last).
+
+    Lexicographic; the first key's bound is repeated as a plain range so an index can seek.
+    """
+
+    def expr(i: int) -> str:
+        key = keys[i]
+        return f'{key.expr} COLLATE "C"' if key.text and dialect == "postgresql" else key.expr
+
+    def strictly_after(i: int) -> str:
+        if i == len(keys):
+            return "1=0"
+        key, value, rest = keys[i], values[i], strictly_after(i + 1)
+        if value is None:  # only NULLs are left at this level
+            return f"({key.expr} IS NULL AND {rest})"
+        op = ">" if key.ascending else "<"
+        beyond = f"{expr(i)} {op} :k_a{i}"
+        if key.nullable:
+            beyond = f"({beyond} OR {key.expr} IS NULL)"
+        return f"({beyond} OR ({expr(i)} = :k_a{i} AND {rest}))"
+
+    condition = strictly_after(0)
+    if values and values[0] is not None:
+        seek = f"{expr(0)} {'>=' if keys[0].ascending else '<='} :k_a0"
+        if keys[0].nullable:
+            seek = f"({seek} OR {keys[0].expr} IS NULL)"
+        condition = f"{seek} AND {condition}"
+    return condition
+
+
+def plan_runs_keyset(
+    filters: list[Comparison], order: list[OrderBy], dialect: str
+) -> KeysetPlan | None:
+    """The keyset plan of a runs search, or ``None`` when it orders by several columns
+    (those searches page with ``OFFSET``)."""
+    if len(order) > 1:
+        return None
+    frag = compile_runs_search(filters, [], dialect)
+    params = dict(frag.params)
+    o = order[0] if order else OrderBy("attribute", "start_time", ascending=False)
+    segments = _segments(o, filters, dialect, params)
+    return KeysetPlan(dialect, segments, frag.joins, frag.where, params, _probes(filters))
+
+
+def _segments(
+    o: OrderBy, filters: list[Comparison], dialect: str, params: dict[str, Any]
+) -> tuple[Segment, ...]:
+    column = run_column(o.entity, o.key)
+    if column is not None:
+        key = SortKey(column.sql, o.ascending, nullable=False, text=column.text)
+        if column.sql == "r.start_time":
+            # ix_runs_experiment_stage_start walked in order, filters looked up per run.
+            present = Segment(
+                "runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), indexed_source="runs r"
+            )
+            return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
+        tail = (_START_TIME, _RUN_ID)
+        if not column.nullable:
+            return (Segment("runs r", "1=1", (key, *tail)),)
+        return (
+            Segment("runs r", f"{column.sql} IS NOT NULL", (key, *tail)),
+            Segment("runs r", f"{column.sql} IS NULL", tail),
+        )
+    if o.entity not in KEY_VALUE_TABLES:
+        raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
+    table = KEY_VALUE_TABLES[o.entity]
+    params["k_key"] = o.key
+    metric = o.entity == "metric"
+    # What a filter on the same key already rules out (a comparison needs the key; only `!=`
+    # lets NaN through; `IS NULL` keeps only runs without it).
+    ops = {c.op for c in filters if c.entity == o.entity and c.key == o.key}
+    only_missing = "IS NULL" in ops
+    no_missing = bool(ops - {"IS NULL"})
+    no_nan = bool(ops & {"=", "<", "<=", ">", ">=", "IN", "NOT IN", "LIKE", "ILIKE"})
+    key = SortKey("o.value", o.ascending, nullable=False, text=not metric)
+    tail = (_START_TIME, _RUN_ID)
+    value_ok = "NOT o.is_nan" if metric else "o.value IS NOT NULL"
+    join = f"{table} o ON o.run_uuid = r.run_uuid AND o.key = :k_key"
+    # SQLite: CROSS JOIN keeps the written order (the order index outermost); PostgreSQL's
+    # planner weighs both sides from its statistics.
+    cross = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
+    segments = []
+    if not only_missing:
+        segments.append(
+            Segment(
+                f"runs r JOIN {join}",
+                value_ok,
+                (key, *tail),
+                # A (key, value) index to walk: latest_metrics everywhere, params and tags on
+                # SQLite (migration 0006); without one, a scan of the table (4 s at 100,000
+                # runs), so the filters drive instead.
+                indexed_source=(
+                    f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
+                    if metric or dialect == "sqlite"
+                    else ""
+                ),
+            )
+        )
+        if metric and not no_nan:
+            segments.append(Segment(f"runs r JOIN {join}", "o.is_nan", tail))
+    if not no_missing:
+        missing = (
+            f"NOT EXISTS (SELECT 1 FROM {table} x WHERE x.run_uuid = r.run_uuid "
+            f"AND x.key = :k_key{'' if metric else ' AND x.value IS NOT NULL'})"
+        )
+        segments.append(Segment("runs r", missing, tail))
+    return tuple(segments)
+
+
+def _probes(filters: list[Comparison]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Capped counts of the rows each metric range filter's index holds."""
+    probes = []
+    for c in filters:
+        if c.entity == "metric" and c.op in _PROBE_OPS and isinstance(c.value, (int, float)):
+            probes.append(
+                (
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM latest_metrics WHERE key = :k_pk "
+                    f"AND value {c.op} :k_pv LIMIT :k_cap) p",
+                    {"k_pk": c.key, "k_pv": float(c.value)},
+                )
+            )
+    return tuple(probes)
+
+
+# --------------------------------------------------------------------------------- tokens
+def search_fingerprint(*parts: Any) -> str:
+    """A short digest of what defines a search, so a token is not replayed on another one."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def encode_keyset_token(offset: int, segment: int, after: Sequence[Any], fingerprint: str) -> str:
+    """A page token: MLflow's ``offset`` (rows already returned) and where the page ends."""
+    import base64
+
+    payload = {"offset": offset, "segment": segment, "after": list(after), "search": fingerprint}
+    return base64.b64encode(json.dumps(payload).encode()).decode("ascii")
+
+
+def decode_keyset_token(token: str | None) -> tuple[int, list[Any], str] | None:
+    """``(segment, after, fingerprint)`` of a keyset token; ``None`` for an offset-only one.
+
+    The token was already checked by :func:`~mlflowx.store.search.decode_page_token`.
+    """
+    import base64
+
+    if not token:
+        return None
+    parsed = json.loads(base64.b64decode(token))
+    if not isinstance(parsed, dict) or "after" not in parsed:
+        return None
+    segment, after, fingerprint = parsed.get("segment"), parsed["after"], parsed.get("search")
+    if (
+        not isinstance(segment, int)
+        or isinstance(segment, bool)
+        or segment < 0
+        or not isinstance(after, list)
+        or not isinstance(fingerprint, str)
+    ):
+        raise InvalidParameter(
+            "Invalid page token: its keyset part is malformed; pass the next_page_token of "
+            "the previous page unchanged"
+        )
+    return segment, after, fingerprint
+
+
+def keyset_page(
+    plan: KeysetPlan,
+    execute: Execute,
+    scope: str,
+    scope_params: dict[str, Any],
+    max_results: int,
+    start: tuple[int, list[Any]] | None,
+    probe_cap: int = FILTER_PROBE_CAP,
+) -> tuple[list[str], tuple[int, list[Any]] | None]:
+    """One page of run ids and where the next page starts (``None``: this was the last).
+
+    ``start`` is ``(segment, after)`` from the previous page's token; ``probe_cap`` is the
+    filter-index size under which a filter drives (SQLite; 0: always the order index). Reads
+    ``max_results + 1`` rows across the segments, so a page that ends a segment still knows
+    whether more follow.
+    """
+    index, after = start if start is not None else (0, None)
+    if index >= len(plan.segments) or (after is not None and not plan.check_after(index, after)):
+        raise InvalidParameter(
+            "Invalid page token: it does not fit this search's order; pass the "
+            "next_page_token of the previous page unchanged"
+        )
+    driven = plan.dialect != "sqlite" or not plan.prefer_filter_index(execute, probe_cap)
+    rows: list[tuple[int, Sequence[Any]]] = []
+    while index < len(plan.segments) and len(rows) <= max_results:
+        sql = plan.statement(index, scope, after, driven=driven)
+        args = {
+            **plan.params,
+            **scope_params,
+            **plan.bind_after(after),
+            "k_limit": max_results + 1 - len(rows),
+        }
+        rows += [(index, row) for row in execute(sql, args)]
+        index, after = index + 1, None
+    page = rows[:max_results]
+    ids = [str(row[-1]) for _, row in page]
+    if len(rows) <= max_results:
+        return ids, None
+    last_segment, last = page[-1]
+    return ids, (last_segment, list(last))
