@@ -120,6 +120,14 @@ def test_search_order_indexes_upgrade_an_existing_database(tracking_uri: str) ->
 
     from mlflowx.store.sql.db import sqlalchemy_url
 
+    if tracking_uri.startswith("postgresql"):  # the fixture truncates; start from no schema
+        from sqlalchemy import text
+
+        reset = create_engine(sqlalchemy_url(tracking_uri))
+        with reset.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        reset.dispose()
     assert migrate(tracking_uri, "0005_model_metrics_inputs")[1] == "0005_model_metrics_inputs"
     assert migrate(tracking_uri) == ("0005_model_metrics_inputs", HEAD_REVISION)
     engine = create_engine(sqlalchemy_url(tracking_uri))
