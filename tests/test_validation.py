@@ -74,3 +74,15 @@ def test_max_results() -> None:
         v.validate_max_results(0, 10)
     with pytest.raises(InvalidParameter, match="at most 10"):
         v.validate_max_results(11, 10)
+
+
+def test_run_id_in_mlflow_words() -> None:
+    """MLflow's client checks run ids before sending them; mlflowx's store says the same."""
+    import mlflow.utils.validation as mlflow_validation
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException, match="run_id") as theirs:
+        mlflow_validation._validate_run_id("bad!id")
+    with pytest.raises(InvalidParameter, match="run_id") as ours:
+        v.validate_run_id("bad!id")
+    assert ours.value.message == theirs.value.message
