@@ -278,6 +278,41 @@ CLIENT_EXCLUDED: dict[str, str] = {
 }
 
 
+_M_GENAI = "GenAI model configuration (agents' resources, retrievers, configs): out of scope"
+_M_SERVING = (
+    "runs the model in a serving environment: the scoring code is in mlflowx.serving, a layer "
+    "above mlflowx.models; use `mlflowx models predict` (the CLI) until it moves"
+)
+
+#: ``mlflow.models`` name (its ``__all__``) -> why ``mlflowx.models`` lacks it.
+MODELS_EXCLUDED: dict[str, str] = {
+    "FlavorBackend": "MLflow's serving-backend base class: mlflowx serves through mlflowx.serving",
+    "build_docker": "`mlflowx models build-docker` (the CLI, in mlflowx.serving) builds images",
+    "infer_pip_requirements": "requirements are inferred when a model is saved, not on request",
+    "make_metric": "custom evaluation metrics: mlflowx.evaluate computes its own set",
+    "EvaluationMetric": "custom evaluation metrics: mlflowx.evaluate computes its own set",
+    "EvaluationArtifact": "custom evaluator artifacts: mlflowx.evaluate has no plug-in evaluators",
+    "list_evaluators": "plug-in evaluators: mlflowx.evaluate has one built-in evaluator",
+    "set_retriever_schema": _M_GENAI,
+    "Resource": _M_GENAI,
+    "ResourceType": _M_GENAI,
+    "ModelConfig": _M_GENAI,
+    "ModelInputExample": "input examples are saved by log_model(input_example=...) directly",
+    "validate_schema": "schemas are enforced when a pyfunc model predicts",
+    "add_libraries_to_model": "bundles wheels of a registered model's dependencies: not yet",
+    "convert_input_example_to_serving_input": _M_SERVING,
+    "predict": _M_SERVING,
+    "validate_serving_input": _M_SERVING,
+}
+
+
+def mlflow_models_names() -> set[str]:
+    """``mlflow.models.__all__``."""
+    import mlflow.models
+
+    return set(mlflow.models.__all__)
+
+
 def _lazy_flavor_names() -> set[str]:
     """The flavor modules ``import mlflow`` leaves to load lazily, read in a fresh interpreter:
     in this process, any test that touched ``mlflow.lightgbm`` has replaced its loader."""

@@ -10,7 +10,14 @@ import types
 import pytest
 
 import mlflowx
-from tests.mlflow_names import CLIENT_EXCLUDED, EXCLUDED, mlflow_client_methods, mlflow_public_names
+from tests.mlflow_names import (
+    CLIENT_EXCLUDED,
+    EXCLUDED,
+    MODELS_EXCLUDED,
+    mlflow_client_methods,
+    mlflow_models_names,
+    mlflow_public_names,
+)
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -95,6 +102,17 @@ def test_every_mlflow_public_name_exists_or_is_excluded() -> None:
     assert sorted(n for n in EXCLUDED if n in dir(mlflowx) or n in mlflowx._LAZY) == []
 
 
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")
+def test_every_mlflow_models_name_exists_or_is_excluded() -> None:
+    import mlflowx.models
+
+    names = mlflow_models_names()
+    missing = sorted(n for n in names - set(MODELS_EXCLUDED) if not hasattr(mlflowx.models, n))
+    assert missing == [], f"mlflow.models names missing from mlflowx.models: {missing}"
+    assert sorted(n for n in MODELS_EXCLUDED if n not in names) == []
+    assert sorted(n for n in MODELS_EXCLUDED if hasattr(mlflowx.models, n)) == []
+
+
 def test_every_mlflow_client_method_exists_or_is_excluded(tmp_path: object) -> None:
     client = mlflowx.MlflowClient(f"sqlite:///{tmp_path}/c.db")
     methods = mlflow_client_methods()
@@ -133,7 +151,16 @@ SUBMODULE_NAMES = {
     "data": ["from_numpy", "from_pandas"],
     "entities": ["Experiment", "LoggedModel", "LoggedModelOutput", "Metric", "Param", "Run"],
     "exceptions": ["MlflowException"],
-    "models": ["Model", "ModelSignature", "evaluate", "infer_signature", "set_model"],
+    "models": [
+        "Model",
+        "ModelSignature",
+        "evaluate",
+        "get_model_info",
+        "infer_signature",
+        "set_model",
+        "set_signature",
+        "update_model_requirements",
+    ],
     "projects": ["run"],
     "pyfunc": ["PyFuncModel", "PythonModel", "load_model", "log_model", "save_model"],
     "sklearn": ["autolog", "load_model", "log_model", "save_model"],

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from mlflowx.entities import LifecycleStage, Metric, Param, RunStatus, RunTag, ViewType
+from mlflowx.entities import (
+    LifecycleStage,
+    Metric,
+    ModelInput,
+    Param,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from mlflowx.exceptions import MlflowxError, NotFound
 from mlflowx.migration.records import (
     SourceExperiment,
@@ -111,6 +119,9 @@ class _Importer:
         )
         for exp in experiments:
             self._experiment(exp, plan[exp.experiment_id], models[exp.experiment_id])
+        # Once every run and model is there: the models' metrics and the runs' model inputs.
+        for exp in experiments:
+            self._model_links(exp, plan[exp.experiment_id], models[exp.experiment_id])
         for model in registry:
             self._registered_model(model)
         return self.summary
@@ -312,6 +323,47 @@ class _Importer:
             self._fail("logged models", src.model_id, exc)
         else:
             self.summary.copied["logged models"] += 1
+
+    def _model_links(
+        self, exp: SourceExperiment, run_ids: list[str], models: list[SourceLoggedModel]
+    ) -> None:
+        """Attach the models' metric points to the copied models (through the copied runs
+        that logged them) and record the models the copied runs consumed; both writes are
+        idempotent, so runs and models skipped by a re-run are linked again harmlessly."""
+        by_run: dict[str, list[Metric]] = {}
+        for model in models:
+            dest_model = self.models.get(model.model_id)
+            for m in model.metrics if dest_model else []:
+                by_run.setdefault(m.run_id or "", []).append(
+                    Metric(m.key, m.value, m.timestamp, m.step, None, dest_model,
+                           m.dataset_name, m.dataset_digest)
+                )  # fmt: skip
+        for run_id in run_ids:
+            dest = self.runs.get(run_id)
+            if dest is None:
+                continue
+            try:
+                consumed = self.source.model_inputs(exp.experiment_id, run_id)
+                metrics = by_run.get(run_id, [])
+                if consumed or metrics:
+                    self._link_run(dest, metrics, consumed)
+            except (MlflowxError, OSError, ValueError) as exc:
+                self._fail("runs", f"{run_id} (its logged-model metrics and inputs)", exc)
+
+    def _link_run(self, dest: str, metrics: list[Metric], consumed: list[str]) -> None:
+        store = self.client.store
+        deleted = store.get_run(dest).info.lifecycle_stage == LifecycleStage.DELETED
+        if deleted:  # a deleted run takes no writes: restored for them, then deleted again
+            store.restore_run(dest)
+        try:
+            for metric_batch in _chunks(metrics, _BATCH["metrics"]):
+                store.log_batch(dest, metric_batch, [], [])
+            if consumed:
+                models = [ModelInput(self.models.get(m, m)) for m in consumed]
+                store.log_inputs(dest, [], models)
+        finally:
+            if deleted:
+                store.delete_run(dest)
 
     # ------------------------------------------------------------------ registry
     def _registered_model(self, src: SourceRegisteredModel) -> None:

@@ -54,6 +54,20 @@ def _metric(key: str, line: str) -> Metric:
     return Metric(key, value, int(parts[0]), int(parts[2]) if len(parts) > 2 else 0)
 
 
+def _model_metrics(folder: Path) -> list[Metric]:
+    """A logged model's metric files: ``timestamp value step run_id [dataset digest]`` lines."""
+    found = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if not path.is_file():
+            continue
+        key = path.relative_to(folder).as_posix()
+        for line in path.read_text().splitlines():
+            ts, value, step, run_id, *dataset = line.split()
+            name, digest = dataset if len(dataset) == 2 else (None, None)
+            found.append(Metric(key, float(value), int(ts), int(step), run_id, None, name, digest))
+    return found
+
+
 class FileSource(MlflowSource):
     def __init__(self, root: Path) -> None:
         if not root.is_dir() or not any(
@@ -130,7 +144,13 @@ class FileSource(MlflowSource):
         for key, text in _values(d / "metrics").items():
             run.metrics.extend(_metric(key, line) for line in text.splitlines() if line.strip())
         run.inputs = self._inputs(experiment_id, d)
+        run.model_inputs = self.model_inputs(experiment_id, run_id)
         return run
+
+    def model_inputs(self, experiment_id: str, run_id: str) -> list[str]:
+        inputs = self._dir(experiment_id) / run_id / "inputs"
+        metas = [_meta(i) for i in sorted(inputs.iterdir())] if inputs.is_dir() else []
+        return sorted(str(m["source_id"]) for m in metas if m.get("source_type") == "MODEL")
 
     def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
         meta = _meta(self._dir(experiment_id) / run_id)
@@ -176,6 +196,7 @@ class FileSource(MlflowSource):
                     meta.get("model_type"),
                     _values(m / "params"),
                     _values(m / "tags"),
+                    _model_metrics(m / "metrics"),
                 )
             )
         return found

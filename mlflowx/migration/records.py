@@ -40,6 +40,8 @@ class SourceRun:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: list[Metric] = field(default_factory=list)
     inputs: list[DatasetInput] = field(default_factory=list)
+    #: The ids (the source's) of the logged models the run consumed.
+    model_inputs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +55,8 @@ class SourceLoggedModel:
     model_type: str | None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    #: Its metric points; ``run_id`` is the source run that logged each.
+    metrics: list[Metric] = field(default_factory=list)
 
 
 @dataclass

@@ -97,7 +97,12 @@ class ServerSource(MlflowSource):
         for key in data.metrics:
             run.metrics.extend(self.client.get_metric_history(run_id, key))
         run.inputs = list(found.inputs.dataset_inputs)
+        run.model_inputs = self.model_inputs(experiment_id, run_id)
         return run
+
+    def model_inputs(self, experiment_id: str, run_id: str) -> list[str]:
+        # MLflow's runs/search leaves a run's model inputs out: runs/get has them.
+        return sorted(m.model_id for m in self.client.get_run(run_id).inputs.model_inputs)
 
     def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
         info = (self._runs.get(run_id) or self.client.get_run(run_id)).info
@@ -115,6 +120,7 @@ class ServerSource(MlflowSource):
                 m.model_type,
                 dict(m.params),
                 dict(m.tags),
+                list(m.metrics),
             )
             for m in _all(lambda t: self.client.search_logged_models([experiment_id], page_token=t))
         ]

@@ -56,6 +56,11 @@ class MlflowSource(ABC):
         run = self.run(experiment_id, run_id)
         return run.artifact_uri, run.lifecycle_stage
 
+    def model_inputs(self, experiment_id: str, run_id: str) -> list[str]:
+        """The logged models (source ids) a run consumed, without its history (the importer
+        links them once every model is copied, for the runs it skips too)."""
+        return self.run(experiment_id, run_id).model_inputs
+
     @abstractmethod
     def logged_models(self, experiment_id: str) -> list[SourceLoggedModel]: ...
 

@@ -115,7 +115,40 @@ class SqlSource(MlflowSource):
             )
         ]
         run.inputs = self._inputs(run_id)
+        run.model_inputs = self.model_inputs(experiment_id, run_id)
         return run
+
+    def model_inputs(self, experiment_id: str, run_id: str) -> list[str]:
+        if "inputs" not in self._tables:
+            return []
+        rows = self._rows(
+            "SELECT destination_id FROM inputs WHERE source_type = 'RUN_INPUT' "
+            "AND source_id = :r AND destination_type = 'MODEL_INPUT' ORDER BY destination_id",
+            {"r": run_id},
+        )
+        return [str(r[0]) for r in rows]
+
+    def _model_metrics(self, model_id: str) -> list[Metric]:
+        if "logged_model_metrics" not in self._tables:
+            return []
+        # MLflow 3.x keeps the dataset's name and digest on the row; earlier 3.x only a
+        # dataset_uuid into its datasets table.
+        dataset = (
+            "m.dataset_name, m.dataset_digest FROM logged_model_metrics m"
+            if {"dataset_name", "dataset_digest"} <= self._columns("logged_model_metrics")
+            else "d.name, d.digest FROM logged_model_metrics m LEFT JOIN datasets d "
+            "ON d.dataset_uuid = m.dataset_uuid"
+        )
+        return [
+            Metric(key, math.nan if value is None else float(value), int(ts), int(step), run_id,
+                   None, dataset_name, dataset_digest)
+            for key, value, ts, step, run_id, dataset_name, dataset_digest in self._rows(
+                "SELECT m.metric_name, m.metric_value, m.metric_timestamp_ms, m.metric_step, "
+                f"m.run_id, {dataset} WHERE m.model_id = :m "
+                "ORDER BY m.metric_name, m.metric_step, m.metric_timestamp_ms",
+                {"m": model_id},
+            )
+        ]  # fmt: skip
 
     def run_location(self, experiment_id: str, run_id: str) -> tuple[str, str]:
         ((uri, stage),) = self._rows(
@@ -178,6 +211,7 @@ class SqlSource(MlflowSource):
                             p,
                         )
                     ),
+                    self._model_metrics(mid),
                 )
             )
         return models

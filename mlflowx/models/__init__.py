@@ -23,6 +23,10 @@ def __getattr__(name: str) -> object:
         from mlflowx.models import evaluation
 
         return getattr(evaluation, name)
+    if name in ("get_model_info", "set_signature", "update_model_requirements"):
+        from mlflowx.models import edit
+
+        return getattr(edit, name)
     if name == "ModelInfo":
         from mlflowx.models.logging import ModelInfo
 

@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlflowx.exceptions import MlflowxError
+from mlflowx.utils.validation import exceeds_maximum_length, invalid_value
 
 log = logging.getLogger("mlflowx.server")
 
 #: File-system errors an artifact path in a request causes: a name too long, a path through a
 #: file, or a file where a directory is (and the other way round).
 _CALLER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR})
+_SEE_DOCS = " See the API docs for more information about request parameters."
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -44,8 +46,19 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str]:
             "The request body must be a JSON object, sent with Content-Type: application/json",
         )
     where = _location(tuple(first.get("loc", ())))
-    if kind == "missing":
-        return "INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{where}'."
+    # MLflow's wording: an empty required string is a missing one, a long one "exceeds", a
+    # value of the wrong JSON type gets a hint naming its type.
+    if kind == "missing" or (kind == "string_too_short" and first.get("input") == ""):
+        return "INVALID_PARAMETER_VALUE", (
+            f"Missing value for required parameter '{where}'.{_SEE_DOCS}"
+        )
+    if kind.endswith(("_type", "_parsing")):
+        value = first.get("input")
+        hint = f" Hint: Value was of type '{type(value).__name__}'."
+        return "INVALID_PARAMETER_VALUE", invalid_value(where, value, hint) + _SEE_DOCS
+    if kind == "string_too_long":
+        limit = int((first.get("ctx") or {}).get("max_length", 0))
+        return "INVALID_PARAMETER_VALUE", exceeds_maximum_length(where, limit)
     value = first.get("input")
     shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
     if len(shown) > 100:

@@ -50,6 +50,44 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert f"database: {HEAD_REVISION}" in current.output
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["db", "upgrade", "sqlite:///{tmp}/x.db", "--revision", "nope"],
+            "Unknown schema revision",
+        ),
+        (["db", "current", "./mlruns"], "mlflowx import ./mlruns --to"),
+        (["db", "upgrade", "file:./mlruns"], "mlflowx import ./mlruns --to"),
+        (["db", "current", "http://127.0.0.1:5000"], "is a tracking server, not a database"),
+        (["db", "upgrade", "foo://bar"], "Unsupported database URI 'foo://bar'"),
+    ],
+)
+def test_db_commands_refuse_what_is_not_their_database(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = [a.replace("{tmp}", str(work)) for a in argv]
+    assert _run_main(monkeypatch, argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert list(work.iterdir()) == []  # nothing created on the way
+
+
+def test_db_current_creates_no_database(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "current", f"sqlite:///{tmp_path / 'new' / 'x.db'}"])
+    assert result.exit_code == 0
+    assert "database: (empty)" in result.output
+    assert not (tmp_path / "new").exists()
+
+
 def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
     monkeypatch.setattr(sys, "argv", ["mlflowx", *argv])
     with pytest.raises(SystemExit, match=r"^\d+$") as exit_info:

@@ -90,6 +90,19 @@ def _populate(tracking_uri: str, work: Path) -> dict[str, Any]:
     (mdir / "weights.bin").write_bytes(b"\x00\x01weights")
     client.log_model_artifacts(model.model_id, str(mdir))
     client.finalize_logged_model(model.model_id, "READY")
+    # The model's metrics (one on a dataset) and a run that consumed the model.
+    client.log_metric(runs[0], "val_acc", 0.9, 1_700_000_200_000, 2, model_id=model.model_id)
+    client.log_metric(
+        runs[1],
+        "val_loss",
+        0.25,
+        1_700_000_300_000,
+        3,
+        model_id=model.model_id,
+        dataset_name="train-ds",
+        dataset_digest=ds.digest,
+    )
+    client.log_inputs(runs[2], models=[mlflow.entities.LoggedModelInput(model.model_id)])
 
     client.create_registered_model("reg", tags={"owner": "me"}, description="a model")
     v1 = client.create_model_version(
@@ -106,4 +119,5 @@ def _populate(tracking_uri: str, work: Path) -> dict[str, Any]:
         "deleted_run": deleted,
         "run_b": kept_b,
         "model_id": model.model_id,
+        "dataset_digest": ds.digest,
     }

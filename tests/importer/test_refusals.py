@@ -68,3 +68,14 @@ def test_mlflow_database_is_refused_by_the_stores_and_db_upgrade(
     assert f"mlflowx import {uri} --to" in err
     assert "Traceback" not in err
     assert "alembic" not in err.lower()
+
+
+def test_db_current_names_an_mlflow_database_and_the_way_to_import_it(
+    empty_mlflow_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = f"sqlite:///{empty_mlflow_db}"
+    assert _main(monkeypatch, ["db", "current", uri]) == 0
+    out = capsys.readouterr().out
+    assert "mlflowx needs: " in out
+    assert f"Note: The database {uri} is an MLflow database" in out
+    assert f"mlflowx import {uri} --to" in out

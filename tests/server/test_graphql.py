@@ -77,6 +77,44 @@ query GetMetricHistoryBulkInterval($data: MlflowGetMetricHistoryBulkIntervalInpu
 }
 """
 
+LIST_ARTIFACTS = """
+query MlflowListArtifacts($data: MlflowListArtifactsInput!) {
+  mlflowListArtifacts(input: $data) {
+    apiError { code message }
+    rootUri nextPageToken
+    files { path isDir fileSize }
+  }
+}
+"""
+
+SEARCH_MODEL_VERSIONS = """
+query SearchModelVersions($data: MlflowSearchModelVersionsInput!) {
+  mlflowSearchModelVersions(input: $data) {
+    apiError { code message }
+    nextPageToken
+    modelVersions { name version source runId status currentStage tags { key value } }
+  }
+}
+"""
+
+# MLflow's UI sends these two searches as mutations.
+SEARCH_DATASETS_MUTATION = """
+mutation MlflowSearchDatasets($data: MlflowSearchDatasetsInput!) {
+  mlflowSearchDatasets(input: $data) {
+    apiError { code message }
+    datasetSummaries { experimentId name digest context }
+  }
+}
+"""
+
+SEARCH_RUNS_MUTATION = (
+    "mutation MlflowSearchRunsMutation($data: MlflowSearchRunsInput!) {\n"
+    "  mlflowSearchRuns(input: $data) {\n"
+    "    apiError { code message }\n"
+    "    nextPageToken\n"
+    "    runs {" + RUN_FIELDS + "    }\n  }\n}\n"
+)
+
 
 # --------------------------------------------------------------- GraphQL JSON -> REST JSON
 def _camel(name: str) -> str:
@@ -251,6 +289,78 @@ def test_metric_history_bulk_interval_equals_rest(api: TestClient) -> None:
     assert _strip(data["metrics"]) == _as_rest(rest["metrics"], data["metrics"])
 
 
+def _upload(http: TestClient | httpx.Client, run_id: str, path: str, data: bytes) -> None:
+    """An artifact of the run: through the artifact proxy (``mlflow-artifacts:/`` URIs), or
+    into its folder (a server whose runs store artifacts in a local folder)."""
+    run = _ok(http, "GET", f"{A}/runs/get", params={"run_id": run_id})["run"]
+    uri = run["info"]["artifact_uri"]
+    if not uri.startswith("mlflow-artifacts:"):
+        (Path(uri) / path).parent.mkdir(parents=True, exist_ok=True)
+        (Path(uri) / path).write_bytes(data)
+        return
+    root = uri.removeprefix("mlflow-artifacts:")
+    response = http.put(f"/api/2.0/mlflow-artifacts/artifacts{root}/{path}", content=data)
+    assert response.status_code == 200, response.text
+
+
+def test_list_artifacts_equals_rest(api: TestClient) -> None:
+    _, run_id = _populate(api, "gql")
+    _upload(api, run_id, "model/MLmodel", b"flavors: {}\n")
+    _upload(api, run_id, "notes.txt", b"hello")
+    for path in (None, "model"):
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        rest = _ok(api, "GET", f"{A}/artifacts/list", params=params)
+        data = _query(api, LIST_ARTIFACTS, {"data": {"runId": run_id, "path": path}})
+        listing = data["mlflowListArtifacts"]
+        assert listing["apiError"] is None
+        assert listing == {"apiError": None, **_as_rest(rest, _strip(listing) | {})}
+    top = _query(api, LIST_ARTIFACTS, {"data": {"runUuid": run_id}})["mlflowListArtifacts"]
+    assert sorted((f["path"], f["isDir"], f["fileSize"]) for f in top["files"]) == [
+        ("model", True, "0"),
+        ("notes.txt", False, "5"),
+    ]
+
+
+def test_search_model_versions_equals_rest(api: TestClient) -> None:
+    _, run_id = _populate(api, "gql")
+    _ok(api, "POST", f"{A}/registered-models/create", json={"name": "m"})
+    for _ in range(2):
+        _ok(
+            api,
+            "POST",
+            f"{A}/model-versions/create",
+            json={"name": "m", "source": f"runs:/{run_id}/model", "run_id": run_id,
+                  "tags": [{"key": "k", "value": "v"}]},
+        )  # fmt: skip
+    query = {"filter": "name = 'm'", "max_results": 1, "order_by": ["version_number DESC"]}
+    rest = _ok(api, "GET", f"{A}/model-versions/search", params=query)
+    variables = {"filter": "name = 'm'", "maxResults": 1, "orderBy": ["version_number DESC"]}
+    data = _query(api, SEARCH_MODEL_VERSIONS, {"data": variables})["mlflowSearchModelVersions"]
+    assert [v["version"] for v in data["modelVersions"]] == ["2"]
+    assert data["nextPageToken"]
+    assert data["modelVersions"][0]["tags"] == [{"key": "k", "value": "v"}]
+    assert _strip(data) == _as_rest(rest, _strip(data)) | {"apiError": None}
+    token = data["nextPageToken"]
+    rest = _query(api, SEARCH_MODEL_VERSIONS, {"data": {**variables, "pageToken": token}})[
+        "mlflowSearchModelVersions"
+    ]
+    assert [v["version"] for v in rest["modelVersions"]] == ["1"]
+
+
+def test_the_search_mutations_equal_rest(api: TestClient) -> None:
+    eid, run_id = _populate(api, "gql")
+    rest = _ok(api, "POST", f"{A}/experiments/search-datasets", json={"experiment_ids": [eid]})
+    data = _query(api, SEARCH_DATASETS_MUTATION, {"data": {"experimentIds": [eid]}})
+    summaries = data["mlflowSearchDatasets"]["datasetSummaries"]
+    assert summaries == [{"experimentId": eid, "name": "d", "digest": "x", "context": ""}]
+    assert summaries == _as_rest(rest["dataset_summaries"], summaries)
+    runs = _query(api, SEARCH_RUNS_MUTATION, {"data": {"experimentIds": [eid]}})
+    assert [r["info"]["runId"] for r in runs["mlflowSearchRuns"]["runs"]] == [run_id]
+    assert runs == _query(api, SEARCH_RUNS, {"data": {"experimentIds": [eid]}})
+    echo = _query(api, 'mutation { testMutation(inputString: "hi") { output } }', {})
+    assert echo == {"testMutation": {"output": "hi"}}
+
+
 def test_errors_come_back_as_messages(api: TestClient) -> None:
     body = _ok(
         api, "POST", "/graphql", json={"query": GET_RUN, "variables": {"data": {"runId": "0" * 32}}}
@@ -318,7 +428,19 @@ def _ask_all(server: LiveServer) -> dict[str, Any]:
                 BULK_INTERVAL,
                 {"data": {"runIds": [run_id], "metricKey": "loss", "startStep": 0, "endStep": 4}},
             ),
+            "datasets": _query(http, SEARCH_DATASETS_MUTATION, {"data": {"experimentIds": [eid]}}),
+            "runs mutation": _query(http, SEARCH_RUNS_MUTATION, {"data": {"experimentIds": [eid]}}),
         }
+        _upload(http, run_id, "model/MLmodel", b"flavors: {}\n")
+        _upload(http, run_id, "notes.txt", b"hello")
+        answers["artifacts"] = _query(http, LIST_ARTIFACTS, {"data": {"runId": run_id}})
+        model = f"m-{uuid.uuid4().hex}"
+        _ok(http, "POST", f"{A}/registered-models/create", json={"name": model})
+        version = {"name": model, "source": f"runs:/{run_id}/model", "run_id": run_id}
+        _ok(http, "POST", f"{A}/model-versions/create", json=version)
+        answers["versions"] = _query(
+            http, SEARCH_MODEL_VERSIONS, {"data": {"filter": f"name = '{model}'"}}
+        )
     run = answers["run"]["mlflowGetRun"]["run"]
     assert run["info"]["runName"] == "r"
     assert run["info"]["status"] == "FINISHED"
@@ -335,6 +457,17 @@ def _ask_all(server: LiveServer) -> dict[str, Any]:
     assert answers["search"]["mlflowSearchRuns"]["runs"][0]["info"]["runId"] == run_id
     steps = [p["step"] for p in answers["bulk"]["mlflowGetMetricHistoryBulkInterval"]["metrics"]]
     assert steps == ["0", "1", "2", "3", "4"]
+    (summary,) = answers["datasets"]["mlflowSearchDatasets"]["datasetSummaries"]
+    assert (summary["experimentId"], summary["name"], summary["digest"]) == (eid, "d", "x")
+    assert answers["runs mutation"]["mlflowSearchRuns"] == answers["search"]["mlflowSearchRuns"]
+    files = answers["artifacts"]["mlflowListArtifacts"]["files"]
+    assert sorted((f["path"], f["isDir"]) for f in files) == [
+        ("model", True),
+        ("notes.txt", False),
+    ]
+    assert answers["artifacts"]["mlflowListArtifacts"]["rootUri"].endswith("/artifacts")
+    (found,) = answers["versions"]["mlflowSearchModelVersions"]["modelVersions"]
+    assert (found["version"], found["runId"]) == ("1", run_id)
     return answers
 
 
@@ -368,12 +501,16 @@ def test_the_schema_is_mlflows_for_what_it_has() -> None:
             checked += 1
     ours_query = ours.graphql_schema.query_type
     assert ours_query is not None
-    assert set(ours_query.fields) == {
-        "mlflowGetExperiment",
-        "mlflowGetRun",
-        "mlflowSearchRuns",
-        "mlflowGetMetricHistoryBulkInterval",
-    }
+    theirs_query, theirs_mutation = (
+        mlflows.graphql_schema.query_type,
+        mlflows.graphql_schema.mutation_type,
+    )
+    assert theirs_query is not None
+    assert set(ours_query.fields) == set(theirs_query.fields)
+    ours_mutation = ours.graphql_schema.mutation_type
+    assert ours_mutation is not None
+    assert theirs_mutation is not None
+    assert set(ours_mutation.fields) == set(theirs_mutation.fields)
     assert checked > 100
 
 

@@ -8,6 +8,8 @@ import json
 import httpx
 from playwright.sync_api import Page, expect
 
+import mlflowx
+from mlflowx.entities import Metric
 from tests.fixtures.browser import (
     FLOW_RUN_ID,
     PREFECT_UI_URL,
@@ -169,4 +171,29 @@ def test_logged_model_page_shows_the_mlmodel(ui_server: UiServer, page: Page) ->
     expect(page.get_by_test_id("signature-inputs")).to_contain_text("sepal length (cm)")
     expect(page.get_by_test_id("load-snippet")).to_contain_text(
         f'load_model("models:/{seed.model_id}")'
+    )
+
+
+def test_logged_model_page_shows_the_models_metrics(ui_server: UiServer, page: Page) -> None:
+    seed = ui_server.seed
+    client = mlflowx.MlflowClient(ui_server.url)
+    model = seed.model_id
+    client.log_batch(
+        seed.parent,
+        metrics=[
+            Metric("val_acc", 0.5, 1_700_000_000_000, 0, None, model),
+            Metric("val_acc", 0.75, 1_700_000_000_100, 1, None, model),
+            Metric("val_loss", 0.25, 1_700_000_000_200, 1, None, model, "iris", "d1g3st"),
+        ],
+    )
+    ui_server.open(page, f"#/experiments/{seed.experiment_id}/models/{model}")
+    table = page.get_by_test_id("model-metrics")
+    acc = table.locator('tr[data-metric="val_acc"]')
+    expect(acc).to_have_count(1)  # the latest point of the metric, not its history
+    expect(acc).to_contain_text("0.75")
+    loss = table.locator('tr[data-metric="val_loss"]')
+    expect(loss).to_contain_text("0.25")
+    expect(loss).to_contain_text("iris (d1g3st)")
+    expect(loss.get_by_role("link", name=seed.parent)).to_have_attribute(
+        "href", f"#/experiments/{seed.experiment_id}/runs/{seed.parent}"
     )

@@ -1,4 +1,4 @@
-"""The GraphQL schema: MLflow's four read queries, resolved through the tracking store.
+"""The GraphQL schema: MLflow's queries and mutations, resolved as the REST routes resolve them.
 
 Every resolver gets the request as ``info.context``; it checks the caller's read permission
 (when auth is on) with the same guard and rules as the REST routes, then answers with the
@@ -24,11 +24,15 @@ from graphql import (
 )
 
 from mlflowx.entities import ViewType
+from mlflowx.exceptions import NotImplementedByBackend
+from mlflowx.protocol.endpoints import DatasetSummaryJ, SearchDatasetsResponse
 from mlflowx.protocol.models import ExperimentJ, MetricJ, RunJ, dump
-from mlflowx.protocol.registry import ModelVersionJ
+from mlflowx.protocol.registry import ModelVersionJ, SearchRequest
 from mlflowx.server.auth.rules import Rule
 from mlflowx.server.deps import require
 from mlflowx.server.graphql import types as t
+from mlflowx.server.routers.artifacts import list_run_artifacts
+from mlflowx.server.routers.registry import search_model_versions
 from mlflowx.store.tracking.base import HISTORY_INTERVAL_MAX_RESULTS, TrackingStore
 
 __all__ = ["proto_defaults", "schema"]
@@ -103,6 +107,52 @@ class MlflowGetMetricHistoryBulkIntervalResponse(graphene.ObjectType):  # type: 
     apiError = graphene.Field(t.ApiError)
 
 
+class MlflowListArtifactsResponse(graphene.ObjectType):  # type: ignore[misc]
+    root_uri = graphene.String()
+    files = graphene.List(graphene.NonNull(t.MlflowFileInfo))
+    next_page_token = graphene.String()
+    apiError = graphene.Field(t.ApiError)
+
+
+class MlflowSearchModelVersionsResponse(graphene.ObjectType):  # type: ignore[misc]
+    model_versions = graphene.List(graphene.NonNull(t.MlflowModelVersion))
+    next_page_token = graphene.String()
+    apiError = graphene.Field(t.ApiError)
+
+
+class MlflowSearchDatasetsResponse(graphene.ObjectType):  # type: ignore[misc]
+    dataset_summaries = graphene.List(graphene.NonNull(t.MlflowDatasetSummary))
+    apiError = graphene.Field(t.ApiError)
+
+
+def _search_runs(info: Any, input: Any) -> dict[str, Any]:
+    experiment_ids = list(input.get("experiment_ids") or [])
+    _check(info, Rule("experiments", "read", "experiment_ids"), {"experiment_ids": experiment_ids})
+    view = input.get("run_view_type")
+    max_results = input.get("max_results")
+    page = _store(info).search_runs(
+        experiment_ids,
+        input.get("filter"),
+        ViewType.parse(view.name if view is not None else None),
+        _SEARCH_RUNS_MAX_RESULTS if max_results is None else max_results,
+        list(input.get("order_by") or []),
+        input.get("page_token") or None,
+    )
+    answer: dict[str, Any] = {"runs": [dump(RunJ.of(r)) for r in page]}
+    if page.token:
+        answer["next_page_token"] = page.token
+    return answer
+
+
+def _search_datasets(info: Any, input: Any) -> dict[str, Any]:
+    experiment_ids = list(input.get("experiment_ids") or [])
+    _check(info, Rule("experiments", "read", "experiment_ids"), {"experiment_ids": experiment_ids})
+    summaries = _store(info).search_datasets(experiment_ids)
+    return dump(
+        SearchDatasetsResponse(dataset_summaries=[DatasetSummaryJ.of(d) for d in summaries])
+    )
+
+
 class Query(graphene.ObjectType):  # type: ignore[misc]
     mlflow_get_experiment = graphene.Field(
         MlflowGetExperimentResponse, input=t.MlflowGetExperimentInput()
@@ -113,6 +163,15 @@ class Query(graphene.ObjectType):  # type: ignore[misc]
     )
     mlflow_get_run = graphene.Field(MlflowGetRunResponse, input=t.MlflowGetRunInput())
     mlflow_search_runs = graphene.Field(MlflowSearchRunsResponse, input=t.MlflowSearchRunsInput())
+    mlflow_list_artifacts = graphene.Field(
+        MlflowListArtifactsResponse, input=t.MlflowListArtifactsInput()
+    )
+    mlflow_search_model_versions = graphene.Field(
+        MlflowSearchModelVersionsResponse, input=t.MlflowSearchModelVersionsInput()
+    )
+    test = graphene.Field(
+        t.Test, input_string=graphene.String(), description="Simple echoing field"
+    )
 
     @staticmethod
     def resolve_mlflow_get_experiment(_root: Any, info: Any, input: Any) -> dict[str, Any]:
@@ -128,26 +187,34 @@ class Query(graphene.ObjectType):  # type: ignore[misc]
 
     @staticmethod
     def resolve_mlflow_search_runs(_root: Any, info: Any, input: Any) -> dict[str, Any]:
-        experiment_ids = list(input.get("experiment_ids") or [])
-        _check(
-            info,
-            Rule("experiments", "read", "experiment_ids"),
-            {"experiment_ids": experiment_ids},
+        return _search_runs(info, input)
+
+    @staticmethod
+    def resolve_mlflow_list_artifacts(_root: Any, info: Any, input: Any) -> dict[str, Any]:
+        run_id = require(input.get("run_id") or input.get("run_uuid"), "run_id")
+        _check(info, Rule("run", "read", "run_id"), {"run_id": run_id})
+        listing = list_run_artifacts(
+            _request(info), _store(info), run_id, None, input.get("path"), input.get("page_token")
         )
-        view = input.get("run_view_type")
-        max_results = input.get("max_results")
-        page = _store(info).search_runs(
-            experiment_ids,
-            input.get("filter"),
-            ViewType.parse(view.name if view is not None else None),
-            _SEARCH_RUNS_MAX_RESULTS if max_results is None else max_results,
-            list(input.get("order_by") or []),
-            input.get("page_token") or None,
+        return dump(listing)
+
+    @staticmethod
+    def resolve_mlflow_search_model_versions(_root: Any, info: Any, input: Any) -> dict[str, Any]:
+        request = _request(info)
+        registry = request.app.state.registry_store
+        if registry is None:
+            raise NotImplementedByBackend("This server has no model registry store")
+        query = SearchRequest(
+            filter=input.get("filter"),
+            max_results=input.get("max_results"),
+            order_by=list(input.get("order_by") or []),
+            page_token=input.get("page_token"),
         )
-        answer: dict[str, Any] = {"runs": [dump(RunJ.of(r)) for r in page]}
-        if page.token:
-            answer["next_page_token"] = page.token
-        return answer
+        return dump(search_model_versions(query, registry, request))
+
+    @staticmethod
+    def resolve_test(_root: Any, _info: Any, input_string: str | None = None) -> dict[str, Any]:
+        return {"output": input_string}
 
     @staticmethod
     def resolve_mlflow_get_metric_history_bulk_interval(
@@ -168,6 +235,32 @@ class Query(graphene.ObjectType):  # type: ignore[misc]
         return {"metrics": [dump(MetricJ.of(m)) for m in points]}
 
 
+class Mutation(graphene.ObjectType):  # type: ignore[misc]
+    """MLflow's mutations: two searches its UI sends as mutations (they write nothing)."""
+
+    mlflow_search_datasets = graphene.Field(
+        MlflowSearchDatasetsResponse, input=t.MlflowSearchDatasetsInput()
+    )
+    mlflow_search_runs = graphene.Field(MlflowSearchRunsResponse, input=t.MlflowSearchRunsInput())
+    testMutation = graphene.Field(
+        t.TestMutation, input_string=graphene.String(), description="Simple echoing field"
+    )
+
+    @staticmethod
+    def resolve_mlflow_search_datasets(_root: Any, info: Any, input: Any) -> dict[str, Any]:
+        return _search_datasets(info, input)
+
+    @staticmethod
+    def resolve_mlflow_search_runs(_root: Any, info: Any, input: Any) -> dict[str, Any]:
+        return _search_runs(info, input)
+
+    @staticmethod
+    def resolve_testMutation(
+        _root: Any, _info: Any, input_string: str | None = None
+    ) -> dict[str, Any]:
+        return {"output": input_string}
+
+
 #: ``@component(name: ...)``: MLflow's UI tags its queries with it (MLflow's server ignores it).
 COMPONENT = GraphQLDirective(
     name="component",
@@ -175,7 +268,9 @@ COMPONENT = GraphQLDirective(
     args={"name": GraphQLArgument(GraphQLNonNull(GraphQLString))},
 )
 
-schema = graphene.Schema(query=Query, directives=[*specified_directives, COMPONENT])
+schema = graphene.Schema(
+    query=Query, mutation=Mutation, directives=[*specified_directives, COMPONENT]
+)
 
 _UNSET = {"String": "", "LongString": 0, "Int": 0, "Float": 0.0, "Boolean": False}
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

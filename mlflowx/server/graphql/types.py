@@ -207,6 +207,27 @@ class MlflowModelVersion(graphene.ObjectType):  # type: ignore[misc]
     model_id = graphene.String()
 
 
+class MlflowFileInfo(graphene.ObjectType):  # type: ignore[misc]
+    path = graphene.String()
+    is_dir = graphene.Boolean()
+    file_size = LongString()
+
+
+class MlflowDatasetSummary(graphene.ObjectType):  # type: ignore[misc]
+    experiment_id = graphene.String()
+    name = graphene.String()
+    digest = graphene.String()
+    context = graphene.String()
+
+
+class Test(graphene.ObjectType):  # type: ignore[misc]
+    output = graphene.String(description="Echoes the input string")
+
+
+class TestMutation(graphene.ObjectType):  # type: ignore[misc]
+    output = graphene.String(description="Echoes the input string")
+
+
 # ------------------------------------------------------------------------------ inputs
 class MlflowGetExperimentInput(graphene.InputObjectType):  # type: ignore[misc]
     experiment_id = graphene.String()
@@ -232,3 +253,21 @@ class MlflowGetMetricHistoryBulkIntervalInput(graphene.InputObjectType):  # type
     start_step = graphene.Int()
     end_step = graphene.Int()
     max_results = graphene.Int()
+
+
+class MlflowListArtifactsInput(graphene.InputObjectType):  # type: ignore[misc]
+    run_id = graphene.String()
+    run_uuid = graphene.String()
+    path = graphene.String()
+    page_token = graphene.String()
+
+
+class MlflowSearchModelVersionsInput(graphene.InputObjectType):  # type: ignore[misc]
+    filter = graphene.String()
+    max_results = LongString()
+    order_by = graphene.List(graphene.String)
+    page_token = graphene.String()
+
+
+class MlflowSearchDatasetsInput(graphene.InputObjectType):  # type: ignore[misc]
+    experiment_ids = graphene.List(graphene.String)

@@ -85,7 +85,7 @@ def validate_version(version: Any) -> int:
 def validate_registry_tag(key: Any, value: Any) -> tuple[str, str]:
     key = v.validate_key("Tag", key, max_length=MAX_REGISTRY_TAG_KEY_LENGTH)
     return key, v.validate_value(
-        "Tag", key, "" if value is None else value, MAX_REGISTRY_TAG_VALUE_LENGTH
+        "value", "" if value is None else value, MAX_REGISTRY_TAG_VALUE_LENGTH
     )
 
 

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlflowx.store.sql.db import open_database, sqlalchemy_url
+from mlflowx.store.sql.db import open_database, sqlalchemy_url, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -25,6 +25,45 @@ HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _migrate_lock = threading.Lock()
+
+
+#: URI schemes of the databases the SQL stores open (a ``+driver`` suffix is allowed).
+_DATABASE_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mssql"})
+
+
+def check_database_uri(uri: str) -> str:
+    """``uri`` if it names a database; otherwise an error that says what it names instead (a
+    server, MLflow's file store) and what to do."""
+    from mlflowx.exceptions import InvalidParameter
+    from mlflowx.store.mlflow_stores import file_store_refused
+
+    scheme = uri.split("://", 1)[0].split("+", 1)[0].lower() if "://" in uri else ""
+    if scheme in _DATABASE_SCHEMES:
+        return uri
+    if scheme in ("http", "https"):
+        raise InvalidParameter(
+            f"{uri} is a tracking server, not a database: schema commands take the server's "
+            "database URI (its --backend-store-uri, e.g. sqlite:///mlflowx.db or "
+            "postgresql://user@host/db)"
+        )
+    if not scheme or scheme == "file" or uri.startswith("file:"):
+        raise file_store_refused(uri)
+    raise InvalidParameter(
+        f"Unsupported database URI {uri!r}: use sqlite:///path/to/mlflowx.db or "
+        "postgresql://user:password@host:port/database"
+    )
+
+
+def check_revision(revision: str) -> str:
+    """A revision ``mlflowx db upgrade`` can migrate to: ``head`` or one it knows."""
+    from mlflowx.exceptions import InvalidParameter
+
+    if revision != "head" and revision not in KNOWN_REVISIONS:
+        raise InvalidParameter(
+            f"Unknown schema revision {revision!r}: use 'head' or one of "
+            f"{', '.join(KNOWN_REVISIONS)}"
+        )
+    return revision
 
 
 def _alembic_config(connection: Connection) -> Any:
@@ -77,7 +116,14 @@ def script_head() -> str:
 
 
 def current_revision(uri: str) -> str | None:
-    """The database's revision (``None`` when it has no schema yet); needs no Alembic."""
+    """The database's revision (``None`` when it has no schema yet, or no SQLite file exists:
+    none is created); needs no Alembic."""
+
+    if uri.startswith("sqlite:"):
+        path = sqlite_path(uri)
+        if path != ":memory:" and not Path(path).is_file():
+            return None
+
     db = open_database(uri)
     try:
         with db.read() as conn:

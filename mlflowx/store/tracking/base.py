@@ -189,9 +189,11 @@ class TrackingStore(ABC):
         self.log_batch(run_id, metrics=[metric])
 
     def log_param(self, run_id: str, param: Param) -> None:
+        v.validate_param(param.key, param.value)  # messages name "key", not "params[0].key"
         self.log_batch(run_id, params=[param])
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
+        v.validate_tag(tag.key, tag.value)
         self.log_batch(run_id, tags=[tag])
 
     @abstractmethod
@@ -431,10 +433,7 @@ def validate_metric_points(metrics: Sequence[MetricLike]) -> list[tuple[str, flo
     except InvalidParameter:
         pass
     for i, m in enumerate(metrics):  # again, slowly, to name the offending item
-        try:
-            check(m.key, m.value, m.timestamp, m.step)
-        except InvalidParameter as exc:
-            raise InvalidParameter(f"metrics[{i}]: {exc.message}") from None
+        check(m.key, m.value, m.timestamp, m.step, path=f"metrics[{i}]")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -443,22 +442,16 @@ def validate_params_and_tags(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Params and tags of a batch as dicts (see :func:`validate_batch`)."""
     param_map: dict[str, str] = {}
+    repeated: list[str] = []
     for i, p in enumerate(params):
-        try:
-            pkey, pvalue = v.validate_param(p.key, p.value)
-        except InvalidParameter as exc:
-            raise InvalidParameter(f"params[{i}]: {exc.message}") from None
+        pkey, pvalue = v.validate_param(p.key, p.value, path=f"params[{i}]")
         if pkey in param_map and param_map[pkey] != pvalue:
-            raise InvalidParameter(
-                f"Duplicate parameter keys have been submitted: key {pkey!r} appears with "
-                f"values {param_map[pkey]!r} and {pvalue!r}"
-            )
+            repeated.append(pkey)
         param_map[pkey] = pvalue
+    if repeated:
+        raise v.duplicate_param_keys(repeated)
     tag_map: dict[str, str] = {}
     for i, t in enumerate(tags):
-        try:
-            tkey, tvalue = v.validate_tag(t.key, t.value)
-        except InvalidParameter as exc:
-            raise InvalidParameter(f"tags[{i}]: {exc.message}") from None
+        tkey, tvalue = v.validate_tag(t.key, t.value, path=f"tags[{i}]")
         tag_map[tkey] = tvalue
     return param_map, tag_map

@@ -334,11 +334,7 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
 
     # ------------------------------------------------------------------ experiments
     def _experiment_int(self, experiment_id: str | int) -> int:
-        experiment_id = v.validate_experiment_id(experiment_id)
-        try:
-            number = int(experiment_id)
-        except ValueError:
-            raise NotFound(f"No Experiment with id={experiment_id} exists") from None
+        number = v.parse_experiment_id(experiment_id)
         if number >= 2**63:  # no row can have it (and the driver cannot bind it)
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return number
@@ -877,9 +873,11 @@ class SqlTrackingStore(LoggedModelsMixin, PurgeMixin, TrackingStore):
         conn.executemany_rows(_INSERT_PARAM, [(run_id, k, val) for k, val in param_map.items()])
 
     def log_param(self, run_id: str, param: Param) -> None:
+        v.validate_param(param.key, param.value)  # messages name "key", not "params[0].key"
         self.log_batch(run_id, params=[param])
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
+        v.validate_tag(tag.key, tag.value)
         self.log_batch(run_id, tags=[tag])
 
     def delete_tag(self, run_id: str, key: str) -> None:
