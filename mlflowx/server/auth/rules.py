@@ -188,6 +188,15 @@ _TABLE: list[tuple[str, str, Rule]] = [
         "/api/2.0/mlflow-artifacts/artifacts/{artifact_path:path}",
         Rule("artifact_path", "delete", "artifact_path"),
     ),
+    # MLflow's multipart uploads: writing a file of the experiment named by the path.
+    *(
+        (
+            "POST",
+            f"/api/2.0/mlflow-artifacts/mpu/{step}/{{artifact_path:path}}",
+            Rule("artifact_path", "update", "artifact_path"),
+        )
+        for step in ("create", "complete", "abort")
+    ),
     # ------------------------------------------------------------ users and permissions
     ("POST", f"{API}/users/create", Rule("admin")),
     ("GET", f"{API}/users/get", Rule("self", key="username")),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.store.artifacts.multipart import MultipartUpload, UploadedPart, unsupported
 from mlflowx.store.locations import decode_until_stable
 
 __all__ = ["ArtifactRepository", "FileInfo", "safe_artifact_path"]
@@ -137,3 +138,27 @@ class ArtifactRepository(ABC):
             self.log_artifact(local, posixpath.dirname(rel) or None)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- multipart uploads straight to the store (see multipart.py) ---------------------------
+    # Only stores that presign URLs override these.
+
+    def create_multipart_upload(
+        self, artifact_file: str, num_parts: int, expires_s: int = 3600
+    ) -> MultipartUpload:
+        """Start an upload of ``artifact_file`` in ``num_parts`` parts, each with a URL the
+        client PUTs it to (valid ``expires_s`` seconds).
+
+        Raises:
+            NotImplementedByBackend: this store cannot (MLflow's message, for its fallback).
+        """
+        raise unsupported(type(self).__name__)
+
+    def complete_multipart_upload(
+        self, artifact_file: str, upload_id: str, parts: list[UploadedPart]
+    ) -> None:
+        """Publish the uploaded ``parts`` as the file ``artifact_file``."""
+        raise unsupported(type(self).__name__)
+
+    def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
+        """Throw away an upload and the parts it received."""
+        raise unsupported(type(self).__name__)

@@ -95,16 +95,15 @@ class HttpArtifactRepository(ArtifactRepository):
         return sorted(infos, key=lambda f: f.path)
 
     def _download_file(self, artifact_path: str, local: Path) -> None:
-        local.parent.mkdir(parents=True, exist_ok=True)
-        with self.session.client.stream("GET", self._url(artifact_path)) as response:
-            if response.is_error:
-                response.read()
-                from mlflowx.store.http import _as_error
+        from mlflowx.store.artifacts.resume import download_resumable
 
-                raise _as_error(response)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        try:
             with open(local, "wb") as out:
-                for chunk in response.iter_bytes(1 << 20):
-                    out.write(chunk)
+                download_resumable(self.session, self._url(artifact_path), out)
+        except BaseException:
+            local.unlink(missing_ok=True)  # no half file left to pass for the artifact
+            raise
 
     def download_artifacts(self, artifact_path: str, dst_path: str | Path | None = None) -> str:
         rel = safe_artifact_path(artifact_path)

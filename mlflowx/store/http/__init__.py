@@ -78,9 +78,17 @@ class HttpSession:
         idempotent: bool,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request, retrying as the call allows; raise typed errors for 4xx/5xx."""
+        """Send one request, retrying as the call allows; raise typed errors for 4xx/5xx.
+
+        A file given as ``content`` is sent from where it stands at the first attempt, again
+        from there on every retry (a retry must not send the rest of a half-sent file).
+        """
+        body: Any = kwargs.get("content")
+        start: int | None = body.tell() if hasattr(body, "seek") and hasattr(body, "tell") else None
         attempt = 0
         while True:
+            if start is not None and attempt:
+                body.seek(start)
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.ConnectError as exc:
@@ -104,8 +112,12 @@ class HttpSession:
                     f"{method} {self.base_url}{path} failed after {self.max_retries} retries: "
                     f"{error!r}"
                 ) from error
-            # Exponential backoff with jitter, capped at 30 s.
-            time.sleep(min(30.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + _JITTER.random()))
+            time.sleep(self.retry_delay(attempt))
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1, 2, ...): exponential backoff
+        with jitter, capped at 30 s."""
+        return float(min(30.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + _JITTER.random()))
 
     def close(self) -> None:
         self.client.close()
