@@ -93,5 +93,9 @@ def get_flavor(name: str) -> type[Flavor] | None:
 
 def _load_builtin() -> None:
     # Importing registers them; each imports its framework lazily.
+    import mlflowx.models.flavors.keras
+    import mlflowx.models.flavors.onnx
     import mlflowx.models.flavors.pyfunc
-    import mlflowx.models.flavors.sklearn  # noqa: F401
+    import mlflowx.models.flavors.pytorch
+    import mlflowx.models.flavors.sklearn
+    import mlflowx.models.flavors.statsmodels  # noqa: F401
