@@ -60,7 +60,9 @@ def _export(model: Any, example: Any, target: Path) -> bool:
             "serialization_format='pickle'"
         )
     items = _example_arrays(example)
-    tensors = tuple(torch.from_numpy(x) if isinstance(x, np.ndarray) else x for x in items)
+    tensors = tuple(
+        torch.from_numpy(np.array(x)) if isinstance(x, np.ndarray) else x for x in items
+    )
     # The batch dimension is dynamic (MLflow reads it from the signature's -1 dimensions, which
     # are the first ones for an inferred signature); AUTO keeps a size-1 example exportable.
     shapes = [{0: Dim.AUTO} if t.dim() else None for t in tensors]
@@ -99,7 +101,9 @@ class _TorchPredict(PredictFn):
                 f"{type(data).__name__}"
             )
         with torch.no_grad():
-            out = self.model(torch.from_numpy(np.ascontiguousarray(array)), **(params or {}))
+            # torch wants a writable, contiguous array (a parsed request's may be read-only).
+            tensor = torch.from_numpy(np.require(array, requirements=["C", "W"]))
+            out = self.model(tensor, **(params or {}))
         if not isinstance(out, torch.Tensor):
             raise InvalidParameter(
                 f"The PyTorch model returned {type(out).__name__}; pyfunc serves models that "
