@@ -4,14 +4,16 @@
     .venv/bin/python bench/serving.py --quick          # fewer requests
     .venv/bin/python bench/serving.py --sides mlflowx  # one side
     .venv/bin/python bench/serving.py --profile        # + py-spy of the mlflowx server
-    .venv/bin/python bench/serving.py --flavor xgboost # an XGBClassifier (or lightgbm)
+    .venv/bin/python bench/serving.py --flavor pytorch # another flavor's model (--flavor all:
+                                                       # each flavor in turn, one table each)
 
-The same model directory (an iris classifier with a signature, saved by mlflowx: sklearn
-LogisticRegression with skops by default, ``--flavor xgboost``/``lightgbm`` for 100-tree
-XGBClassifier/LGBMClassifier) is served by both tools, 1 worker each. Both servers are started
-first, then measured in ``--rounds`` rounds that alternate the sides (the idle one costs
-nothing), so load changes on a shared machine fall on both alike. The same client code measures
-both (httpx, keep-alive; ``--client stdlib`` for http.client in the concurrent phase):
+The same model directory (by default an iris LogisticRegression with a signature, saved by
+mlflowx with skops; ``--flavor`` picks xgboost, lightgbm (100 trees), pytorch, keras, onnx or
+statsmodels models of the same
+size, see ``bench/_flavor_models.py``) is served by both tools, 1 worker each. Both servers are
+started first, then measured in ``--rounds`` rounds that alternate the sides (the idle one
+costs nothing), so load changes on a shared machine fall on both alike. The same client code
+measures both (httpx, keep-alive; ``--client stdlib`` for http.client in the concurrent phase):
 
 * ``p50``/``p99``: 1-row ``dataframe_split`` requests, one at a time, after a warm-up;
 * ``seq req/s``: the same sequential run's rate;
@@ -43,11 +45,13 @@ from typing import Any
 import httpx
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _flavor_models import FLAVORS, make_model
+
 BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).parent / "results"
 GOALS = {"p50": 3.0, "conc req/s": 3.0, "batch rows/s": 2.0, "seq req/s": 3.0}
-#: Issue 15's goal for the other flavors: p50 at least 2x MLflow's.
-FLAVOR_GOALS = {"p50": 2.0}
+FLAVOR_GOALS = {"p50": 2.0}  # the other flavors' goal (issue 15): p50 at least 2x
 
 
 def _free_port() -> int:
@@ -55,48 +59,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-FLAVORS = ("sklearn", "xgboost", "lightgbm")
-
-
-def make_model(root: Path, flavor: str = "sklearn") -> tuple[Path, list[str], list[list[float]]]:
-    """An iris classifier of ``flavor`` saved by mlflowx with a signature: LogisticRegression
-    (skops), XGBClassifier (UBJSON) or LGBMClassifier (skops), 100 trees each."""
-    import pandas as pd
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True, as_frame=True)
-    path = root / f"iris-{flavor}"
-    if flavor == "xgboost":
-        import xgboost as xgb
-
-        import mlflowx.xgboost
-
-        mlflowx.xgboost.save_model(
-            xgb.XGBClassifier(n_estimators=100, max_depth=4).fit(X, y),
-            path,
-            input_example=X.head(3),
-        )
-    elif flavor == "lightgbm":
-        import lightgbm as lgb
-
-        import mlflowx.lightgbm
-
-        mlflowx.lightgbm.save_model(
-            lgb.LGBMClassifier(n_estimators=100, verbose=-1).fit(X, y),
-            path,
-            input_example=X.head(3),
-        )
-    else:
-        from sklearn.linear_model import LogisticRegression
-
-        import mlflowx.sklearn
-
-        model = LogisticRegression(max_iter=1000).fit(X, y)
-        mlflowx.sklearn.save_model(model, path, input_example=X.head(3))
-    big = pd.concat([X] * 7, ignore_index=True).head(1000)
-    return path, list(X.columns), big.to_numpy().tolist()
 
 
 def start(side: str, model: Path, root: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -108,6 +70,8 @@ def start(side: str, model: Path, root: Path) -> tuple[subprocess.Popen[bytes], 
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "true",
         "MLFLOWX_HOME": str(root),
+        "MLFLOW_DEFAULT_PREDICTION_DEVICE": "cpu",
+        "KERAS_BACKEND": "torch",  # the keras extra's backend, for both sides
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # MLflow execs `uvicorn`
     }
     if side == "mlflowx":
@@ -377,12 +341,6 @@ def run(sides: list[str], model: Path, root: Path, bodies: dict[str, bytes], arg
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sides", default="mlflowx,mlflow")
-    parser.add_argument(
-        "--flavor",
-        choices=FLAVORS,
-        default="sklearn",
-        help="the served model: sklearn LogisticRegression, XGBClassifier or LGBMClassifier",
-    )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
@@ -395,6 +353,12 @@ def main() -> int:
         default="httpx",
         help="client of the concurrent phase (stdlib: http.client, lighter on a small machine)",
     )
+    parser.add_argument(
+        "--flavor",
+        choices=[*FLAVORS, "all"],
+        default="sklearn",
+        help="the served model's flavor, or all (each in turn, one table each)",
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-json", action="store_true")
@@ -405,21 +369,36 @@ def main() -> int:
     load = os.getloadavg()[0]
     if load > (os.cpu_count() or 1):
         print(f"warning: load average {load:.1f} > {os.cpu_count()} CPUs; figures are noisy")
-    root = Path(tempfile.mkdtemp(prefix="mlflowx-bench-serving-"))
-    try:
-        model, columns, rows = make_model(root, args.flavor)
-        bodies = {
-            "one": json.dumps({"dataframe_split": {"columns": columns, "data": rows[:1]}}).encode(),
-            "batch": json.dumps({"dataframe_split": {"columns": columns, "data": rows}}).encode(),
-        }
-        results = run(args.sides.split(","), model, root, bodies, args)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    report(results, args, load)
+    flavors = list(FLAVORS) if args.flavor == "all" else [args.flavor]
+    for flavor in flavors:
+        root = Path(tempfile.mkdtemp(prefix="mlflowx-bench-serving-"))
+        try:
+            model, bodies = make_model(flavor, root)
+            results = run(args.sides.split(","), model, root, bodies, args)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        print(f"\n## flavor: {flavor}")
+        report(results, args, load, flavor)
     return 0
 
 
-def report(results: dict[str, dict], args: Any, load: float) -> None:
+def _numbers(value: Any) -> list[float]:
+    if isinstance(value, dict):
+        return [n for k in sorted(value) for n in _numbers(value[k])]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [float(value)] if isinstance(value, int | float) else []
+
+
+def same_predictions(a: Any, b: Any) -> bool:
+    """Equal numbers in the same order (float32 models may print the last digit apart)."""
+    x, y = _numbers(a), _numbers(b)
+    return len(x) == len(y) and all(
+        abs(p - q) <= 1e-5 * max(1.0, abs(q)) for p, q in zip(x, y, strict=True)
+    )
+
+
+def report(results: dict[str, dict], args: Any, load: float, flavor: str = "sklearn") -> None:
     ours, theirs = results.get("mlflowx"), results.get("mlflow")
     rows = [
         ("p50 (1 row)", "ms", "p50_ms", True, "p50"),
@@ -437,7 +416,7 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         return r["conc"]["req_per_s"] if key is None else r[key]
 
     print()
-    print(f"model: iris {args.flavor} classifier")
+    print(f"model: iris {flavor} classifier")
     print("workload | unit | mlflowx | mlflow | ratio | goal | met?")
     print("--- | --- | ---: | ---: | ---: | ---: | ---")
     for label, unit, key, lower_better, goal_key in rows:
@@ -445,8 +424,7 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         ratio = None
         if a and b:
             ratio = b / a if lower_better else a / b
-        goals = GOALS if args.flavor == "sklearn" else FLAVOR_GOALS
-        goal = goals.get(goal_key or "")
+        goal = (GOALS if flavor == "sklearn" else FLAVOR_GOALS).get(goal_key or "")
         met = "" if goal is None or ratio is None else ("yes" if ratio >= goal else "NO")
         fa = "-" if a is None else f"{a:,.2f}" if a < 100 else f"{a:,.0f}"
         fb = "-" if b is None else f"{b:,.2f}" if b < 100 else f"{b:,.0f}"
@@ -466,19 +444,22 @@ def report(results: dict[str, dict], args: Any, load: float) -> None:
         same = ours["answer_one"] == theirs["answer_one"] and (
             ours["answer_batch"] == theirs["answer_batch"]
         )
-        print(f"identical predictions on both sides: {same}")
+        close = same_predictions(ours["answer_one"], theirs["answer_one"]) and same_predictions(
+            ours["answer_batch"], theirs["answer_batch"]
+        )
+        print(f"identical predictions on both sides: {same}; equal to 1e-5: {close}")
     if ours and "profile" in ours:
         print("\nmlflowx server profile (py-spy, sequential 1-row requests):")
         print(ours["profile"])
     if not args.no_json:
         RESULTS.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        out = RESULTS / f"serving-{args.flavor}-{stamp}.json"
+        out = RESULTS / f"serving-{flavor}-{stamp}.json"
         slim = {
             s: {k: v for k, v in r.items() if not k.startswith("answer")}
             for s, r in results.items()
         }
-        payload = {"load_avg": load, "args": vars(args), "results": slim}
+        payload = {"load_avg": load, "flavor": flavor, "args": vars(args), "results": slim}
         out.write_text(json.dumps(payload, indent=1))
         print(f"\nraw figures: {out}")
 

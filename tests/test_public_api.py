@@ -151,6 +151,7 @@ SUBMODULE_NAMES = {
     "data": ["from_numpy", "from_pandas"],
     "entities": ["Experiment", "LoggedModel", "LoggedModelOutput", "Metric", "Param", "Run"],
     "exceptions": ["MlflowException"],
+    "keras": ["load_model", "log_model", "save_model"],
     "models": [
         "Model",
         "ModelSignature",
@@ -161,9 +162,19 @@ SUBMODULE_NAMES = {
         "set_signature",
         "update_model_requirements",
     ],
+    "onnx": ["load_model", "log_model", "save_model"],
     "projects": ["run"],
     "pyfunc": ["PyFuncModel", "PythonModel", "load_model", "log_model", "save_model"],
+    "pytorch": [
+        "load_model",
+        "load_state_dict",
+        "log_model",
+        "log_state_dict",
+        "save_model",
+        "save_state_dict",
+    ],
     "sklearn": ["autolog", "load_model", "log_model", "save_model"],
+    "statsmodels": ["load_model", "log_model", "save_model"],
     "tracking": ["MlflowClient", "get_registry_uri", "get_tracking_uri", "set_tracking_uri"],
     "types": ["ColSpec", "DataType", "ParamSchema", "ParamSpec", "Schema", "TensorSpec"],
 }
@@ -175,6 +186,12 @@ SUBMODULE_NAMES = {
 def test_mlflow_submodule_names(module: str) -> None:
     import importlib
 
+    if module == "keras":
+        # mlflow.keras imports Keras at once, on its default backend (TensorFlow, not
+        # installed here) unless Keras was imported on another one before.
+        from mlflowx.models.flavors.keras import import_keras
+
+        import_keras()
     theirs = importlib.import_module(f"mlflow.{module}")
     ours = importlib.import_module(f"mlflowx.{module}")
     for name in SUBMODULE_NAMES[module]:

@@ -113,9 +113,13 @@ _plugins_loaded = False
 
 def _load_builtin() -> None:
     # Importing registers them; each imports its framework lazily.
+    import mlflowx.models.flavors.keras
     import mlflowx.models.flavors.lightgbm
+    import mlflowx.models.flavors.onnx
     import mlflowx.models.flavors.pyfunc
+    import mlflowx.models.flavors.pytorch
     import mlflowx.models.flavors.sklearn
+    import mlflowx.models.flavors.statsmodels
     import mlflowx.models.flavors.xgboost  # noqa: F401
 
     if not _plugins_loaded:

@@ -35,6 +35,7 @@ from mlflowx.serving.docker._common import (
     progress_or_noop,
     resolve_base_image,
 )
+from mlflowx.serving.docker._find_links import host_find_links
 
 __all__ = [
     "CONTAINER_PORT",
@@ -215,6 +216,13 @@ def wheelhouse(
             ca = "/etc/ssl/certs/ca-certificates.crt"
             volumes[str(HOST_CA_BUNDLE)] = {"bind": ca, "mode": "ro"}
             env |= {"PIP_CERT": ca, "SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca}
+        # Wheels only on the host's disk (the CPU build of torch, say) reach the wheelhouse too.
+        directories = host_find_links()
+        links = [f"/find-links/{i}" for i in range(len(directories))]
+        for bind, directory in zip(links, directories, strict=True):
+            volumes[str(directory)] = {"bind": bind, "mode": "ro"}
+        if links:
+            env["PIP_FIND_LINKS"] = " ".join(links)
         for name in (
             "HTTP_PROXY",
             "HTTPS_PROXY",
