@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Literal
 
 from mlflowx.exceptions import UntrustedModel
+from mlflowx.settings import env_flag
 
 __all__ = ["ENV_ALLOW_CODE", "ENV_ALLOW_PICKLE", "LoadPolicy", "Need"]
 
 ENV_ALLOW_PICKLE = "MLFLOWX_ALLOW_PICKLE_DESERIALIZATION"
-_MLFLOW_ALLOW_PICKLE = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
 ENV_ALLOW_CODE = "MLFLOWX_ALLOW_MODEL_CODE"
 ENV_TRUSTED_TYPES = "MLFLOWX_SKOPS_TRUSTED_TYPES"
 
@@ -76,10 +76,6 @@ class Need:
         )
 
 
-def _env_flag(*names: str) -> bool:
-    return any(os.environ.get(n, "").strip().lower() in ("1", "true", "yes") for n in names)
-
-
 @dataclass(frozen=True)
 class LoadPolicy:
     allow_pickle: bool = False
@@ -97,9 +93,9 @@ class LoadPolicy:
         MLflow's ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``), ``MLFLOWX_ALLOW_MODEL_CODE`` and
         ``MLFLOWX_SKOPS_TRUSTED_TYPES`` (comma-separated) decide."""
         if allow_pickle is None:
-            allow_pickle = _env_flag(ENV_ALLOW_PICKLE, _MLFLOW_ALLOW_PICKLE)
+            allow_pickle = env_flag(ENV_ALLOW_PICKLE)
         if allow_code is None:
-            allow_code = _env_flag(ENV_ALLOW_CODE)
+            allow_code = env_flag(ENV_ALLOW_CODE)
         env_types = os.environ.get(ENV_TRUSTED_TYPES, "")
         trusted = [*(trusted_types or ()), *(t.strip() for t in env_types.split(",") if t.strip())]
         return cls(bool(allow_pickle), tuple(dict.fromkeys(trusted)), bool(allow_code))

@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 from mlflowx.exceptions import InvalidState
 from mlflowx.projects.envs import _mlflowx_package_dir, envs_dir, mlflowx_requirements
 
-__all__ = ["BASE_IMAGE", "build_project_image", "docker_job_variables", "image_requirements"]
+__all__ = ["build_project_image", "docker_job_variables", "image_requirements"]
 
-BASE_IMAGE = os.environ.get("MLFLOWX_BASE_IMAGE", "mlflowx-base:py311")
 #: redis (a Prefect dependency) needs it on Python < 3.11.3; pip evaluates that marker against
 #: the host interpreter when downloading, so it is asked for explicitly.
 _MARKER_GAPS = ["async-timeout>=4.0.3"]
@@ -97,12 +96,17 @@ def _context(dockerfile: str, wheelhouse: Path, project_dir: Path) -> io.BytesIO
 
 
 def build_project_image(
-    project: Any, tag: str | None = None, base: str = BASE_IMAGE, client: Any = None
+    project: Any, tag: str | None = None, base: str | None = None, client: Any = None
 ) -> str:
-    """Build (or reuse) the image for ``project`` and return its tag (never ``latest``)."""
+    """Build (or reuse) the image for ``project`` on ``base`` (default:
+    :func:`mlflowx.settings.base_image`) and return its tag (never ``latest``)."""
     import docker
 
+    from mlflowx.serving.docker._common import ensure_base_image, resolve_base_image
+
     client = client or docker.from_env()
+    base = resolve_base_image(base)
+    ensure_base_image(client, base)  # present, or a clear error saying how to make one
     extra = list(project.python_env().dependencies) if project.spec.python_env else []
     requirements = image_requirements(extra)
     wheelhouse = _wheelhouse(requirements)

@@ -278,13 +278,14 @@ class CondaEnvironment(Environment):
 
     def __init__(self, conda_file: Path) -> None:
         self.conda_file = conda_file
-        conda = os.environ.get("MLFLOW_CONDA_HOME")
+        conda = settings.env("MLFLOWX_CONDA_HOME")
         exe = Path(conda, "bin", "conda") if conda else None
         found = str(exe) if exe and exe.exists() else shutil.which("conda")
         if not found:
             raise InvalidParameter(
                 "--env-manager conda needs conda, which is not installed here (no `conda` on "
-                "PATH, no MLFLOW_CONDA_HOME); use --env-manager virtualenv or local"
+                "PATH, no MLFLOWX_CONDA_HOME or MLFLOW_CONDA_HOME); use --env-manager "
+                "virtualenv or local"
             )
         self.conda = found
         digest = hashlib.sha256(conda_file.read_bytes()).hexdigest()[:16]

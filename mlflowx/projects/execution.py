@@ -11,7 +11,6 @@ and the run handed to the command through its environment.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from mlflowx.exceptions import InvalidState, MlflowxError
 from mlflowx.orchestration._context import client_for, current_tracking
 from mlflowx.projects.envs import RunHandle
 from mlflowx.projects.params import build_command, resolve_parameters
+from mlflowx.tracking._context import env_experiment
 from mlflowx.tracking._source import _user
 from mlflowx.tracking.client import MlflowxClient
 
@@ -73,11 +73,8 @@ class RunConfig:
 def resolve_experiment(client: MlflowxClient, name: str | None, experiment_id: str | None) -> str:
     if experiment_id:
         return str(experiment_id)
-    name = (
-        name
-        or os.environ.get("MLFLOWX_EXPERIMENT_NAME")
-        or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    )
+    env_id, env_name = env_experiment()
+    name = name or env_name
     if name:
         found = client.get_experiment_by_name(name)
         if found is not None:
@@ -89,7 +86,6 @@ def resolve_experiment(client: MlflowxClient, name: str | None, experiment_id: s
             if again is None:
                 raise
             return again.experiment_id
-    env_id = os.environ.get("MLFLOWX_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
     return env_id or DEFAULT_EXPERIMENT_ID
 
 

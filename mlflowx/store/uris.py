@@ -4,7 +4,6 @@ follows tracking). The one place both are resolved, below the clients of both.""
 
 from __future__ import annotations
 
-import os
 import threading
 from contextvars import ContextVar
 from pathlib import Path
@@ -96,7 +95,7 @@ def resolve_registry_uri(
         return normalize_uri(registry_uri)
     if _registry_uri is not None:
         return _registry_uri
-    env = os.environ.get("MLFLOWX_REGISTRY_URI") or os.environ.get("MLFLOW_REGISTRY_URI")
+    env = settings.env("MLFLOWX_REGISTRY_URI")
     if env:
         return normalize_uri(env)
     return normalize_uri(tracking_uri) if tracking_uri else get_tracking_uri()

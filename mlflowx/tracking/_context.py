@@ -6,9 +6,9 @@ into worker threads and tasks (Prefect does this), instead of silently losing th
 
 from __future__ import annotations
 
-import os
 from contextvars import ContextVar
 
+from mlflowx import settings
 from mlflowx.entities import Run
 
 #: The stack of active runs, innermost last.
@@ -27,11 +27,9 @@ active_experiment_id: ContextVar[str | None] = ContextVar(
 
 def env_run_id() -> str | None:
     """A run handed down by a parent process (MLflow's ``MLFLOW_RUN_ID``)."""
-    return os.environ.get("MLFLOWX_RUN_ID") or os.environ.get("MLFLOW_RUN_ID") or None
+    return settings.env("MLFLOWX_RUN_ID")
 
 
 def env_experiment() -> tuple[str | None, str | None]:
     """(experiment id, experiment name) from the environment, MLflow's names as fallback."""
-    eid = os.environ.get("MLFLOWX_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
-    name = os.environ.get("MLFLOWX_EXPERIMENT_NAME") or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    return eid or None, name or None
+    return settings.env("MLFLOWX_EXPERIMENT_ID"), settings.env("MLFLOWX_EXPERIMENT_NAME")

@@ -323,9 +323,7 @@ def restore_run(run_id: str) -> None:
 # ------------------------------------------------------------------------ logging
 def _synchronous(synchronous: bool | None) -> bool:
     if synchronous is None:
-        return not (
-            env_flag("MLFLOWX_ENABLE_ASYNC_LOGGING") or env_flag("MLFLOW_ENABLE_ASYNC_LOGGING")
-        )
+        return not (env_flag("MLFLOWX_ENABLE_ASYNC_LOGGING"))
     return synchronous
 
 

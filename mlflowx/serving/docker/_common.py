@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlflowx import settings
 from mlflowx.exceptions import InvalidState, NotFound
 from mlflowx.settings import home
 
@@ -21,7 +22,7 @@ __all__ = [
     "resolve_base_image",
 ]
 
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
+DEFAULT_BASE_IMAGE = settings.DEFAULT_BASE_IMAGE
 LOCAL_BASE_IMAGE = "mlflowx-base:py311"
 # A callback that receives one line per step ("Building image ...") for progress displays.
 Progress = Callable[[str], None]
@@ -66,8 +67,8 @@ def docker_client(client: Any = None) -> Any:
 
 
 def resolve_base_image(base_image: str | None) -> str:
-    """The base image to build on: the argument, ``$MLFLOWX_BASE_IMAGE``, else python:3.11-slim."""
-    return base_image or os.environ.get("MLFLOWX_BASE_IMAGE") or DEFAULT_BASE_IMAGE
+    """The base image to build on: the argument, else :func:`mlflowx.settings.base_image`."""
+    return base_image or settings.base_image()
 
 
 def _split_tag(ref: str) -> tuple[str, str | None]:

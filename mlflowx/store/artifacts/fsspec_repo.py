@@ -12,7 +12,6 @@ match, and delete, other runs' files.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO
 
 from fsspec.core import url_to_fs
 
+from mlflowx import settings
 from mlflowx.exceptions import InvalidParameter, NotFound
 from mlflowx.store.artifacts.base import ArtifactRepository, FileInfo, safe_artifact_path
 from mlflowx.store.artifacts.local import walk_local_dir
@@ -71,7 +71,7 @@ def default_storage_options(uri: str) -> dict[str, Any]:
     if scheme_of(uri) not in ("s3", "s3a"):
         return {}
     options: dict[str, Any] = {"use_listings_cache": False}
-    endpoint = os.environ.get("MLFLOWX_S3_ENDPOINT_URL") or os.environ.get("MLFLOW_S3_ENDPOINT_URL")
+    endpoint = settings.env("MLFLOWX_S3_ENDPOINT_URL")
     if endpoint:
         options["client_kwargs"] = {"endpoint_url": endpoint}
     return options

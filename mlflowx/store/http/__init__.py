@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 import random
 import threading
 import time
@@ -11,19 +10,12 @@ from typing import Any
 
 import httpx
 
+from mlflowx import settings
 from mlflowx.exceptions import MlflowxError, TemporarilyUnavailable
 
 __all__ = ["HttpSession", "session_for"]
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-def _env(*names: str) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
 
 
 #: Retry jitter from a generator of its own: a retrying thread never moves the process's
@@ -40,25 +32,21 @@ class HttpSession:
 
     def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        timeout = float(_env("MLFLOWX_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_TIMEOUT") or 120)
-        self.max_retries = int(
-            _env("MLFLOWX_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_MAX_RETRIES") or 5
-        )
-        self.backoff = float(
-            _env("MLFLOWX_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR") or 0.5
-        )
+        timeout = float(settings.env("MLFLOWX_HTTP_REQUEST_TIMEOUT") or 120)
+        self.max_retries = int(settings.env("MLFLOWX_HTTP_REQUEST_MAX_RETRIES") or 5)
+        self.backoff = float(settings.env("MLFLOWX_HTTP_REQUEST_BACKOFF_FACTOR") or 0.5)
         auth: httpx.Auth | None = None
         headers = {"User-Agent": "mlflowx"}
-        token = _env("MLFLOWX_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
-        user = _env("MLFLOWX_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
-        password = _env("MLFLOWX_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD")
+        token = settings.env("MLFLOWX_TRACKING_TOKEN")
+        user = settings.env("MLFLOWX_TRACKING_USERNAME")
+        password = settings.env("MLFLOWX_TRACKING_PASSWORD")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         elif user is not None and password is not None:
             auth = httpx.BasicAuth(user, password)
-        insecure = _env("MLFLOWX_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_INSECURE_TLS") or ""
+        insecure = settings.env("MLFLOWX_TRACKING_INSECURE_TLS") or ""
         verify: Any = insecure.lower() not in ("1", "true")
-        ca = _env("MLFLOWX_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+        ca = settings.env("MLFLOWX_TRACKING_SERVER_CERT_PATH")
         if ca:
             verify = ca
         self.client = client or httpx.Client(
