@@ -21,12 +21,12 @@ the filter asks for them with ``tags.`mlflow.prompt.is_prompt` = 'true'``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from mlflowx.exceptions import InvalidParameter
+from mlflowx.store.search import parser
 from mlflowx.store.search.parser import LIST_OPS, NUMERIC_OPS, STRING_OPS
 from mlflowx.store.search.sql import SqlBuilder
 
@@ -108,210 +108,15 @@ MODEL_VERSIONS = _Target(
 )
 
 
-# ---------------------------------------------------------------------------------- tokens
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: Literal["ident", "string", "number", "op", "(", ")", ",", "end"]
-    text: str
-    pos: int
-    value: str = ""
-    prefix: str | None = None  # ident: before the first dot
-    quoted: bool = False
-
-
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?")
-_WORD = re.compile(r"\w+")
-_KEY = re.compile(r"[\w.]+")
-_OPERATORS = ("!=", "<=", ">=", "<>", "==", "=", "<", ">")
-
-
-def _error(message: str, source: str) -> InvalidParameter:
-    return InvalidParameter(f"{message} in filter {source!r}")
-
-
-def _quoted(source: str, start: int) -> tuple[str, int]:
-    quote, out, i = source[start], [], start + 1
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\" and i + 1 < len(source) and source[i + 1] in (quote, "\\"):
-            out.append(source[i + 1])
-            i += 2
-        elif ch == quote and i + 1 < len(source) and source[i + 1] == quote:
-            out.append(quote)
-            i += 2
-        elif ch == quote:
-            return "".join(out), i + 1
-        else:
-            out.append(ch)
-            i += 1
-    raise _error(f"Unterminated quoted text at position {start}", source)
-
-
-def _identifier(source: str, start: int) -> _Token:
-    if source[start] == "`":
-        head, i = _quoted(source, start)
-        head_quoted = True
-    else:
-        word = _WORD.match(source, start)
-        assert word is not None
-        head, i, head_quoted = word.group(), word.end(), False
-    if i >= len(source) or source[i] != "." or head_quoted:
-        return _Token("ident", source[start:i], start, head, None, head_quoted)
-    i += 1
-    if i < len(source) and source[i] in "`\"'":
-        key, i = _quoted(source, i)
-        quoted = True
-    elif (match := _KEY.match(source, i)) is not None:
-        key, i, quoted = match.group(), match.end(), False
-    else:
-        raise _error(f"Missing key after {source[start:i]!r} at position {start}", source)
-    return _Token("ident", source[start:i], start, key, head, quoted)
-
-
-def _tokenize(source: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i = 0
-    while i < len(source):
-        ch = source[i]
-        if ch.isspace():
-            i += 1
-        elif ch in "(),":
-            tokens.append(_Token(ch, ch, i))  # type: ignore[arg-type]
-            i += 1
-        elif ch in "'\"":
-            value, end = _quoted(source, i)
-            tokens.append(_Token("string", source[i:end], i, value))
-            i = end
-        elif (number := _NUMBER.match(source, i)) is not None:
-            tokens.append(_Token("number", number.group(), i, number.group()))
-            i = number.end()
-        elif ch == "`" or _WORD.match(source, i):
-            tokens.append(_identifier(source, i))
-            i += len(tokens[-1].text)
-        elif op := next((o for o in _OPERATORS if source.startswith(o, i)), None):
-            tokens.append(_Token("op", {"<>": "!=", "==": "="}.get(op, op), i))
-            i += len(op)
-        else:
-            raise _error(f"Unexpected character {ch!r} at position {i}", source)
-    tokens.append(_Token("end", "", len(source)))
-    return tokens
-
-
-def _keyword(token: _Token, *words: str) -> bool:
-    return (
-        token.kind == "ident"
-        and token.prefix is None
-        and not token.quoted
-        and token.value.upper() in words
-    )
-
-
-# ---------------------------------------------------------------------------------- parser
-class _Parser:
-    def __init__(self, source: str, target: _Target) -> None:
-        self.source = source
-        self.target = target
-        self.tokens = _tokenize(source)
-        self.index = 0
-
-    def next(self) -> _Token:
-        token = self.tokens[self.index]
-        self.index += token.kind != "end"
-        return token
-
-    def error(self, message: str, token: _Token) -> InvalidParameter:
-        found = "the end" if token.kind == "end" else repr(token.text)
-        return _error(f"{message}, found {found} at position {token.pos}", self.source)
-
-    def clause(self) -> Clause:
-        subject = self.next()
-        if subject.kind != "ident" or _keyword(subject, "AND", "IN", "NOT", "LIKE", "ILIKE"):
-            raise self.error("Expected an identifier such as name or tags.<key>", subject)
-        if subject.prefix is None or subject.prefix in _ATTRIBUTE_PREFIXES:
-            entity: Literal["attribute", "tag"] = "attribute"
-            if subject.value not in self.target.attributes:
-                valid = ", ".join(sorted(self.target.attributes))
-                raise InvalidParameter(
-                    f"Invalid attribute key {subject.value!r} in filter {self.source!r} for "
-                    f"{self.target.what}; valid keys: {valid}, tags.<key>"
-                )
-            _, allowed, numeric = self.target.attributes[subject.value]
-        elif subject.prefix in _TAG_PREFIXES:
-            entity, allowed, numeric = "tag", STRING_OPS, False
-        else:
-            raise InvalidParameter(
-                f"Invalid entity type {subject.prefix!r} in filter {self.source!r}; valid: "
-                "attribute, tag, tags"
-            )
-        if not subject.value:
-            raise self.error("Empty key", subject)
-        op_token = self.next()
-        if op_token.kind == "op":
-            op = op_token.text
-        elif _keyword(op_token, "LIKE", "ILIKE", "IN"):
-            op = op_token.value.upper()
-        elif _keyword(op_token, "NOT") and _keyword(self.tokens[self.index], "IN"):
-            self.next()
-            op = "NOT IN"
-        else:
-            raise self.error(f"Expected a comparator after {subject.text!r}", op_token)
-        if op not in allowed:
-            raise InvalidParameter(
-                f"Invalid comparator {op!r} for {entity} {subject.value!r} in filter "
-                f"{self.source!r}; allowed: {', '.join(sorted(allowed))}"
-            )
-        value: Value
-        if op in LIST_OPS:
-            value = self.string_list()
-        elif numeric:
-            value = self.integer(subject.value)
-        else:
-            token = self.next()
-            if token.kind != "string":
-                raise self.error(f"Expected a quoted string value for {subject.value!r}", token)
-            value = token.value
-            if op in ("LIKE", "ILIKE") and re.search(r"(?<!\\)(?:\\\\)*\\$", value):
-                raise self.error("A LIKE pattern may not end with a lone '\\'", token)
-        return Clause(entity, subject.value, op, value)
-
-    def integer(self, key: str) -> int:
-        token = self.next()
-        text = token.value.strip() if token.kind in ("number", "string") else ""
-        if not re.fullmatch(r"[+-]?\d{1,18}", text):
-            raise self.error(f"Expected an integer value for {key!r}", token)
-        return int(text)
-
-    def string_list(self) -> tuple[str, ...]:
-        token = self.next()
-        if token.kind != "(":
-            raise self.error("Expected a parenthesized list of quoted strings", token)
-        values: list[str] = []
-        while True:
-            token = self.next()
-            if token.kind != "string":
-                raise self.error("Expected a quoted string in the list", token)
-            values.append(token.value)
-            token = self.next()
-            if token.kind == ")":
-                return tuple(values)
-            if token.kind != ",":
-                raise self.error("Expected ',' or ')' in the list", token)
-
-    def parse(self) -> list[Clause]:
-        clauses = [self.clause()]
-        while (token := self.next()).kind != "end":
-            if not _keyword(token, "AND"):
-                hint = " (only AND is supported)" if _keyword(token, "OR") else ""
-                raise self.error(f"Expected AND{hint}", token)
-            clauses.append(self.clause())
-        return clauses
-
-
 def parse_registry_filter(filter_string: str | None, *, versions: bool) -> list[Clause]:
-    """Parse a registered-model (``versions=False``) or model-version filter; empty -> ``[]``."""
-    if filter_string is None or not filter_string.strip():
-        return []
-    return _Parser(filter_string, MODEL_VERSIONS if versions else REGISTERED_MODELS).parse()
+    """Parse a registered-model (``versions=False``) or model-version filter; empty -> ``[]``.
+    The grammar is the runs search's (one tokenizer and parser, :mod:`mlflowx.store.search.parser`),
+    with the registry's attributes and comparators."""
+    grammar = parser.MODEL_VERSIONS if versions else parser.REGISTERED_MODELS
+    return [
+        Clause("tag" if c.entity == "tag" else "attribute", c.key, c.op, cast(Value, c.value))
+        for c in parser.parse_filter_with(filter_string, grammar)
+    ]
 
 
 # ---------------------------------------------------------------------------------- compile

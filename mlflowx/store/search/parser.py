@@ -39,8 +39,10 @@ from mlflowx.exceptions import InvalidParameter
 
 __all__ = [
     "LIST_OPS",
+    "MODEL_VERSIONS",
     "NULL_OPS",
     "NUMERIC_OPS",
+    "REGISTERED_MODELS",
     "STRING_OPS",
     "Comparison",
     "Grammar",
@@ -94,7 +96,7 @@ LIST_OPS = frozenset({"IN", "NOT IN"})
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 
 # What a key's value must look like, and which comparators it takes.
-_Kind = Literal["number", "string", "id"]
+_Kind = Literal["number", "integer", "string", "id"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Grammar:
     comparators: Mapping[str, frozenset[str]]  # entity, or "attribute:<kind>" -> comparators
     dataset_keys: frozenset[str] = frozenset()
     order_entities: frozenset[Entity] = field(default_factory=frozenset)
+    #: attribute key -> its comparators, where they differ from its kind's
+    attribute_comparators: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def kind_of(self, entity: Entity, key: str) -> _Kind:
         if entity == "attribute":
@@ -117,7 +121,8 @@ class Grammar:
 
     def comparators_for(self, entity: Entity, key: str) -> frozenset[str]:
         if entity == "attribute":
-            return self.comparators[f"attribute:{self.attributes[key]}"]
+            own = self.attribute_comparators.get(key)
+            return own if own is not None else self.comparators[f"attribute:{self.attributes[key]}"]
         return self.comparators[entity]
 
 
@@ -191,6 +196,41 @@ EXPERIMENTS = Grammar(
         "attribute:id": frozenset({"=", "!="}) | LIST_OPS,
     },
     order_entities=frozenset({"attribute"}),
+)
+
+
+_REGISTRY_ENTITIES: Mapping[str, Entity] = {
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "tag": "tag",
+    "tags": "tag",
+}
+
+REGISTERED_MODELS = Grammar(
+    what="registered models",
+    entities=_REGISTRY_ENTITIES,
+    attributes={"name": "string"},
+    attribute_aliases={},
+    comparators={"tag": STRING_OPS, "attribute:string": STRING_OPS | LIST_OPS},
+)
+
+MODEL_VERSIONS = Grammar(
+    what="model versions",
+    entities=_REGISTRY_ENTITIES,
+    attributes={
+        "name": "string",
+        "run_id": "string",
+        "source_path": "string",
+        "version_number": "integer",
+    },
+    attribute_aliases={},
+    comparators={
+        "tag": STRING_OPS,
+        "attribute:string": STRING_OPS | LIST_OPS,
+        "attribute:integer": NUMERIC_OPS,
+    },
+    attribute_comparators={"source_path": STRING_OPS},
 )
 
 
@@ -418,6 +458,14 @@ class _Parser:
             if entity == "attribute" and re.fullmatch(r"[+-]?\d+", text):
                 return int(text)
             return float(text)
+        if kind == "integer":  # a whole number, written bare or quoted
+            text = token.value.strip() if token.kind in ("number", "string") else ""
+            if not re.fullmatch(r"[+-]?\d{1,18}", text):
+                raise self.error(
+                    f"Expected an integer value for {entity} {key!r}, found {token.describe()}",
+                    token,
+                )
+            return int(text)
         if kind == "id" and token.kind == "number" and re.fullmatch(r"[+-]?\d+", token.value):
             return token.value.lstrip("+")
         if token.kind != "string":
