@@ -57,10 +57,13 @@ class Need:
     permission: Permission
     file: Path
     why: str
+    #: How to save such a model so that loading it needs no opt-in, when there is a way.
+    safer: str = ""
 
     @classmethod
-    def pickle(cls, file: Path, stored_as: str) -> Need:
-        return cls("pickle", file, f"is {stored_as}, and unpickling runs whatever the file says")
+    def pickle(cls, file: Path, stored_as: str, safer: str = "") -> Need:
+        why = f"is {stored_as}, and unpickling runs whatever the file says"
+        return cls("pickle", file, why, safer)
 
     @classmethod
     def code_file(cls, file: Path) -> Need:
@@ -111,12 +114,7 @@ class LoadPolicy:
         files = "; ".join(f"{n.file} {n.why}" for n in refused)
         permissions = list(dict.fromkeys(n.permission for n in refused))
         how = "; and ".join(_OPT_IN[p] for p in permissions)
-        resave = (
-            " Re-saving a scikit-learn model with serialization_format='skops' makes later "
-            "loads safe."
-            if "pickle" in permissions
-            else ""
-        )
+        resave = "".join(f" {s}" for s in dict.fromkeys(n.safer for n in refused if n.safer))
         raise UntrustedModel(
             f"Refusing to load {what}: {files}. Load it only if you trust where the model came "
             f"from, with {how}.{resave}"

@@ -338,3 +338,16 @@ def test_check_links(tmp_path: Path) -> None:
     (root / "sub" / "key").symlink_to(tmp_path / "id_rsa")
     with pytest.raises(InvalidParameter, match=r"sub/key, a symlink to .*id_rsa"):
         check_links(root)
+
+
+def test_the_refusal_suggests_a_safe_format_only_where_the_flavor_has_one(tmp_path: Path) -> None:
+    from mlflowx.models.policy import LoadPolicy, Need
+
+    sklearn_need = Need.pickle(tmp_path / "model.pkl", "a scikit-learn model", "Use skops.")
+    statsmodels_need = Need.pickle(tmp_path / "model.statsmodels", "a statsmodels results object")
+    with pytest.raises(UntrustedModel, match="Refusing to load the model") as refused:
+        LoadPolicy().check([statsmodels_need], "the model")
+    assert "skops" not in str(refused.value)
+    assert "allow_pickle" in str(refused.value)
+    with pytest.raises(UntrustedModel, match=r"Use skops\."):
+        LoadPolicy().check([sklearn_need, statsmodels_need], "the model")

@@ -120,7 +120,13 @@ class LightGBMFlavor(Flavor):
             return []
         if fmt not in SERIALIZATION_FORMATS:
             raise InvalidParameter(f"Unknown lightgbm serialization_format {fmt!r} in {path}")
-        return [Need.pickle(file, f"a LightGBM scikit-learn model stored with {fmt}")]
+        return [
+            Need.pickle(
+                file,
+                f"a LightGBM scikit-learn model stored with {fmt}",
+                "Re-saving it with serialization_format='skops' makes later loads safe.",
+            )
+        ]
 
     def pyfunc_needs(
         self, path: Path, pyfunc_conf: dict[str, Any], flavors: dict[str, Any]

@@ -182,7 +182,14 @@ class PyTorchFlavor(Flavor):
         _, file = self._files(path, conf.get("model_data"), field)
         if file.name == PT2_FILE:
             return []  # checked record by record right before it loads
-        return [Need.pickle(file, "a whole PyTorch module stored with pickle")]
+        return [
+            Need.pickle(
+                file,
+                "a whole PyTorch module stored with pickle",
+                "Saving it with serialization_format='pt2' (torch.export, with an input_example) "
+                "or as a state dict (save_state_dict) makes later loads safe.",
+            )
+        ]
 
     def load(
         self,

@@ -125,7 +125,13 @@ class SklearnFlavor(Flavor):
         fmt, file = self._file(path, conf, field)
         if fmt == "skops":
             return []
-        return [Need.pickle(file, f"a scikit-learn model stored with {fmt}")]
+        return [
+            Need.pickle(
+                file,
+                f"a scikit-learn model stored with {fmt}",
+                "Re-saving it with serialization_format='skops' makes later loads safe.",
+            )
+        ]
 
     def load(
         self,
