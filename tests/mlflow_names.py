@@ -275,11 +275,6 @@ CLIENT_EXCLUDED: dict[str, str] = {
 
 
 _M_GENAI = "GenAI model configuration (agents' resources, retrievers, configs): out of scope"
-_M_SERVING = (
-    "runs the model in a serving environment: the scoring code is in mlflowx.serving, a layer "
-    "above mlflowx.models; use `mlflowx models predict` (the CLI) until it moves"
-)
-
 #: ``mlflow.models`` name (its ``__all__``) -> why ``mlflowx.models`` lacks it.
 MODELS_EXCLUDED: dict[str, str] = {
     "FlavorBackend": "MLflow's serving-backend base class: mlflowx serves through mlflowx.serving",
@@ -296,9 +291,6 @@ MODELS_EXCLUDED: dict[str, str] = {
     "ModelInputExample": "input examples are saved by log_model(input_example=...) directly",
     "validate_schema": "schemas are enforced when a pyfunc model predicts",
     "add_libraries_to_model": "bundles wheels of a registered model's dependencies: not yet",
-    "convert_input_example_to_serving_input": _M_SERVING,
-    "predict": _M_SERVING,
-    "validate_serving_input": _M_SERVING,
 }
 
 

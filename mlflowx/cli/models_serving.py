@@ -194,7 +194,7 @@ def _score(
     from rich.console import Console
 
     from mlflowx.pyfunc import load_model
-    from mlflowx.serving.scoring.parsing import loads_json, parse_csv, parse_json
+    from mlflowx.serving.predict import score
 
     console = Console(stderr=True)
     with console.status(f"Loading {model_uri}"):
@@ -202,18 +202,11 @@ def _score(
         model = load_model(
             model_uri, allow_pickle=allow_pickle or None, allow_code=allow_code or None
         )
-    signature = model.signature
-    schema = signature.inputs if signature is not None else None
-    params_schema = signature.params if signature is not None else None
-    source: Any = input_path if input_path is not None else sys.stdin
     with console.status("Scoring"):
         if kind == "csv":
-            data, params, unwrapped = parse_csv(source, schema), None, False
-        else:
-            text = input_path.read_bytes() if input_path is not None else sys.stdin.buffer.read()
-            parsed = parse_json(loads_json(text), schema, params_schema)
-            data, params, unwrapped = parsed.data, parsed.params, parsed.unwrapped
-        return model.predict(data, params=params), unwrapped
+            return score(model, input_path if input_path is not None else sys.stdin, "csv")
+        body = input_path.read_bytes() if input_path is not None else sys.stdin.buffer.read()
+        return score(model, body)
 
 
 def _render(raw: Any, out_kind: str, unwrapped: bool) -> str:

@@ -27,6 +27,15 @@ def __getattr__(name: str) -> object:
         from mlflowx.models import edit
 
         return getattr(edit, name)
+    if name == "convert_input_example_to_serving_input":
+        from mlflowx.models.example import convert_input_example_to_serving_input
+
+        return convert_input_example_to_serving_input
+    if name in ("predict", "validate_serving_input"):
+        # Scoring lives in mlflowx.serving (the layer above); MLflow offers these names here.
+        from mlflowx.serving import predict
+
+        return getattr(predict, name)
     if name == "ModelInfo":
         from mlflowx.models.logging import ModelInfo
 

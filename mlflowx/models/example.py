@@ -39,6 +39,7 @@ from mlflowx.models.signature import _infer_param_schema
 __all__ = [
     "INPUT_EXAMPLE_FILE",
     "SERVING_INPUT_FILE",
+    "convert_input_example_to_serving_input",
     "load_input_example",
     "load_input_example_params",
     "load_serving_input_example",
@@ -217,6 +218,19 @@ def save_input_example(example: Any, path: Path) -> dict[str, Any]:
     (path / INPUT_EXAMPLE_FILE).write_text(json.dumps(stored, cls=_Encoder))
     (path / SERVING_INPUT_FILE).write_text(json.dumps(serving, cls=_Encoder, indent=2))
     return info
+
+
+def convert_input_example_to_serving_input(input_example: Any) -> str | None:
+    """The ``/invocations`` body (JSON text) for ``input_example``, as MLflow's function of the
+    same name writes it; ``None`` for no example. The same encoding as
+    ``serving_input_example.json``."""
+    if input_example is None:
+        return None
+    data, params = split_input_example(input_example)
+    _, _, serving, extra = _encode(data)
+    if params is not None:
+        serving = {**serving, **params} if extra.get("llm") else {**serving, "params": params}
+    return json.dumps(serving, cls=_Encoder, indent=2)
 
 
 def _read_stored(model_dir: Path, info: dict[str, Any]) -> Any:
