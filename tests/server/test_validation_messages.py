@@ -18,7 +18,6 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
-from mlflowx.utils import validation as v
 from tests.fixtures.server import LiveServer
 
 Case = Callable[[MlflowClient, str, str], object]
@@ -44,6 +43,7 @@ def _many(kind: str, n: int) -> list[dict[str, object]]:
 
 
 CASES: dict[str, Case] = {
+    "experiment tag value too long": lambda c, e, r: c.set_experiment_tag(e, "x", "v" * 20001),
     "param key with a bad character": lambda c, e, r: c.log_param(r, "a!b", 1),
     "param key that is a path": lambda c, e, r: c.log_param(r, "a/../b", 1),
     "param key too long": lambda c, e, r: c.log_param(r, "k" * 251, 1),
@@ -115,8 +115,7 @@ def test_message_matches_mlflow(clients: dict[str, MlflowClient], name: str) -> 
 
 
 # MLflow truncates a long param or tag value by default (``MLFLOW_TRUNCATE_LONG_VALUES``);
-# mlflowx refuses it with the message MLflow gives when truncation is off. mlflowx keeps
-# experiment tag values to 5000 characters (MLflow 3.17: 20000), in MLflow's words.
+# mlflowx refuses it with the message MLflow gives when truncation is off.
 REFUSED: dict[str, tuple[Case, Callable[[], object]]] = {
     "param value too long": (
         lambda c, e, r: c.log_param(r, "p", "v" * 6001),
@@ -129,12 +128,6 @@ REFUSED: dict[str, tuple[Case, Callable[[], object]]] = {
     "long tag value in a batch": (
         lambda c, e, r: _batch(c, r, tags=[RunTag("t", "v" * 8001)]),
         lambda: mlflow_validation._validate_tag("t", "v" * 8001, path="tags[0]"),
-    ),
-    "experiment tag value too long": (
-        lambda c, e, r: c.set_experiment_tag(e, "x", "v" * 5001),
-        lambda: mlflow_validation._validate_length_limit(
-            "value", v.MAX_EXPERIMENT_TAG_VAL_LENGTH, "v" * 5001
-        ),
     ),
 }
 

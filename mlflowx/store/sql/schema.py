@@ -20,6 +20,7 @@ KNOWN_REVISIONS = (
     "0004_auth",
     "0005_model_metrics_inputs",
     "0006_search_order_indexes",
+    "0007_experiment_tag_values",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -26,13 +26,6 @@ CREATE TABLE datasets (
 	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id), 
 	CONSTRAINT uq_datasets_experiment_name_digest UNIQUE (experiment_id, name, digest)
 );
-CREATE TABLE experiment_tags (
-	experiment_id INTEGER NOT NULL, 
-	"key" VARCHAR(250) NOT NULL, 
-	value VARCHAR(5000), 
-	PRIMARY KEY (experiment_id, "key"), 
-	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
-);
 CREATE TABLE runs (
 	run_uuid VARCHAR(32) NOT NULL, 
 	name VARCHAR(250), 
@@ -253,4 +246,11 @@ CREATE TABLE model_inputs (
 CREATE INDEX ix_model_inputs_model_id ON model_inputs (model_id);
 CREATE INDEX ix_params_key_value ON params ("key", value);
 CREATE INDEX ix_tags_key_value ON tags ("key", value);
-INSERT INTO alembic_version (version_num) VALUES ('0006_search_order_indexes');
+CREATE TABLE "experiment_tags" (
+	experiment_id INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value VARCHAR(20000), 
+	PRIMARY KEY (experiment_id, "key"), 
+	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
+);
+INSERT INTO alembic_version (version_num) VALUES ('0007_experiment_tag_values');

@@ -38,7 +38,7 @@ class ExperimentTagRow(SQLModel, table=True):
     __tablename__ = "experiment_tags"
     experiment_id: int = Field(foreign_key="experiments.experiment_id", primary_key=True)
     key: str = Field(max_length=250, primary_key=True)
-    value: str | None = Field(default=None, max_length=5000)
+    value: str | None = Field(default=None, max_length=20000)
 
 
 class RunRow(SQLModel, table=True):
