@@ -1,0 +1,222 @@
+"""Logging metrics, params and tags to runs in the SQL tracking store: a mixin of
+``SqlTrackingStore``. ``log_metric`` is the hot path: one short transaction, no ORM."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlflowx.entities import Metric, Param, RunStatus, RunTag
+from mlflowx.exceptions import InvalidParameter, NotFound
+from mlflowx.store.sql.db import Connection
+from mlflowx.store.tracking.base import (
+    KeyValueLike,
+    MetricLike,
+    validate_metric_points,
+    validate_params_and_tags,
+)
+from mlflowx.store.tracking.sql_models import ModelMetricRow, model_metric_rows
+from mlflowx.store.tracking.sql_runs import RUN_NAME_TAG, UPSERT_TAG, RunsMixin
+from mlflowx.utils import validation as v
+
+__all__ = ["RunDataMixin"]
+
+_INSERT_METRIC = (
+    "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
+    "VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) ON CONFLICT DO NOTHING"
+)
+# The latest point is the greatest (step, timestamp, value), as in MLflow.
+_LATEST_ON_CONFLICT = (
+    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
+    "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
+    "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)"
+)
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+    f"VALUES (:run_uuid, :key, :value, :timestamp, :step, :is_nan) {_LATEST_ON_CONFLICT}"
+)
+_METRIC_COLUMNS = "run_uuid, key, value, timestamp, step, is_nan"
+_METRIC_VALUES = "run_uuid, :key, :value, :timestamp, :step, :is_nan"
+# PostgreSQL: log_metric in one statement (data-modifying CTEs), so one round trip in autocommit
+# instead of five (BEGIN, the run's state, two inserts, COMMIT). It writes only if the run is
+# active and returns the run's experiment; no row back means "not active" (or not found), and
+# the ordinary path then raises the precise error.
+_LOG_METRIC_ONE_STATEMENT = (
+    "WITH run AS (SELECT run_uuid, experiment_id FROM runs "
+    "WHERE run_uuid = :run_uuid AND lifecycle_stage = 'active'), "
+    f"m AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    "ON CONFLICT DO NOTHING), "
+    f"l AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    f"{_LATEST_ON_CONFLICT}) "
+    "SELECT experiment_id FROM run"
+)
+_INSERT_PARAM = (
+    "INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
+    nan = math.isnan(m.value)
+    return {
+        "run_uuid": run_id,
+        "key": m.key,
+        "value": 0.0 if nan else m.value,
+        "timestamp": m.timestamp,
+        "step": m.step,
+        "is_nan": nan,
+    }
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A ``log_batch`` validated outside the write transaction: metric row tuples (run_uuid,
+    key, value, timestamp, step, is_nan; the column order of _INSERT_METRIC and
+    _UPSERT_LATEST), and params and tags as key -> value."""
+
+    metric_rows: list[tuple[Any, ...]]
+    params: dict[str, str]
+    tags: dict[str, str]
+    #: The metric points that name a logged model (``logged_model_metrics``).
+    model_rows: list[ModelMetricRow]
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str,
+        metrics: Sequence[MetricLike],
+        params: Sequence[KeyValueLike],
+        tags: Sequence[KeyValueLike],
+    ) -> _Batch:
+        v.validate_batch_sizes(metrics, params, tags)
+        points = validate_metric_points(metrics)
+        rows = [
+            (run_id, key, 0.0 if value != value else value, timestamp, step, value != value)
+            for key, value, timestamp, step in points
+        ]
+        param_map, tag_map = validate_params_and_tags(params, tags)
+        return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
+
+
+def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The greatest (step, timestamp, value) point of each key, from metric row tuples."""
+    best: dict[str, tuple[Any, ...]] = {}
+    for row in rows:
+        cur = best.get(row[1])
+        if cur is None or (row[4], row[3], row[2]) > (cur[4], cur[3], cur[2]):
+            best[row[1]] = row
+    return list(best.values())
+
+
+class RunDataMixin(RunsMixin):
+    """Metrics, params and tags of runs: single writes, batches and a run's end."""
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        # The hot path: one short write transaction, no list building, no ORM.
+        key, value, timestamp, step = v.validate_metric(
+            metric.key, metric.value, metric.timestamp, metric.step
+        )
+        row = _metric_row(run_id, Metric(key, value, timestamp, step))
+        if self.db.dialect == "postgresql" and not metric.model_id:
+            with self.db.autocommit() as conn:
+                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row):
+                    return
+        with self.db.write() as conn:
+            eid = self._require_active_run(conn, run_id)
+            conn.execute(_INSERT_METRIC, row)
+            conn.execute(_UPSERT_LATEST, row)
+            if metric.model_id:  # only a model's metric pays for the extra insert
+                points = [(key, value, timestamp, step)]
+                self._log_model_metrics(conn, run_id, eid, model_metric_rows([metric], points))
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
+    ) -> None:
+        self._write_batch(run_id, metrics, params, tags)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[MetricLike] = (),
+        params: Sequence[KeyValueLike] = (),
+        tags: Sequence[KeyValueLike] = (),
+    ) -> None:
+        # One transaction and no read-back: what a tracked task pays for its run's end.
+        self._write_batch(run_id, metrics, params, tags, (RunStatus.parse(status), int(end_time)))
+
+    def _write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricLike],
+        params: Sequence[KeyValueLike],
+        tags: Sequence[KeyValueLike],
+        end: tuple[RunStatus, int] | None = None,
+    ) -> None:
+        """A batch (validated before the transaction), and the run's end when given."""
+        run_id = v.validate_run_id(run_id)
+        batch = _Batch.of(run_id, metrics, params, tags)
+        with self.db.write() as conn:
+            eid = self._require_active_run(conn, run_id)
+            if batch.params:
+                self._log_params(conn, run_id, batch.params)
+            if batch.tags:
+                rows = [(run_id, k, val) for k, val in batch.tags.items()]
+                conn.executemany_rows(UPSERT_TAG, rows)
+                if RUN_NAME_TAG in batch.tags:
+                    conn.execute(
+                        "UPDATE runs SET name = :n WHERE run_uuid = :id",
+                        {"n": v.validate_run_name(batch.tags[RUN_NAME_TAG]), "id": run_id},
+                    )
+            if batch.metric_rows:
+                conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
+                conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
+            if batch.model_rows:
+                self._log_model_metrics(conn, run_id, eid, batch.model_rows)
+            if end is not None:
+                conn.execute(
+                    "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
+                    {"s": end[0].value, "e": end[1], "id": run_id},
+                )
+
+    def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
+        keys = list(param_map)
+        marks = ", ".join(f":k{i}" for i in range(len(keys)))
+        existing = conn.execute(
+            f"SELECT key, value FROM params WHERE run_uuid = :r AND key IN ({marks})",
+            {"r": run_id, **{f"k{i}": k for i, k in enumerate(keys)}},
+        )
+        for key, old in existing:
+            if old != param_map[key]:
+                raise InvalidParameter(
+                    f"Changing param values is not allowed. Param with key='{key}' was already "
+                    f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
+                    f"value '{param_map[key]}'."
+                )
+        conn.executemany_rows(_INSERT_PARAM, [(run_id, k, val) for k, val in param_map.items()])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        v.validate_param(param.key, param.value)  # messages name "key", not "params[0].key"
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        v.validate_tag(tag.key, tag.value)
+        self.log_batch(run_id, tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        run_id = v.validate_run_id(run_id)
+        with self.db.write() as conn:
+            self._require_active_run(conn, run_id)
+            n = conn.execute_rowcount(
+                "DELETE FROM tags WHERE run_uuid = :r AND key = :k", {"r": run_id, "k": key}
+            )
+        if n == 0:
+            raise NotFound(f"No tag with name: {key} in run with id {run_id}")
