@@ -2,7 +2,8 @@
 
 Built with the Docker SDK's legacy builder (no BuildKit, no registry) from the local base image.
 Dependencies come from a wheelhouse downloaded once on this machine for the image's platform
-(``$MLFLOWX_PROJECT_WHEELHOUSE`` or ``<envs dir>/wheelhouse``), so the build itself is offline.
+(``project-wheelhouse`` in the image builds' one cache, ``$MLFLOWX_DOCKER_CACHE``), so the build
+itself is offline.
 The project is copied to the same absolute path it has here, so the deployment's working
 directory and entrypoint are the same on the host and in the container; mlflowx is copied from
 the running installation. The tracking store must be reachable: :func:`docker_job_variables`
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
 import sys
 import tarfile
@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mlflowx.exceptions import InvalidParameter, InvalidState
-from mlflowx.projects.envs import _mlflowx_package_dir, envs_dir, mlflowx_requirements
+from mlflowx.projects.envs import _mlflowx_package_dir, mlflowx_requirements
 
 __all__ = [
     "build_project_image",
@@ -45,7 +45,9 @@ def image_requirements(extra: list[str] | None = None) -> list[str]:
 
 
 def _wheelhouse(requirements: list[str]) -> Path:
-    folder = Path(os.environ.get("MLFLOWX_PROJECT_WHEELHOUSE") or envs_dir() / "wheelhouse")
+    from mlflowx.serving.docker._common import cache_root
+
+    folder = cache_root() / "project-wheelhouse"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
     marker = folder / f".done-{digest}"
