@@ -3,13 +3,14 @@
 # on stdout (all progress goes to stderr, so `prefect.yaml` can read the tag).
 #
 # Usage: bash infra/build-flow-image.sh [IMAGE]   (default mlflowx-flows:<content hash>)
-# Env:   MLFLOWX_FLOW_IMAGE (use this tag; an existing image is kept), MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_FLOW_WHEELHOUSE (wheel cache,
-#        default ~/.cache/mlflowx/flow-wheelhouse), PYTHON (default .venv/bin/python).
+# Env:   MLFLOWX_FLOW_IMAGE (use this tag; an existing image is kept), MLFLOWX_BASE_IMAGE (default mlflowx-base:py311), MLFLOWX_DOCKER_CACHE (the image builds'
+#        wheel cache, default $MLFLOWX_HOME/docker-cache; this script uses its flow-wheelhouse), PYTHON (default .venv/bin/python).
 #
 # The wheels are downloaded *inside* the base image: pip evaluates environment markers with the
 # interpreter it runs on, and the image's Python (3.11.2) needs wheels the host's does not.
 # The host's versions are used as constraints, so the image runs what the tests ran.
 set -euo pipefail
+caller=$PWD  # mlflowx's home defaults to the working directory (settings.home)
 cd "$(dirname "$0")/.."
 base=${MLFLOWX_BASE_IMAGE:-mlflowx-base:py311}
 py=${PYTHON:-.venv/bin/python}
@@ -22,7 +23,7 @@ if [ "${FORCE:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
 fi
 ctx=$(mktemp -d /tmp/mlflowx-flow-image.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
-wheels=${MLFLOWX_FLOW_WHEELHOUSE:-$HOME/.cache/mlflowx/flow-wheelhouse}
+wheels=${MLFLOWX_DOCKER_CACHE:-${MLFLOWX_HOME:-$caller}/docker-cache}/flow-wheelhouse
 mkdir -p "$wheels" "$ctx/wheelhouse" "$ctx/own"
 echo "building the mlflowx wheel" >&2
 "$py" -m pip wheel --quiet --no-deps -w "$ctx/own" . >&2

@@ -492,7 +492,7 @@ VARIABLES: tuple[Var, ...] = (
     Var(
         "MLFLOWX_DOCKER_CACHE",
         _I,
-        "Wheel cache of image builds.",
+        "Wheel cache of model, project and flow image builds.",
         "$MLFLOWX_HOME/docker-cache",
         "path",
     ),
@@ -501,13 +501,6 @@ VARIABLES: tuple[Var, ...] = (
         _P,
         "Where project environments (virtualenvs) are kept.",
         "$MLFLOWX_HOME/envs if set, else ~/.mlflowx/envs",
-        "path",
-    ),
-    Var(
-        "MLFLOWX_PROJECT_WHEELHOUSE",
-        _P,
-        "Wheel cache of project images.",
-        "$MLFLOWX_ENVS_DIR/wheelhouse",
         "path",
     ),
     Var(

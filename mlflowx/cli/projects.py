@@ -122,6 +122,16 @@ def deploy(
     image: Annotated[
         str | None, typer.Option("--image", help="Image for a docker pool (default: built).")
     ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Push the image to this registry (host:port[/namespace]) for remote workers.",
+        ),
+    ] = None,
+    push: Annotated[
+        bool, typer.Option("--push", help="Push --image (it names its registry) for workers.")
+    ] = False,
     tracking_uri: TrackingUri = None,
 ) -> None:
     """Create or update a (scheduled) Prefect deployment of a project's entry point."""
@@ -131,6 +141,7 @@ def deploy(
     deployment_id = deploy_project(
         uri, entry_point, work_pool=work_pool, name=name, version=version, cron=cron,
         timezone=timezone, parameters=_parse_params(param_list) or None,
-        env_manager=env_manager, experiment_name=experiment_name, image=image,
+        env_manager=env_manager, experiment_name=experiment_name, image=image, push=push,
+        registry=registry,
     )  # fmt: skip
     typer.echo(f"Deployment {deployment_id}")

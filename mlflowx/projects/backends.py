@@ -202,6 +202,22 @@ def _pool_type(work_pool: str) -> str:
     return str(pool.type)
 
 
+def _image_job_variables(
+    pool_type: str, image: str, tracking_uri: str, pushed: bool
+) -> dict[str, Any]:
+    """Job variables running ``image`` on a pool of ``pool_type``: a pushed image is pulled
+    when the worker's host lacks it (its tag is a content digest), a local one never is."""
+    from mlflowx.projects.docker_image import docker_job_variables
+
+    policy = "IfNotPresent" if pushed else "Never"
+    if pool_type == "docker":
+        return docker_job_variables(image, tracking_uri, pull_policy=policy)
+    variables: dict[str, Any] = {"image": image, "env": {"MLFLOWX_TRACKING_URI": tracking_uri}}
+    if pool_type == "kubernetes":
+        variables["image_pull_policy"] = policy
+    return variables
+
+
 def deploy(
     project: Project | str,
     entry: str = "main",
@@ -217,12 +233,17 @@ def deploy(
     tracking_uri: str | None = None,
     image: str | None = None,
     job_variables: Mapping[str, Any] | None = None,
+    push: bool = False,
+    registry: str | None = None,
 ) -> UUID:
     """Create or update the deployment of an entry point's flow on ``work_pool``.
 
     The flow is written to ``<project>/.mlflowx/flow_<entry>.py`` so workers can load it. On a
     ``docker`` pool the flow runs in ``image`` (built by :func:`~mlflowx.projects.docker_image.
-    build_project_image` when not given).
+    build_project_image` when not given). With ``registry`` (or ``push`` and an ``image`` that
+    names a registry) the image is pushed (:func:`~mlflowx.projects.docker_image.push_image`) and
+    the deployment names the pushed reference with a pull policy that makes the worker pull it,
+    so workers on other hosts (Docker, Kubernetes, ECS pools) run the project baked in the image.
     """
     from prefect import Flow
     from prefect.schedules import Cron
@@ -232,17 +253,29 @@ def deploy(
     _require_prefect_api()
     tracking_uri = tracking_uri or get_tracking_uri()
     variables: dict[str, Any] = {"env": {"MLFLOWX_TRACKING_URI": tracking_uri}}
-    docker = _pool_type(work_pool) == "docker"
+    pool_type = _pool_type(work_pool)
+    pushed = push or registry is not None
+    if pushed and pool_type == "process":
+        raise InvalidParameter(
+            f"Work pool {work_pool!r} is a process pool: it runs the project from this folder, "
+            "so there is no image to push; use a docker, kubernetes or ecs pool, or drop "
+            "push/registry (--push/--registry)"
+        )
+    docker = pool_type == "docker" or pushed
     if docker:
         env_manager = "local"  # the image is the environment
     options = {"env_manager": env_manager, "experiment_name": experiment_name,
                "backend": "prefect", "tracking_uri": tracking_uri}  # fmt: skip
     entrypoint = project.write_flow_module(entry, **options)  # before a Docker image bakes it in
     if docker:
-        from mlflowx.projects.docker_image import build_project_image, docker_job_variables
+        from mlflowx.projects.docker_image import build_project_image
 
         image = image or build_project_image(project)
-        variables = docker_job_variables(image, tracking_uri)
+        if pushed:
+            from mlflowx.projects.docker_image import push_image
+
+            image = push_image(image, registry)
+        variables = _image_job_variables(pool_type, image, tracking_uri, pushed)
     flow: Any = Flow.from_source(source=str(project.directory), entrypoint=entrypoint)
     for key, value in (job_variables or {}).items():
         if key == "env" and isinstance(value, Mapping):

@@ -2,7 +2,8 @@
 
 Built with the Docker SDK's legacy builder (no BuildKit, no registry) from the local base image.
 Dependencies come from a wheelhouse downloaded once on this machine for the image's platform
-(``$MLFLOWX_PROJECT_WHEELHOUSE`` or ``<envs dir>/wheelhouse``), so the build itself is offline.
+(``project-wheelhouse`` in the image builds' one cache, ``$MLFLOWX_DOCKER_CACHE``), so the build
+itself is offline.
 The project is copied to the same absolute path it has here, so the deployment's working
 directory and entrypoint are the same on the host and in the container; mlflowx is copied from
 the running installation. The tracking store must be reachable: :func:`docker_job_variables`
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
 import sys
 import tarfile
@@ -22,10 +22,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mlflowx.exceptions import InvalidState
-from mlflowx.projects.envs import _mlflowx_package_dir, envs_dir, mlflowx_requirements
+from mlflowx.exceptions import InvalidParameter, InvalidState
+from mlflowx.projects.envs import _mlflowx_package_dir, mlflowx_requirements
 
-__all__ = ["build_project_image", "docker_job_variables", "image_requirements"]
+__all__ = [
+    "build_project_image",
+    "docker_job_variables",
+    "image_requirements",
+    "names_registry",
+    "push_image",
+]
 
 #: redis (a Prefect dependency) needs it on Python < 3.11.3; pip evaluates that marker against
 #: the host interpreter when downloading, so it is asked for explicitly.
@@ -39,7 +45,9 @@ def image_requirements(extra: list[str] | None = None) -> list[str]:
 
 
 def _wheelhouse(requirements: list[str]) -> Path:
-    folder = Path(os.environ.get("MLFLOWX_PROJECT_WHEELHOUSE") or envs_dir() / "wheelhouse")
+    from mlflowx.serving.docker._common import cache_root
+
+    folder = cache_root() / "project-wheelhouse"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
     marker = folder / f".done-{digest}"
@@ -130,12 +138,60 @@ def build_project_image(
     return tag
 
 
-def docker_job_variables(image: str, tracking_uri: str) -> dict[str, Any]:
-    """Job variables of a Docker work pool deployment running ``image``."""
+def names_registry(image: str) -> bool:
+    """Whether ``image``'s first path component is a registry host (``host:port/...``)."""
+    first, slash, _ = image.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def push_image(image: str, registry: str | None = None, client: Any = None) -> str:
+    """Push the local ``image`` and return the reference workers pull.
+
+    With ``registry`` (``host[:port][/namespace]``) the image is first tagged
+    ``<registry>/<name>:<tag>`` (its tag is the build's content digest, so a reference never
+    changes meaning); without it ``image`` must already name a registry.
+    """
+    import docker
+
+    client = client or docker.from_env()
+    last = image.rsplit("/", 1)[-1]
+    repository, tag = image.rsplit(":", 1) if ":" in last else (image, "latest")
+    if registry:
+        name = repository.rsplit("/", 1)[-1]
+        repository = f"{registry.rstrip('/')}/{name}"
+    elif not names_registry(image):
+        raise InvalidParameter(
+            f"Cannot push {image!r}: it names no registry; pass registry='host:port' (CLI: "
+            "--registry) or an image named 'host:port/name:tag'"
+        )
+    reference = f"{repository}:{tag}"
+    try:
+        local = client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise InvalidParameter(f"No local image {image!r} to push; build it first") from None
+    local.tag(repository, tag)
+    errors = [
+        str(line.get("error") or line.get("errorDetail"))
+        for line in client.images.push(repository, tag=tag, stream=True, decode=True)
+        if "error" in line or "errorDetail" in line
+    ]
+    if errors:
+        raise InvalidState(f"Pushing {reference} failed: {'; '.join(errors)}")
+    return reference
+
+
+def docker_job_variables(
+    image: str, tracking_uri: str, pull_policy: str = "Never"
+) -> dict[str, Any]:
+    """Job variables of a Docker work pool deployment running ``image``.
+
+    ``pull_policy`` is ``Never`` for an image built on the worker's host, ``IfNotPresent`` for a
+    pushed one (its tag is a content digest, so a present image is the right one).
+    """
     env = {"PREFECT_HOME": "/tmp/prefect", "MLFLOWX_TRACKING_URI": tracking_uri}
     variables: dict[str, Any] = {
         "image": image,
-        "image_pull_policy": "Never",
+        "image_pull_policy": pull_policy,
         "auto_remove": True,
         "env": env,
     }

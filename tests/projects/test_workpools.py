@@ -45,6 +45,20 @@ def _process_pool(name: str) -> None:
         )
 
 
+def _docker_pool() -> str:
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect_docker.worker import DockerWorker
+
+    pool = f"docker-{uuid.uuid4().hex[:8]}"
+    template = DockerWorker.get_default_base_job_template()
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(
+            WorkPoolCreate(name=pool, type="docker", base_job_template=template)
+        )
+    return pool
+
+
 def _run_worker(pool: str, env: dict[str, str], log: Path, worker_type: str = "process") -> None:
     cmd = [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--type", worker_type,
            "--run-once"]  # fmt: skip
@@ -141,15 +155,8 @@ def test_docker_worker_runs_the_project_in_its_image(
     """A prefect-docker worker runs the flow inside the project's image (Prefect + mlflowx +
     the project, built offline from a wheelhouse); the tracking store is mounted."""
     from prefect import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect_docker.worker import DockerWorker
 
-    pool = f"docker-{uuid.uuid4().hex[:8]}"
-    template = DockerWorker.get_default_base_job_template()
-    with get_client(sync_client=True) as client:
-        client.create_work_pool(
-            WorkPoolCreate(name=pool, type="docker", base_job_template=template)
-        )
+    pool = _docker_pool()
     root = make_project(MLproject=PROJECT)
     submitted = mlflowx.projects.run(
         str(root), parameters={"alpha": 0.5, "label": "in-docker"}, backend="prefect",
@@ -168,6 +175,79 @@ def test_docker_worker_runs_the_project_in_its_image(
     image = deployment.job_variables["image"]
     assert image.startswith("mlflowx-project-pooled:")
     docker_client.images.remove(image, force=True)  # one image per test project: don't pile up
+
+
+@pytest.mark.slow
+def test_pushed_image_is_pulled_and_runs_the_project_from_the_image(
+    prefect_server: Any, docker_client: Any, base_image: str, registry: str,
+    make_project: ProjectFactory, tmp_path: Path,
+) -> None:  # fmt: skip
+    """``deploy --registry`` pushes the project image; the worker pulls it by its registry name
+    (every local copy is removed first) and runs the flow baked in it (the host folder is gone)."""
+    import shutil
+
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+    from typer.testing import CliRunner
+
+    from mlflowx.cli import app
+
+    pool = _docker_pool()
+    root = make_project(MLproject=PROJECT)
+    result = CliRunner().invoke(
+        app, ["projects", "deploy", str(root), "--work-pool", pool, "--name", "pushed",
+              "--registry", registry],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    deployment_id = uuid.UUID(result.output.split()[-1])
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment(deployment_id)
+    variables = deployment.job_variables
+    image = variables["image"]
+    repository, _, tag = image.rpartition(":")
+    assert repository == f"{registry}/mlflowx-project-pooled"
+    assert variables["image_pull_policy"] == "IfNotPresent"
+    docker_client.images.remove(image, force=True)
+    docker_client.images.remove(f"mlflowx-project-pooled:{tag}", force=True)
+    assert not docker_client.images.list(name=repository)
+    shutil.rmtree(root)  # the worker can only find the flow in the image
+    flow_run: Any = run_deployment(
+        deployment_id, parameters={"alpha": 0.75, "label": "pulled"}, timeout=0,
+        as_subflow=False,
+    )  # fmt: skip
+    log = tmp_path / "worker.log"
+    try:
+        _run_worker(pool, {**os.environ, **prefect_server.env}, log, worker_type="docker")
+        submitted = mlflowx.projects.PrefectSubmittedRun("", "", flow_run.id)
+        assert submitted.wait(timeout=180), log.read_text()
+        assert docker_client.images.get(image)  # pulled from the registry by the worker
+    finally:
+        for leftover in docker_client.images.list(name=repository):
+            docker_client.images.remove(leftover.id, force=True)
+    (run,) = mlflowx.search_runs(
+        output_format="list", filter_string="metrics.alpha = 0.75", search_all_experiments=True
+    )
+    assert run.info.status.value == "FINISHED"
+    assert run.data.params["label"] == "pulled"
+
+
+def test_pushing_needs_a_registry_and_an_image_pool(
+    prefect_server: Any, make_project: ProjectFactory
+) -> None:
+    from mlflowx.exceptions import InvalidParameter
+    from mlflowx.projects.docker_image import names_registry, push_image
+
+    assert names_registry("127.0.0.1:5000/team/model:abc")
+    assert names_registry("registry.example.com/model")
+    assert not names_registry("mlflowx-project-pooled:abc")
+    assert not names_registry("team/model:abc")
+    with pytest.raises(InvalidParameter, match="names no registry"):
+        push_image("mlflowx-project-pooled:abc", client=object())
+    pool = f"proc-{uuid.uuid4().hex[:8]}"
+    _process_pool(pool)
+    root = make_project(MLproject=PROJECT)
+    with pytest.raises(InvalidParameter, match="is a process pool"):
+        mlflowx.projects.deploy(str(root), work_pool=pool, registry="127.0.0.1:5000")
 
 
 def test_prefect_backend_needs_an_api_and_a_pool(make_project: ProjectFactory) -> None:

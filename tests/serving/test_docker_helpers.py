@@ -8,7 +8,6 @@ directory) so only the first build of a session pays for installing the dependen
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from tests.fixtures.docker import DOCKER_CACHE
+
 # Kept across sessions: the wheelhouse is keyed by (base image id, requirement set).
-CACHE_DIR = Path(tempfile.gettempdir()) / "mlflowx-test-docker-cache"
+CACHE_DIR = DOCKER_CACHE  # one wheel cache for every image test (tests/fixtures/docker.py)
 # All Docker tests run on one xdist worker so the images built first are reused.
 GROUP = "docker-images"
 
