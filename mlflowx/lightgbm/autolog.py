@@ -15,6 +15,7 @@ from mlflowx.models.boosting_autolog import (
     BoostingConfig,
     MetricsBuffer,
     Patches,
+    TrainHooks,
     attempt,
     autolog_run,
     current_run,
@@ -24,6 +25,7 @@ from mlflowx.models.boosting_autolog import (
     log_params,
     log_tags,
     log_trained_model,
+    wrap_train,
 )
 from mlflowx.tracking.client import MlflowxClient
 
@@ -104,30 +106,8 @@ def _callback(buffer: MetricsBuffer) -> Any:
 
 
 def _wrap_train(original: Any) -> Any:
-    @functools.wraps(original)
-    def train(*args: Any, **kwargs: Any) -> Any:
-        config = _config
-        outer = current_run()
-        if config is None or outer == "":
-            return original(*args, **kwargs)
-        if outer is not None:  # inside an autologged fit: only the metrics
-            return _train_logging_metrics(config, outer, original, args, kwargs)
-        with autolog_run(config) as run_id:
-            if not run_id:
-                return original(*args, **kwargs)
-            client = MlflowxClient()
-            with attempt(config, "logging the params"):
-                bound = inspect.signature(original).bind(*args, **kwargs)
-                bound.apply_defaults()
-                values = dict(bound.arguments)
-                params = dict(values.pop("params", None) or {})
-                params |= {k: v for k, v in values.items() if k not in _NOT_PARAMS}
-                log_params(client, run_id, params)
-            booster = _train_logging_metrics(config, run_id, original, args, kwargs)
-            _after(config, client, run_id, booster, booster, None)
-            return booster
-
-    return train
+    hooks = TrainHooks(lambda: _config, frozenset(_NOT_PARAMS), _train_logging_metrics, _after)
+    return wrap_train(original, hooks)
 
 
 def _train_logging_metrics(

@@ -10,6 +10,8 @@ failure while logging becomes a ``UserWarning``; training itself is never change
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import threading
 import warnings
@@ -34,6 +36,7 @@ __all__ = [
     "BoostingConfig",
     "MetricsBuffer",
     "Patches",
+    "TrainHooks",
     "attempt",
     "autolog_run",
     "current_run",
@@ -44,6 +47,7 @@ __all__ = [
     "log_tags",
     "log_trained_model",
     "warn",
+    "wrap_train",
 ]
 
 AUTOLOGGING_TAG = "mlflow.autologging"
@@ -254,3 +258,46 @@ class Patches:
 
 def log_tags(client: MlflowxClient, run_id: str, tags: Mapping[str, str]) -> None:
     client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+@dataclass(frozen=True)
+class TrainHooks:
+    """What differs between frameworks when their ``train`` function is autologged."""
+
+    config: Callable[[], BoostingConfig | None]
+    not_params: frozenset[str]
+    #: (config, run id, original train, args, kwargs) -> the booster, per-iteration metrics logged
+    train_logging_metrics: Callable[..., Any]
+    #: (config, client, run id, booster, model, input example): importance, model, tags
+    after: Callable[..., None]
+
+
+def wrap_train(original: Any, hooks: TrainHooks) -> Any:
+    """``original`` (``xgboost.train``, ``lightgbm.train``) autologged: in a run of its own (the
+    call's params, per-iteration metrics, then ``hooks.after``), or, inside an autologged fit,
+    only the metrics."""
+
+    @functools.wraps(original)
+    def train(*args: Any, **kwargs: Any) -> Any:
+        config = hooks.config()
+        outer = current_run()
+        if config is None or outer == "":
+            return original(*args, **kwargs)
+        if outer is not None:  # inside an autologged fit: only the metrics
+            return hooks.train_logging_metrics(config, outer, original, args, kwargs)
+        with autolog_run(config) as run_id:
+            if not run_id:
+                return original(*args, **kwargs)
+            client = MlflowxClient()
+            with attempt(config, "logging the params"):
+                bound = inspect.signature(original).bind(*args, **kwargs)
+                bound.apply_defaults()
+                values = dict(bound.arguments)
+                params = dict(values.pop("params", None) or {})
+                params |= {k: v for k, v in values.items() if k not in hooks.not_params}
+                log_params(client, run_id, params)
+            booster = hooks.train_logging_metrics(config, run_id, original, args, kwargs)
+            hooks.after(config, client, run_id, booster, booster, None)
+            return booster
+
+    return train
