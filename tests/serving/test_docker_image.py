@@ -98,6 +98,14 @@ def test_model_requirements_leave_out_mlflow(tmp_path: Path) -> None:
         model_requirements(tmp_path)
 
 
+def test_model_requirements_take_xgboost_without_its_gpu_libraries(tmp_path: Path) -> None:
+    # MLflow 3.17 writes both names for an XGBoost model; the image installs the CPU build once.
+    (tmp_path / "requirements.txt").write_text(
+        "xgboost==3.2.0\nxgboost-cpu==3.2.0\nscikit-learn==1.9.1\nXGBoost>=2\n"
+    )
+    assert model_requirements(tmp_path) == ["xgboost-cpu==3.2.0", "scikit-learn==1.9.1"]
+
+
 def test_generate_dockerfile_writes_an_offline_context(
     docker_client: Any,
     base_image: str,

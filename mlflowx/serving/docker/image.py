@@ -60,6 +60,9 @@ LABEL_PREFIX = "io.mlflowx"
 # Never installed from a model's requirements: the scoring image brings mlflowx itself, and the
 # official client would drag its whole dependency tree in.
 _NOT_INSTALLED = {"mlflow", "mlflow-skinny", "mlflowx"}
+#: Requirements an image installs as another distribution of the same module: the image is
+#: Linux and scores on CPUs, and `xgboost-cpu` is `xgboost` without ~700 MB of NVIDIA libraries.
+_CPU_BUILDS = {"xgboost": "xgboost-cpu"}
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -145,7 +148,9 @@ def mlflowx_wheel(cache_dir: str | Path | None = None, progress: Progress | None
 
 
 def model_requirements(model_dir: Path) -> list[str]:
-    """The model's requirements.txt lines that the image installs (mlflow/mlflowx left out)."""
+    """The model's requirements.txt lines that the image installs: mlflow/mlflowx left out,
+    and frameworks with a CPU-only distribution installed as it (``xgboost`` as ``xgboost-cpu``,
+    once, though a model saved by MLflow lists both)."""
     path = model_dir / "requirements.txt"
     if not path.is_file():
         return []
@@ -163,8 +168,18 @@ def model_requirements(model_dir: Path) -> list[str]:
         name = match.group(1).lower().replace("_", "-") if match else ""
         if name in _NOT_INSTALLED:
             continue
+        if match and name in _CPU_BUILDS:
+            line = _CPU_BUILDS[name] + line[match.end() :]
         kept.append(line)
-    return kept
+    seen: set[str] = set()
+    unique: list[str] = []
+    for line in kept:  # the first line of each distribution wins
+        found = _REQ_NAME.match(line)
+        key = found.group(1).lower().replace("_", "-") if found else line
+        if key not in seen:
+            seen.add(key)
+            unique.append(line)
+    return unique
 
 
 def _wheel_requires(wheel: Path) -> list[str]:
