@@ -97,6 +97,7 @@ def test_conda_without_conda_is_a_clear_error(
     if shutil.which("conda"):
         pytest.skip("conda is installed here")
     monkeypatch.delenv("MLFLOW_CONDA_HOME", raising=False)
+    monkeypatch.delenv("MLFLOWX_CONDA_HOME", raising=False)
     root = make_project(
         MLproject="conda_env: conda.yaml\nentry_points: {main: {command: 'true'}}\n",
         **{"conda.yaml": "name: x\ndependencies: [python=3.11]\n"},
