@@ -52,7 +52,7 @@ ALLOWED_ARTIFACT_ROOTS_ENV = "MLFLOWX_ALLOWED_ARTIFACT_ROOTS"
 
 
 def _csv(name: str) -> frozenset[str]:
-    return frozenset(x.strip().lower() for x in os.environ.get(name, "").split(",") if x.strip())
+    return frozenset(x.strip().lower() for x in (env(name) or "").split(",") if x.strip())
 
 
 def allowed_artifact_schemes() -> frozenset[str]:
@@ -70,7 +70,7 @@ def allowed_artifact_hosts() -> frozenset[str]:
 def allowed_artifact_roots() -> tuple[str, ...]:
     """``$MLFLOWX_ALLOWED_ARTIFACT_ROOTS``: local directories, separated by ``os.pathsep``,
     where a tracking server's clients may place experiments besides the server's own roots."""
-    raw = os.environ.get(ALLOWED_ARTIFACT_ROOTS_ENV, "")
+    raw = env(ALLOWED_ARTIFACT_ROOTS_ENV) or ""
     return tuple(x.strip() for x in raw.split(os.pathsep) if x.strip())
 
 
