@@ -109,23 +109,12 @@ def get_model_info(model_uri: str) -> ModelInfo:
     """The metadata of the model at ``model_uri`` (flavors, signature, ids), as MLflow's
     ``mlflow.models.get_model_info``."""
     from mlflowx.models.logging import ModelInfo
-    from mlflowx.models.signature import ModelSignature
 
     client = _client()
     location = _location(model_uri, client)
     with tempfile.TemporaryDirectory(prefix="mlflowx-info-") as tmp:
         model = Model.load(_fetch(location, MLMODEL, Path(tmp), client))
-    artifact_path = model.artifact_path or ""
-    return ModelInfo(
-        model_id=model.model_id or "",
-        model_uri=model_uri,
-        run_id=model.run_id,
-        name=artifact_path.rstrip("/").rsplit("/", 1)[-1],
-        artifact_path=artifact_path,
-        flavors=model.flavors,
-        signature=ModelSignature.from_dict(model.signature) if model.signature else None,
-        utc_time_created=model.utc_time_created,
-    )
+    return ModelInfo.of(model, model_uri)
 
 
 def set_signature(model_uri: str, signature: ModelSignature) -> None:

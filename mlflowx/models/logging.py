@@ -10,6 +10,7 @@ from typing import Any
 from mlflowx.entities import LoggedModelStatus, ModelOutput
 from mlflowx.models.mlmodel import Model
 from mlflowx.models.save import save_model
+from mlflowx.models.signature import ModelSignature
 from mlflowx.tracking import _context
 
 __all__ = ["ModelInfo", "log_model"]
@@ -17,7 +18,7 @@ __all__ = ["ModelInfo", "log_model"]
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What ``log_model`` returns (MLflow's ``ModelInfo``)."""
+    """What ``log_model`` and ``get_model_info`` return (MLflow's ``ModelInfo``)."""
 
     model_id: str
     model_uri: str
@@ -25,13 +26,41 @@ class ModelInfo:
     name: str
     artifact_path: str
     flavors: dict[str, Any]
-    signature: Any
+    signature: ModelSignature | None
     utc_time_created: str
+    model_uuid: str = ""
+    saved_input_example_info: dict[str, Any] | None = None
+    mlflow_version: str | None = None
+    metadata: dict[str, Any] | None = None
     registered_model_version: int | None = None
 
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return {"flavors": self.flavors}
+    @classmethod
+    def of(
+        cls,
+        model: Model,
+        model_uri: str,
+        *,
+        name: str | None = None,
+        registered_model_version: int | None = None,
+    ) -> ModelInfo:
+        """The info of the model whose MLmodel file is ``model``."""
+        artifact_path = model.artifact_path or ""
+        signature = ModelSignature.from_dict(model.signature) if model.signature else None
+        return cls(
+            model_id=model.model_id or "",
+            model_uri=model_uri,
+            run_id=model.run_id,
+            name=name or artifact_path.rstrip("/").rsplit("/", 1)[-1],
+            artifact_path=artifact_path,
+            flavors=model.flavors,
+            signature=signature,
+            utc_time_created=model.utc_time_created,
+            model_uuid=model.model_uuid,
+            saved_input_example_info=model.saved_input_example_info,
+            mlflow_version=model.mlflow_version,
+            metadata=model.metadata,
+            registered_model_version=registered_model_version,
+        )
 
 
 def log_model(
@@ -86,14 +115,9 @@ def log_model(
         from mlflowx.tracking.registration import register_model
 
         version = int(register_model(f"models:/{logged.model_id}", registered_model_name).version)
-    return ModelInfo(
-        model_id=logged.model_id,
-        model_uri=f"models:/{logged.model_id}",
-        run_id=run_id,
+    return ModelInfo.of(
+        saved,
+        f"models:/{logged.model_id}",
         name=name,
-        artifact_path=logged.artifact_location,
-        flavors=saved.flavors,
-        signature=saved.signature,
-        utc_time_created=saved.utc_time_created,
         registered_model_version=version,
     )

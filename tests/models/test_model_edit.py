@@ -41,7 +41,7 @@ def test_get_model_info_reads_the_mlmodel(
         found = mlflowx.models.get_model_info(uri)
         assert (found.model_id, found.run_id, found.model_uri) == (info.model_id, info.run_id, uri)
         assert set(found.flavors) == {"python_function", "sklearn"}
-        assert found.signature.to_dict() == info.signature  # log_model's is the MLmodel dict
+        assert found.signature.to_dict() == info.signature.to_dict()
         assert found.utc_time_created == info.utc_time_created
 
 
@@ -116,3 +116,21 @@ def test_invalid_requirements_and_operations_are_refused(
 
 def test_signature_type_is_exported() -> None:
     assert mlflowx.models.ModelSignature is ModelSignature
+
+
+def test_log_model_info_matches_mlflow_model_info_shape() -> None:
+    """``log_model`` returns what MLflow's does: a ModelSignature, the model's uuid and
+    the user metadata (not the flavors) under ``metadata``."""
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    mlflowx.set_experiment("edit-info")
+    with mlflowx.start_run():
+        info = mlflowx.sklearn.log_model(
+            model, name="clf", input_example=X[:2], metadata={"owner": "team-a"}
+        )
+    found = mlflowx.models.get_model_info(info.model_uri)
+    assert isinstance(info.signature, ModelSignature)
+    assert info.signature.to_dict() == found.signature.to_dict()
+    assert info.model_uuid
+    assert info.model_uuid == found.model_uuid
+    assert info.metadata == found.metadata == {"owner": "team-a"}
