@@ -31,14 +31,9 @@ EnvManager = Annotated[
 
 
 def _check_env_manager(env_manager: str) -> None:
-    if env_manager != "local":
-        from mlflowx.exceptions import InvalidParameter
+    from mlflowx.serving.predict import check_env_manager
 
-        raise InvalidParameter(
-            f"--env-manager {env_manager!r} is not supported: mlflowx serves models in the "
-            "current environment ('local'); build an image (mlflowx models build-docker) to "
-            "serve a model with its own requirements"
-        )
+    check_env_manager(env_manager, "--env-manager")
 
 
 def serve(

@@ -34,10 +34,12 @@ def score(model: Any, body: Any, kind: str = "json") -> tuple[Any, bool]:
     return model.predict(parsed.data, params=parsed.params), parsed.unwrapped
 
 
-def _check_env_manager(env_manager: str | None) -> None:
+def check_env_manager(env_manager: str | None, option: str = "env_manager") -> None:
+    """Refuse MLflow's environment managers other than ``local``: mlflowx predicts and
+    serves in the current environment, and model images carry a model's own requirements."""
     if env_manager not in (None, "local"):
         raise InvalidParameter(
-            f"env_manager {env_manager!r} is not supported: mlflowx predicts in the current "
+            f"{option} {env_manager!r} is not supported: mlflowx runs models in the current "
             "environment ('local'); build an image (mlflowx models build-docker) to run a model "
             "with its own requirements"
         )
@@ -81,7 +83,7 @@ def predict(
     """
     from mlflowx.serving.scoring.output import predictions_json
 
-    _check_env_manager(env_manager)
+    check_env_manager(env_manager)
     if install_mlflow or pip_requirements_override or extra_envs:
         raise InvalidParameter(
             "install_mlflow, pip_requirements_override and extra_envs prepare another "

@@ -94,6 +94,7 @@ def test_predict_errors_name_the_problem(
         (["-i", str(bad)], "missing inputs"),
         (["-i", str(tmp_path / "none.csv")], "No input file"),
         (["-i", str(bad), "--content-type", "xml"], "json or csv"),
+        (["-i", str(bad), "--env-manager", "conda"], "--env-manager 'conda' is not supported"),
     ]
     for args, words in cases:
         done = subprocess.run(
