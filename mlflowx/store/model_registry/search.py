@@ -23,16 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search import parser
-from mlflowx.store.search.parser import LIST_OPS, NUMERIC_OPS, STRING_OPS
+from mlflowx.store.search.parser import LIST_OPS, NUMERIC_OPS, STRING_OPS, Comparison
 from mlflowx.store.search.sql import SqlBuilder
 
 __all__ = [
     "IS_PROMPT_TAG",
-    "Clause",
     "RegistrySearch",
     "compile_model_versions_search",
     "compile_registered_models_search",
@@ -42,17 +41,8 @@ __all__ = [
 #: MLflow's marker of prompts, which live in the registry tables but are not models.
 IS_PROMPT_TAG = "mlflow.prompt.is_prompt"
 
-Value = str | int | tuple[str, ...]
 _ATTRIBUTE_PREFIXES = frozenset({"attribute", "attributes", "attr"})
 _TAG_PREFIXES = frozenset({"tag", "tags"})
-
-
-@dataclass(frozen=True, slots=True)
-class Clause:
-    entity: Literal["attribute", "tag"]
-    key: str
-    op: str
-    value: Value
 
 
 @dataclass(frozen=True)
@@ -108,15 +98,13 @@ MODEL_VERSIONS = _Target(
 )
 
 
-def parse_registry_filter(filter_string: str | None, *, versions: bool) -> list[Clause]:
+def parse_registry_filter(filter_string: str | None, *, versions: bool) -> list[Comparison]:
     """Parse a registered-model (``versions=False``) or model-version filter; empty -> ``[]``.
     The grammar is the runs search's (one tokenizer and parser, :mod:`mlflowx.store.search.parser`),
-    with the registry's attributes and comparators."""
+    with the registry's attributes and comparators: every clause is an ``attribute`` or a
+    ``tag`` comparison."""
     grammar = parser.MODEL_VERSIONS if versions else parser.REGISTERED_MODELS
-    return [
-        Clause("tag" if c.entity == "tag" else "attribute", c.key, c.op, cast(Value, c.value))
-        for c in parser.parse_filter_with(filter_string, grammar)
-    ]
+    return parser.parse_filter_with(filter_string, grammar)
 
 
 # ---------------------------------------------------------------------------------- compile
@@ -129,7 +117,7 @@ class RegistrySearch:
     params: dict[str, Any]
 
 
-def _queries_prompts(clauses: list[Clause]) -> bool:
+def _queries_prompts(clauses: list[Comparison]) -> bool:
     for c in clauses:
         if c.entity == "tag" and c.key == IS_PROMPT_TAG and isinstance(c.value, str):
             return (c.op == "=" and c.value.lower() == "true") or (
@@ -175,7 +163,7 @@ def _order_by(b: SqlBuilder, target: _Target, order_by: Sequence[str] | None) ->
 
 
 def _compile(
-    target: _Target, clauses: list[Clause], order_by: Sequence[str] | None, dialect: str
+    target: _Target, clauses: list[Comparison], order_by: Sequence[str] | None, dialect: str
 ) -> RegistrySearch:
     b = SqlBuilder(dialect)
     where: list[str] = []
