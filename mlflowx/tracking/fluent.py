@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from mlflowx.entities import (
     DatasetInput,
@@ -449,6 +449,33 @@ def list_artifacts(run_id: str | None = None, path: str | None = None) -> list[F
 
 
 # ------------------------------------------------------------------------ search
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: Literal["pandas"] = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+
+
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    *,
+    output_format: Literal["list"],
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> list[Run]: ...
+
+
 def search_runs(
     experiment_ids: Sequence[str] | None = None,
     filter_string: str = "",

@@ -54,3 +54,14 @@ def lazy_names(model: object) -> None:
     )
     assert_type(mlflowx.pyfunc.load_model("models:/m/1"), PyFuncModel)
     mlflowx.sklearn.log_model()  # type: ignore[call-arg]
+
+
+def search_results() -> None:
+    import pandas as pd
+
+    from mlflowx.entities import Run
+
+    assert_type(mlflowx.search_runs(["0"]), pd.DataFrame)
+    assert_type(mlflowx.search_runs(["0"], output_format="pandas"), pd.DataFrame)
+    assert_type(mlflowx.search_runs(["0"], output_format="list"), list[Run])
+    mlflowx.search_runs(output_format="table")  # type: ignore[call-overload]
