@@ -53,6 +53,23 @@ def run(
     work_pool: Annotated[
         str | None, typer.Option("--work-pool", help="Prefect work pool (--backend prefect).")
     ] = None,
+    backend_config: Annotated[
+        str | None,
+        typer.Option(
+            "--backend-config",
+            "-c",
+            help="JSON string or .json file: the prefect backend's work_pool, image, registry "
+            "and job_variables.",
+        ),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Push the project image to this registry (host:port[/namespace]) so the "
+            "work pool's workers pull it (--backend prefect).",
+        ),
+    ] = None,
     experiment_name: Experiment = None,
     experiment_id: Annotated[str | None, typer.Option("--experiment-id")] = None,
     run_name: Annotated[str | None, typer.Option("--run-name")] = None,
@@ -71,7 +88,7 @@ def run(
             uri, entry_point, version=version, parameters=_parse_params(param_list),
             experiment_name=experiment_name, experiment_id=experiment_id, backend=backend,
             env_manager=env_manager, synchronous=not no_wait, run_name=run_name,
-            work_pool=work_pool,
+            work_pool=work_pool, backend_config=backend_config, registry=registry,
         )  # fmt: skip
     except ProjectRunFailed as exc:
         typer.echo(f"Error: {exc.message}", err=True)

@@ -13,6 +13,7 @@ from uuid import UUID
 from mlflowx.entities import RunStatus
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.orchestration._context import FLOW_RUN_ID_TAG
+from mlflowx.projects.backend_config import parse_backend_config
 from mlflowx.projects.execution import (
     PROJECT_RUN_ENV,
     ProjectRunFailed,
@@ -312,15 +313,30 @@ def run(
     run_name: str | None = None,
     work_pool: str | None = None,
     docker_client: Any = None,
+    backend_config: Mapping[str, Any] | str | None = None,
+    registry: str | None = None,
 ) -> SubmittedRun:
     """Run an MLproject entry point as a Prefect flow (MLflow's ``mlflow.projects.run``).
 
     ``backend="local"`` runs the flow in this process; ``"prefect"`` deploys it to
     ``work_pool`` and submits a flow run. With ``synchronous`` (the default) it waits and raises
     :class:`ProjectRunFailed` when the run fails.
+
+    ``backend_config`` (a mapping, a JSON string or a ``.json`` file, as MLflow's) sets the
+    prefect backend's ``work_pool``, ``image``, ``registry`` and ``job_variables``; the
+    keyword arguments of the same name win. With ``registry`` the project image is pushed there
+    and the worker pulls it, so workers on other hosts can run the project (see :func:`deploy`).
     """
     if backend not in BACKENDS:
         raise InvalidParameter(f"Unknown backend {backend!r}; choose one of {BACKENDS}")
+    on_prefect = parse_backend_config(backend_config)
+    work_pool = work_pool or on_prefect.work_pool
+    registry = registry or on_prefect.registry
+    if backend == "local" and (backend_config or registry):
+        raise InvalidParameter(
+            "backend_config and registry apply to the prefect backend (--backend prefect); "
+            "the local backend runs the project in this process"
+        )
     if backend == "prefect":
         if not work_pool:
             raise InvalidParameter("The prefect backend needs a work pool (--work-pool NAME)")
@@ -343,23 +359,35 @@ def run(
         submitted = local
     else:
         assert work_pool is not None
-        from prefect.deployments import run_deployment
-
-        deployment_id = deploy(project, entry_point, work_pool=work_pool, name=f"{work_pool}-run",
-                               env_manager=env, tracking_uri=tracking_uri)  # fmt: skip
-        from prefect import get_client
-
-        with get_client(sync_client=True) as prefect:
-            baked = prefect.read_deployment(deployment_id).job_variables or {}
-        # A run's job variables replace the deployment's key by key: keep its env, add the run id.
-        flow_run: Any = run_deployment(
-            deployment_id, parameters=params, timeout=0, as_subflow=False,
-            job_variables={"env": {**baked.get("env", {}), PROJECT_RUN_ENV: run_id}},
-        )  # fmt: skip
-        client.set_tag(run_id, FLOW_RUN_ID_TAG, str(flow_run.id))
-        submitted = PrefectSubmittedRun(run_id, tracking_uri, flow_run.id)
+        try:
+            deployment_id = deploy(
+                project, entry_point, work_pool=work_pool, name=f"{work_pool}-run",
+                env_manager=env, tracking_uri=tracking_uri, image=on_prefect.image,
+                registry=registry, job_variables=on_prefect.job_variables,
+            )  # fmt: skip
+            flow_run_id = _submit(deployment_id, params, run_id)
+        except BaseException:  # nothing will run: the tracking run must not stay RUNNING
+            client.set_terminated(run_id, "FAILED")
+            raise
+        client.set_tag(run_id, FLOW_RUN_ID_TAG, str(flow_run_id))
+        submitted = PrefectSubmittedRun(run_id, tracking_uri, flow_run_id)
     if synchronous and not submitted.wait():
         state = getattr(submitted, "state", None)
         detail = state.message if state is not None and state.message else submitted.get_status()
         raise ProjectRunFailed(f"Run (ID {run_id!r}) of {uri!r} failed: {detail}")
     return submitted
+
+
+def _submit(deployment_id: UUID, params: Mapping[str, Any], run_id: str) -> UUID:
+    """Start a flow run of the deployment that adopts the tracking run ``run_id``."""
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+
+    with get_client(sync_client=True) as prefect:
+        baked = prefect.read_deployment(deployment_id).job_variables or {}
+    # A run's job variables replace the deployment's key by key: keep its env, add the run id.
+    flow_run: Any = run_deployment(
+        deployment_id, parameters=dict(params), timeout=0, as_subflow=False,
+        job_variables={"env": {**baked.get("env", {}), PROJECT_RUN_ENV: run_id}},
+    )  # fmt: skip
+    return UUID(str(flow_run.id))
