@@ -66,7 +66,7 @@ def test_refused_submission_fails_its_tracking_run(
     _process_pool(pool)
     root = make_project(MLproject=PROJECT)
     config = json.dumps({"work_pool": pool, "registry": "127.0.0.1:5000"})
-    with pytest.raises(SystemExit, match="^2$"):
+    with pytest.raises(SystemExit, match=r"^2$"):
         main(["run", str(root), "--backend", "prefect", "--backend-config", config])
     err = capsys.readouterr().err
     assert "is a process pool" in err
