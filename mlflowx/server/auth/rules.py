@@ -197,6 +197,8 @@ _TABLE: list[tuple[str, str, Rule]] = [
         )
         for step in ("create", "complete", "abort")
     ),
+    # Permanent deletion of every deleted run, experiment and logged model (``mlflowx gc``).
+    ("POST", "/api/2.0/mlflowx/gc", Rule("admin")),
     # ------------------------------------------------------------ users and permissions
     ("POST", f"{API}/users/create", Rule("admin")),
     ("GET", f"{API}/users/get", Rule("self", key="username")),
