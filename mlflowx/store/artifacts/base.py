@@ -119,6 +119,11 @@ class ArtifactRepository(ABC):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
+        """:meth:`open_artifact`, with an HTTP entity tag (quoted) of the content it reads, or
+        ``None`` when the store cannot tell one (then ranges cannot be resumed safely)."""
+        return self.open_artifact(artifact_file), None
+
     @contextmanager
     def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
         """Write the file ``artifact_file`` through a binary file object.

@@ -33,6 +33,7 @@ from mlflowx.store.artifacts.multipart import (
     UploadedPart,
     unsupported,
 )
+from mlflowx.store.artifacts.validators import entity_tag
 from mlflowx.store.schemes import scheme_of
 
 __all__ = ["FsspecArtifactRepository", "default_storage_options"]
@@ -207,6 +208,9 @@ class FsspecArtifactRepository(ArtifactRepository):
         return data
 
     def open_artifact(self, artifact_file: str) -> BinaryIO:
+        return self.open_versioned(artifact_file)[0]
+
+    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
         rel, full = self._full(artifact_file)
         try:
             info = self.fs.info(full) if rel else {"type": "directory"}
@@ -215,7 +219,10 @@ class FsspecArtifactRepository(ArtifactRepository):
         if info.get("type") == "directory":
             raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
         handle: BinaryIO = self.fs.open(full, "rb", block_size=_READ_BLOCK)
-        return handle
+        # An object store's file describes the version it reads (s3fs reads it with
+        # If-Match: a replacement mid-stream fails the read instead of mixing two files).
+        details = getattr(handle, "details", None)
+        return handle, entity_tag(details if isinstance(details, dict) else info)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         rel, full = self._full(path)
