@@ -60,6 +60,12 @@ _TRANSFER_THREADS = 8
 #: 160 GB files (S3 takes 10,000 parts).
 _WRITE_BLOCK = 16 * 2**20
 _READ_BLOCK = 8 * 2**20
+#: Seconds botocore waits for an answer to start. s3fs's 15 s is shorter than an S3-protocol
+#: server may take to assemble a large multipart upload (moto: 11 s for 2 GiB on an idle
+#: machine, far longer under load); botocore then sends CompleteMultipartUpload again while
+#: the first is still running, and the two race (moto answers 500). AWS keeps the connection
+#: alive while it completes; servers that do not need the time.
+_S3_READ_TIMEOUT = 300
 
 
 def default_storage_options(uri: str) -> dict[str, Any]:
@@ -67,11 +73,15 @@ def default_storage_options(uri: str) -> dict[str, Any]:
 
     S3: the endpoint comes from ``MLFLOWX_S3_ENDPOINT_URL``, falling back to MLflow's
     ``MLFLOW_S3_ENDPOINT_URL``; credentials are botocore's usual ones (``AWS_*`` variables,
-    profiles, instance roles). Listing caches are off, since other processes write too.
+    profiles, instance roles). Listing caches are off, since other processes write too; the
+    read timeout is long enough for a large multipart upload's completion.
     """
     if scheme_of(uri) not in ("s3", "s3a"):
         return {}
-    options: dict[str, Any] = {"use_listings_cache": False}
+    options: dict[str, Any] = {
+        "use_listings_cache": False,
+        "config_kwargs": {"read_timeout": _S3_READ_TIMEOUT},
+    }
     endpoint = settings.env("MLFLOWX_S3_ENDPOINT_URL")
     if endpoint:
         options["client_kwargs"] = {"endpoint_url": endpoint}
