@@ -25,6 +25,7 @@ from mlflowx.server.routers import (
     multipart,
     registry,
     runs,
+    server_info,
 )
 from mlflowx.settings import env_flag
 from mlflowx.store.auth import SqlAuthStore
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(artifacts.router)
     app.include_router(multipart.router)
     app.include_router(gc.router)
+    app.include_router(server_info.router)
     app.include_router(graphql.router)
 
     if static_prefix:

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.store.artifacts.multipart import MultipartUpload, UploadedPart, unsupported
+from mlflowx.store.artifacts.multipart import (
+    MultipartUpload,
+    PresignedDownload,
+    UploadedPart,
+    unsupported,
+    unsupported_download,
+)
 from mlflowx.store.locations import decode_until_stable
 
 __all__ = ["ArtifactRepository", "FileInfo", "safe_artifact_path"]
@@ -144,8 +150,21 @@ class ArtifactRepository(ABC):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    # -- multipart uploads straight to the store (see multipart.py) ---------------------------
+    # -- transfers straight to and from the store (see multipart.py) --------------------------
     # Only stores that presign URLs override these.
+
+    #: This store presigns URLs: clients may send and fetch files to and from it directly.
+    presigns: bool = False
+
+    def presigned_download(self, artifact_file: str, expires_s: int = 300) -> PresignedDownload:
+        """A URL the client GETs ``artifact_file`` from (ranges allowed), valid ``expires_s``
+        seconds, with the file's size.
+
+        Raises:
+            NotImplementedByBackend: this store cannot (MLflow's message, for its fallback).
+            NotFound: there is no such file.
+        """
+        raise unsupported_download(type(self).__name__)
 
     def create_multipart_upload(
         self, artifact_file: str, num_parts: int, expires_s: int = 3600

@@ -30,8 +30,10 @@ from mlflowx.store.artifacts.multipart import (
     MAX_PARTS,
     MultipartUpload,
     PartUrl,
+    PresignedDownload,
     UploadedPart,
     unsupported,
+    unsupported_download,
 )
 from mlflowx.store.artifacts.validators import entity_tag
 from mlflowx.store.schemes import scheme_of
@@ -114,6 +116,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
         self._object_store = bool(_OBJECT_STORES.intersection(protocols))
         self._s3 = bool({"s3", "s3a"}.intersection(protocols))
+        self.presigns = self._s3
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -339,6 +342,23 @@ class FsspecArtifactRepository(ArtifactRepository):
                 f"Could not complete the multipart upload of {artifact_file!r}: {exc}"
             ) from exc
         self.fs.invalidate_cache(full)
+
+    def presigned_download(self, artifact_file: str, expires_s: int = 300) -> PresignedDownload:
+        if not self._s3:
+            raise unsupported_download(f"{scheme_of(self.artifact_uri)}:// artifact stores")
+        rel, full = self._full(artifact_file)
+        try:
+            info = self.fs.info(full) if rel else {"type": "directory"}
+        except FileNotFoundError:
+            raise NotFound(f"Artifact {rel!r} does not exist") from None
+        if info.get("type") == "directory":
+            raise InvalidParameter(f"Cannot download {rel or '/'!r}: it is a directory")
+        # Saved under its own name, never shown inline by a browser (as MLflow signs it).
+        name = rel.rsplit("/", 1)[-1].replace('"', "")
+        url = self.fs.url(
+            full, expires_s, ResponseContentDisposition=f'attachment; filename="{name}"'
+        )
+        return PresignedDownload(str(url), int(info.get("size") or 0))
 
     def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
         _, bucket, key = self._s3_key(artifact_file)
