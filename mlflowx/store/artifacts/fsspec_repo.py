@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from fsspec.core import url_to_fs
 
@@ -35,6 +35,7 @@ from mlflowx.store.artifacts.multipart import (
     unsupported,
     unsupported_download,
 )
+from mlflowx.store.artifacts.s3_stream import S3ObjectReader
 from mlflowx.store.artifacts.validators import entity_tag
 from mlflowx.store.schemes import scheme_of
 
@@ -231,6 +232,12 @@ class FsspecArtifactRepository(ArtifactRepository):
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         if info.get("type") == "directory":
             raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
+        if self._s3:
+            # One streaming GET instead of one ranged GET per block; If-Match on the tag.
+            etag = entity_tag(info)
+            raw = info.get("ETag") if etag else None
+            reader = S3ObjectReader(self.fs, full, int(info.get("size") or 0), raw)
+            return cast(BinaryIO, reader), etag
         handle: BinaryIO = self.fs.open(full, "rb", block_size=_READ_BLOCK)
         # An object store's file describes the version it reads (s3fs reads it with
         # If-Match: a replacement mid-stream fails the read instead of mixing two files).
