@@ -138,9 +138,10 @@ async def receive_artifact(
             is written.
     """
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(path, limit, int(declared))
-    writer = repo.artifact_writer(path)
+    size_hint = int(declared) if declared.isdigit() else None
+    if size_hint is not None and size_hint > limit:
+        raise _too_large(path, limit, size_hint)
+    writer = repo.artifact_writer(path, size_hint)
     out: BinaryIO = await run_in_threadpool(writer.__enter__)
     size = 0
     pending = bytearray()

@@ -131,13 +131,17 @@ class ArtifactRepository(ABC):
         return self.open_artifact(artifact_file), None
 
     @contextmanager
-    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+    def artifact_writer(
+        self, artifact_file: str, size_hint: int | None = None
+    ) -> Iterator[BinaryIO]:
         """Write the file ``artifact_file`` through a binary file object.
 
         The artifact appears (or is replaced) only when the ``with`` block ends without an
         error; an error leaves nothing behind, and an existing file as it was where the
-        backend allows it.
+        backend allows it. ``size_hint``: the size announced for the file, if known (an object
+        store sizes its upload's parts by it).
         """
+        del size_hint  # the local copy just grows
         rel = safe_artifact_path(artifact_file)
         if not rel:
             raise InvalidParameter("An artifact file path must not be empty")
