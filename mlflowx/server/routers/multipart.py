@@ -1,8 +1,9 @@
 """MLflow's multipart uploads through the artifact proxy (``/api/2.0/mlflow-artifacts/mpu``),
 and its presigned downloads (``/api/2.0/mlflow-artifacts/presigned``).
 
-MLflow's client uses them with ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true`` for files of at
-least ``MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE``: it sends the parts straight to the store
+MLflow's client uses them, when ``/api/3.0/mlflow/server-info`` advertises them (S3
+destinations) or with ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true``, for files of at least
+``MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE`` (500 MiB): it sends the parts straight to the store
 at presigned URLs, so the bytes never pass through this server. Where the destination cannot
 presign (anything but S3), ``create`` answers 501 with MLflow's message and the client sends
 the file through the proxy instead. The route's path is the directory; the body's ``path`` is
