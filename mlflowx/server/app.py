@@ -17,7 +17,16 @@ from mlflowx.server import auth, errors, graphql, metrics
 from mlflowx.server.auth import AuthConfig
 from mlflowx.server.deps import reject_lone_surrogates, reject_nul_characters, write_limiter
 from mlflowx.server.limits import BodyLimit
-from mlflowx.server.routers import artifacts, experiments, logged_models, multipart, registry, runs
+from mlflowx.server.routers import (
+    artifacts,
+    experiments,
+    gc,
+    logged_models,
+    multipart,
+    registry,
+    runs,
+    server_info,
+)
 from mlflowx.settings import env_flag
 from mlflowx.store.auth import SqlAuthStore
 from mlflowx.store.locations import LocationPolicy, check_location
@@ -92,6 +101,8 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, dependencies=checks)
     app.include_router(artifacts.router)
     app.include_router(multipart.router)
+    app.include_router(gc.router)
+    app.include_router(server_info.router)
     app.include_router(graphql.router)
 
     if static_prefix:

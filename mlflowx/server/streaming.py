@@ -2,7 +2,8 @@
 
 Downloads: a file of this machine is served in place (Starlette's ``FileResponse``: ranges,
 ``ETag``); any other store's file is read in chunks from the store's own file object (fsspec's
-``open``), one byte range honoured. Uploads: the request body is written chunk by chunk to the
+``open``), one byte range honoured, with the store's entity tag as ``ETag`` (``If-Range``
+is compared with it). Uploads: the request body is written chunk by chunk to the
 store's writer, counted as it arrives; over the limit the upload stops with a 413 and the
 writer discards what it had.
 """
@@ -40,13 +41,15 @@ def artifact_response(
     local = repo.local_file(path)
     if local is not None:
         return FileResponse(local, media_type=media_type, headers=headers)
-    handle = repo.open_artifact(path)
+    handle, etag = repo.open_versioned(path)
     try:
         size = handle.seek(0, 2)
-        window = _range(request, size)
+        window = _range(request, size, etag)
     except BaseException:
         handle.close()
         raise
+    if etag is not None:
+        headers = {**(headers or {}), "ETag": etag}
     if window is None:
         handle.close()
         return Response(
@@ -56,12 +59,16 @@ def artifact_response(
     return ArtifactStreamResponse(handle, window, size, media_type, headers)
 
 
-def _range(request: Request, size: int) -> tuple[int, int, bool] | None:
+def _range(request: Request, size: int, etag: str | None) -> tuple[int, int, bool] | None:
     """``(start, end, partial)`` to send; ``None`` when the one range asked for is not in
-    the file. A range this cannot honour (several, malformed, or under ``If-Range``, since no
-    validator is sent) is ignored: the whole file is sent, as RFC 9110 allows."""
+    the file. A range this cannot honour (several, malformed, or under an ``If-Range`` that
+    is not the file's current entity tag: the file changed, or has none) is ignored: the whole
+    file is sent, as RFC 9110 requires for ``If-Range``."""
     header = request.headers.get("range")
-    if header is None or "if-range" in request.headers:
+    if header is None:
+        return 0, size, False
+    if_range = request.headers.get("if-range")
+    if if_range is not None and (etag is None or if_range.strip() != etag):
         return 0, size, False
     match = _SINGLE_RANGE.fullmatch(header.replace(" ", "").lower())
     if match is None or match.group(1) == match.group(2) == "":
@@ -131,9 +138,10 @@ async def receive_artifact(
             is written.
     """
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(path, limit, int(declared))
-    writer = repo.artifact_writer(path)
+    size_hint = int(declared) if declared.isdigit() else None
+    if size_hint is not None and size_hint > limit:
+        raise _too_large(path, limit, size_hint)
+    writer = repo.artifact_writer(path, size_hint)
     out: BinaryIO = await run_in_threadpool(writer.__enter__)
     size = 0
     pending = bytearray()

@@ -52,8 +52,8 @@ def purgeable(store: object, uri: str) -> PurgeableStore:
     """``store`` if it can purge; else an error saying which store URIs can."""
     if not isinstance(store, PurgeableStore):
         raise InvalidParameter(
-            f"gc needs direct access to the backend store, not {uri!r} (a tracking server's "
-            "REST API cannot purge): pass --backend-store-uri sqlite:///... or postgresql://..."
+            f"gc cannot purge through {uri!r}: pass --backend-store-uri with the SQL store "
+            "(sqlite:///... or postgresql://...) or the tracking server's http(s):// URI"
         )
     return store
 
@@ -157,8 +157,14 @@ def collect(
     todo: GcPlan,
     artifacts_destination: str | None = None,
     on_step: Callable[[str], None] = lambda _: None,
+    check_location: Callable[[str], object] | None = None,
 ) -> GcResult:
-    """Purge what ``todo`` lists, artifacts first; ``on_step`` is called after each object."""
+    """Purge what ``todo`` lists, artifacts first; ``on_step`` is called after each object.
+
+    ``check_location`` vets every location stored as a direct URI (not ``mlflow-artifacts:/``)
+    before anything is deleted, raising to refuse it: a tracking server passes its location
+    policy, so a row such as ``file:///etc`` cannot make it delete its own machine's files.
+    """
     run_locations = {r: store.run_artifact_locations(r) for r in todo.run_ids}
     exp_runs = {e: store.experiment_runs(e) for e in todo.experiment_ids}
     exp_locations = {
@@ -170,6 +176,9 @@ def collect(
     everything = [
         u for d in (run_locations, exp_locations, model_locations) for us in d.values() for u in us
     ]
+    if check_location is not None:
+        for uri in dict.fromkeys(u for u in everything if u and not u.startswith(PROXY_SCHEME)):
+            check_location(uri)
     if artifacts_destination is None and any(u.startswith(PROXY_SCHEME) for u in everything):
         raise InvalidParameter(
             "Some artifacts are stored through a tracking server's proxy (mlflow-artifacts:/ "

@@ -120,10 +120,15 @@ def test_gc_refuses_active_runs_and_experiments(
     assert client.get_run(rid).info.lifecycle_stage == "active"
 
 
-def test_gc_refuses_a_server_uri(capsys: pytest.CaptureFixture[str]) -> None:
+def test_gc_through_a_server_refuses_an_artifacts_destination(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The server deletes under its own destination: another one given here would be ignored,
+    so it is refused before anything is sent (nothing listens on port 1)."""
     with pytest.raises(SystemExit, match=r"^2$"):
-        main(["gc", "--backend-store-uri", "http://127.0.0.1:1"])
-    assert "gc needs direct access to the backend store" in capsys.readouterr().err
+        main(["gc", "--tracking-uri", "http://127.0.0.1:1", "--artifacts-destination", "/x"])
+    err = capsys.readouterr().err
+    assert "--artifacts-destination is not used when gc runs through a tracking server" in err
 
 
 @pytest.mark.parametrize(

@@ -131,3 +131,39 @@ def test_gc_deletes_proxied_artifacts_under_an_s3_destination(
     left = _keys(moto_endpoint, served)
     assert not [k for k in left if deleted in k or model in k]
     assert [k for k in left if kept in k] == run_keys[kept]
+
+
+def test_gc_through_the_server_deletes_objects_under_its_s3_destination(
+    s3_base: str, moto_endpoint: str, tmp_path: Path
+) -> None:
+    """``mlflowx gc --tracking-uri http://...``: the server deletes with its own destination
+    and credentials; the client passes neither."""
+    from tests.fixtures.server import start_mlflowx_server
+
+    destination = f"{s3_base}/served-gc"
+    server = start_mlflowx_server(
+        tmp_path / "server",
+        env={"MLFLOWX_ALLOWED_ARTIFACT_SCHEMES": "s3"},
+        args=["--artifacts-destination", destination],
+        timeout=60,
+    )
+    try:
+        client = mlflowx.MlflowClient(server.url)
+        eid = client.create_experiment("proxied-gc")
+        deleted, kept, model = _populate(client, eid, tmp_path)
+        served = _prefix(s3_base, destination)
+        before = _keys(moto_endpoint, served)
+        assert [k for k in before if deleted in k]
+        assert [k for k in before if model in k]
+        client.delete_run(deleted)
+        client.delete_logged_model(model)
+
+        _gc("--tracking-uri", server.url)
+
+        left = _keys(moto_endpoint, served)
+        assert not [k for k in left if deleted in k or model in k]
+        assert [k for k in left if kept in k] == [k for k in before if kept in k]
+        with pytest.raises(NotFound, match=deleted):
+            client.get_run(deleted)
+    finally:
+        server.stop()

@@ -6,6 +6,7 @@ error after N bytes of a response body (or of a request body)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +18,13 @@ from fastapi.testclient import TestClient
 
 from mlflowx.exceptions import NotFound, TemporarilyUnavailable
 from mlflowx.server import create_app
+from mlflowx.store.artifacts.fsspec_repo import default_storage_options
 from mlflowx.store.artifacts.http import PROXY_PATH, HttpArtifactRepository
 from mlflowx.store.http import HttpSession
 from mlflowx.store.tracking.sql import SqlTrackingStore
+from tests.store.test_artifacts import moto_endpoint, s3_base
+
+__all__ = ["moto_endpoint", "s3_base"]  # fixtures used by name
 
 #: Several streaming chunks (1 MiB), not a multiple of any of them.
 DATA = bytes(range(256)) * (12 * 1024 + 5)
@@ -68,14 +73,19 @@ class Cutter(httpx.BaseTransport):
         return response
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", pytest.param("s3", marks=pytest.mark.s3)])
 def destination(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """A local directory (served in place, with an ``ETag``) and an fsspec store (streamed
-    from the store's file object, no validator)."""
+    """A local directory (served in place by Starlette), fsspec's in-memory store and S3
+    (moto's server): both streamed from the store's file object, with the store's entity tag
+    (S3's ``ETag``; a modification time in memory)."""
     if request.param == "local":
         yield str(tmp_path / "proxied")
+        return
+    if request.param == "s3":
+        monkeypatch.setenv("MLFLOWX_ALLOWED_ARTIFACT_SCHEMES", "s3")
+        yield f"{request.getfixturevalue('s3_base')}/resume"
         return
     monkeypatch.setenv("MLFLOWX_ALLOWED_ARTIFACT_SCHEMES", "memory")
     root = f"memory://resume-{uuid.uuid4().hex}"
@@ -146,11 +156,57 @@ def test_a_file_replaced_between_attempts_is_fetched_whole(
     def replace_after_the_first_get() -> None:
         calls["n"] += 1
         if calls["n"] == 3:  # listing, first GET, then the resumed one sees a new file
-            fs, root = fsspec.core.url_to_fs(destination)
-            fs.pipe_file(f"{root.rstrip('/')}/exp/d/big.bin", newer)
+            _replace(destination, newer)
 
     cutter.before_response = replace_after_the_first_get
     assert _download(repo, tmp_path) == newer
+
+
+def _replace(destination: str, data: bytes) -> None:
+    fs, root = fsspec.core.url_to_fs(destination, **default_storage_options(destination))
+    fs.pipe_file(f"{root.rstrip('/')}/exp/d/big.bin", data)
+
+
+def test_a_file_replaced_by_one_of_the_same_size_is_fetched_whole(
+    repo: HttpArtifactRepository, cutter: Cutter, tmp_path: Path, destination: str
+) -> None:
+    """Only the entity tag tells the two files apart: the resumed request carries the first
+    response's as ``If-Range``, and the server, seeing another, sends the new file whole."""
+    repo.write_bytes("d/big.bin", DATA)
+    newer = DATA[::-1]
+    assert len(newer) == len(DATA)
+    assert newer != DATA
+    cutter.cuts = [2_000_000]
+    calls = {"n": 0}
+
+    def replace_after_the_first_get() -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # listing, first GET (cut), then the resumed one
+            time.sleep(0.01)  # a modification time of its own, on coarse clocks too
+            _replace(destination, newer)
+
+    cutter.before_response = replace_after_the_first_get
+    cutter.seen.clear()
+
+    assert _download(repo, tmp_path) == newer
+    gets = [(headers, status) for method, headers, status in cutter.seen if method == "GET"]
+    assert gets[2][0]["range"] == "bytes=2000000-"
+    assert gets[2][0]["if-range"].startswith('"')
+    assert gets[2][1] == 200  # not 206: the old copy's first bytes are not kept
+
+
+def test_a_resumed_download_of_an_unchanged_file_gets_only_the_rest(
+    repo: HttpArtifactRepository, cutter: Cutter, tmp_path: Path
+) -> None:
+    """The entity tag matches: the range is honoured (206), on every store."""
+    repo.write_bytes("d/big.bin", DATA)
+    cutter.cuts = [1_500_000]
+    cutter.seen.clear()
+
+    assert _download(repo, tmp_path) == DATA
+    gets = [(headers, status) for method, headers, status in cutter.seen if method == "GET"]
+    assert [status for _, status in gets[1:]] == [200, 206]
+    assert gets[2][0]["if-range"].startswith('"')
 
 
 def test_a_download_cut_too_often_fails_and_leaves_no_file(

@@ -197,6 +197,17 @@ _TABLE: list[tuple[str, str, Rule]] = [
         )
         for step in ("create", "complete", "abort")
     ),
+    # Permanent deletion of every deleted run, experiment and logged model (``mlflowx gc``).
+    ("POST", "/api/2.0/mlflowx/gc", Rule("admin")),
+    # MLflow's presigned downloads: reading a file of the experiment named by the path.
+    (
+        "GET",
+        "/api/2.0/mlflow-artifacts/presigned/{artifact_path:path}",
+        Rule("artifact_path", "read", "artifact_path"),
+    ),
+    # What the server can do (multipart transfers): no login, as MLflow's; nothing secret.
+    ("GET", "/api/3.0/mlflow/server-info", Rule("public")),
+    ("GET", "/ajax-api/3.0/mlflow/server-info", Rule("public")),
     # ------------------------------------------------------------ users and permissions
     ("POST", f"{API}/users/create", Rule("admin")),
     ("GET", f"{API}/users/get", Rule("self", key="username")),

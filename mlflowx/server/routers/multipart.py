@@ -1,11 +1,17 @@
-"""MLflow's multipart uploads through the artifact proxy (``/api/2.0/mlflow-artifacts/mpu``).
+"""MLflow's multipart uploads through the artifact proxy (``/api/2.0/mlflow-artifacts/mpu``),
+and its presigned downloads (``/api/2.0/mlflow-artifacts/presigned``).
 
-MLflow's client uses them with ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true`` for files of at
-least ``MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE``: it sends the parts straight to the store
+MLflow's client uses them, when ``/api/3.0/mlflow/server-info`` advertises them (S3
+destinations) or with ``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true``, for files of at least
+``MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE`` (500 MiB): it sends the parts straight to the store
 at presigned URLs, so the bytes never pass through this server. Where the destination cannot
 presign (anything but S3), ``create`` answers 501 with MLflow's message and the client sends
 the file through the proxy instead. The route's path is the directory; the body's ``path`` is
 the client's local file, of which only the name is used (as MLflow does).
+
+Downloads: MLflow's client (3.17), when ``/api/3.0/mlflow/server-info`` says the destination
+allows it (or ``MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true``), asks ``presigned/<path>`` for a
+URL and GETs the file from the store in parallel byte ranges (100 MiB each by default).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from mlflowx.store.artifacts.multipart import MAX_PARTS, UploadedPart
 
 router = WireRouter(tags=["artifacts"])
 MPU = "/api/2.0/mlflow-artifacts/mpu"
+PRESIGNED = "/api/2.0/mlflow-artifacts/presigned"
+#: How long a presigned download URL is valid (MLflow's MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS).
+PRESIGNED_TTL_S = 300
 
 
 class CreateMultipartUpload(WireModel):
@@ -41,6 +50,12 @@ class Credential(WireModel):
 class CreateMultipartUploadResponse(WireModel):
     upload_id: str
     credentials: list[Credential]
+
+
+class PresignedDownloadResponse(WireModel):
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    file_size: int
 
 
 class Part(WireModel):
@@ -113,6 +128,17 @@ def abort_multipart_upload(
         _target(artifact_path, body.path), body.upload_id
     )
     return JSONResponse({})
+
+
+@router.get(f"{PRESIGNED}/{{artifact_path:path}}")
+def presigned_download(request: Request, artifact_path: str) -> PresignedDownloadResponse:
+    """A URL to GET the file from the store directly; 501 with MLflow's message where the
+    destination cannot presign (the client then downloads through the proxy)."""
+    path = request_path(artifact_path)
+    if not path:
+        raise InvalidParameter("An artifact path is required to download a file")
+    link = destination_repo(request).presigned_download(path, PRESIGNED_TTL_S)
+    return PresignedDownloadResponse(url=link.url, headers=link.headers, file_size=link.file_size)
 
 
 def _size(repo: ArtifactRepository, path: str) -> int:

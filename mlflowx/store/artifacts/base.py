@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlflowx.exceptions import InvalidParameter
-from mlflowx.store.artifacts.multipart import MultipartUpload, UploadedPart, unsupported
+from mlflowx.store.artifacts.multipart import (
+    MultipartUpload,
+    PresignedDownload,
+    UploadedPart,
+    unsupported,
+    unsupported_download,
+)
 from mlflowx.store.locations import decode_until_stable
 
 __all__ = ["ArtifactRepository", "FileInfo", "safe_artifact_path"]
@@ -119,14 +125,23 @@ class ArtifactRepository(ABC):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
+        """:meth:`open_artifact`, with an HTTP entity tag (quoted) of the content it reads, or
+        ``None`` when the store cannot tell one (then ranges cannot be resumed safely)."""
+        return self.open_artifact(artifact_file), None
+
     @contextmanager
-    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+    def artifact_writer(
+        self, artifact_file: str, size_hint: int | None = None
+    ) -> Iterator[BinaryIO]:
         """Write the file ``artifact_file`` through a binary file object.
 
         The artifact appears (or is replaced) only when the ``with`` block ends without an
         error; an error leaves nothing behind, and an existing file as it was where the
-        backend allows it.
+        backend allows it. ``size_hint``: the size announced for the file, if known (an object
+        store sizes its upload's parts by it).
         """
+        del size_hint  # the local copy just grows
         rel = safe_artifact_path(artifact_file)
         if not rel:
             raise InvalidParameter("An artifact file path must not be empty")
@@ -139,8 +154,21 @@ class ArtifactRepository(ABC):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    # -- multipart uploads straight to the store (see multipart.py) ---------------------------
+    # -- transfers straight to and from the store (see multipart.py) --------------------------
     # Only stores that presign URLs override these.
+
+    #: This store presigns URLs: clients may send and fetch files to and from it directly.
+    presigns: bool = False
+
+    def presigned_download(self, artifact_file: str, expires_s: int = 300) -> PresignedDownload:
+        """A URL the client GETs ``artifact_file`` from (ranges allowed), valid ``expires_s``
+        seconds, with the file's size.
+
+        Raises:
+            NotImplementedByBackend: this store cannot (MLflow's message, for its fallback).
+            NotFound: there is no such file.
+        """
+        raise unsupported_download(type(self).__name__)
 
     def create_multipart_upload(
         self, artifact_file: str, num_parts: int, expires_s: int = 3600

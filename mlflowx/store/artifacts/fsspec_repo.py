@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from fsspec.core import url_to_fs
 
@@ -30,9 +30,13 @@ from mlflowx.store.artifacts.multipart import (
     MAX_PARTS,
     MultipartUpload,
     PartUrl,
+    PresignedDownload,
     UploadedPart,
     unsupported,
+    unsupported_download,
 )
+from mlflowx.store.artifacts.s3_stream import S3ObjectReader
+from mlflowx.store.artifacts.validators import entity_tag
 from mlflowx.store.schemes import scheme_of
 
 __all__ = ["FsspecArtifactRepository", "default_storage_options"]
@@ -54,11 +58,21 @@ _INSTALL = {
 _GLOB_CHARS = frozenset("*?[")
 _TRANSFER_THREADS = 8
 #: The buffer of a file object written to (or read from) an object store: the part size of
-#: its multipart upload, the read-ahead of a download. fsspec's default (50 MiB for S3) costs
-#: about twice that in memory per transfer at the server's proxy; 16 MiB parts still allow
-#: 160 GB files (S3 takes 10,000 parts).
+#: its multipart upload, the read-ahead of a download. Memory at the server's proxy is about
+#: 2.5 times the part size per upload (measured, S3: 16 MiB parts add ~57 MiB, 8 MiB ~38 MiB).
+#: fsspec's default for S3 is 50 MiB. Of unknown size, 16 MiB parts allow 160 GB files (S3
+#: takes 10,000 parts); of a known size, parts are as small as that allows, 8 MiB at least
+#: (boto3's default part size).
 _WRITE_BLOCK = 16 * 2**20
+_MIN_PART = 8 * 2**20
+_MAX_PARTS_USED = 9_000  # below S3's 10,000: a size hint that is a little short still fits
 _READ_BLOCK = 8 * 2**20
+#: Seconds botocore waits for an answer to start. s3fs's 15 s is shorter than an S3-protocol
+#: server may take to assemble a large multipart upload (moto: 11 s for 2 GiB on an idle
+#: machine, far longer under load); botocore then sends CompleteMultipartUpload again while
+#: the first is still running, and the two race (moto answers 500). AWS keeps the connection
+#: alive while it completes; servers that do not need the time.
+_S3_READ_TIMEOUT = 300
 
 
 def default_storage_options(uri: str) -> dict[str, Any]:
@@ -66,11 +80,15 @@ def default_storage_options(uri: str) -> dict[str, Any]:
 
     S3: the endpoint comes from ``MLFLOWX_S3_ENDPOINT_URL``, falling back to MLflow's
     ``MLFLOW_S3_ENDPOINT_URL``; credentials are botocore's usual ones (``AWS_*`` variables,
-    profiles, instance roles). Listing caches are off, since other processes write too.
+    profiles, instance roles). Listing caches are off, since other processes write too; the
+    read timeout is long enough for a large multipart upload's completion.
     """
     if scheme_of(uri) not in ("s3", "s3a"):
         return {}
-    options: dict[str, Any] = {"use_listings_cache": False}
+    options: dict[str, Any] = {
+        "use_listings_cache": False,
+        "config_kwargs": {"read_timeout": _S3_READ_TIMEOUT},
+    }
     endpoint = settings.env("MLFLOWX_S3_ENDPOINT_URL")
     if endpoint:
         options["client_kwargs"] = {"endpoint_url": endpoint}
@@ -103,6 +121,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
         self._object_store = bool(_OBJECT_STORES.intersection(protocols))
         self._s3 = bool({"s3", "s3a"}.intersection(protocols))
+        self.presigns = self._s3
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -167,12 +186,14 @@ class FsspecArtifactRepository(ArtifactRepository):
         self.fs.pipe_file(self._target(artifact_file), bytes(data))
 
     @contextmanager
-    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+    def artifact_writer(
+        self, artifact_file: str, size_hint: int | None = None
+    ) -> Iterator[BinaryIO]:
         full = self._target(artifact_file)
         if self._object_store:
             # Object stores publish a key only when its upload completes (a one-shot PUT, or
             # the multipart upload's completion at close): discarding the file aborts it.
-            out = self.fs.open(full, "wb", block_size=_WRITE_BLOCK)
+            out = self.fs.open(full, "wb", block_size=_part_size(size_hint))
             try:
                 yield out
             except BaseException:
@@ -207,6 +228,9 @@ class FsspecArtifactRepository(ArtifactRepository):
         return data
 
     def open_artifact(self, artifact_file: str) -> BinaryIO:
+        return self.open_versioned(artifact_file)[0]
+
+    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
         rel, full = self._full(artifact_file)
         try:
             info = self.fs.info(full) if rel else {"type": "directory"}
@@ -214,8 +238,17 @@ class FsspecArtifactRepository(ArtifactRepository):
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         if info.get("type") == "directory":
             raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
+        if self._s3:
+            # One streaming GET instead of one ranged GET per block; If-Match on the tag.
+            etag = entity_tag(info)
+            raw = info.get("ETag") if etag else None
+            reader = S3ObjectReader(self.fs, full, int(info.get("size") or 0), raw)
+            return cast(BinaryIO, reader), etag
         handle: BinaryIO = self.fs.open(full, "rb", block_size=_READ_BLOCK)
-        return handle
+        # An object store's file describes the version it reads (s3fs reads it with
+        # If-Match: a replacement mid-stream fails the read instead of mixing two files).
+        details = getattr(handle, "details", None)
+        return handle, entity_tag(details if isinstance(details, dict) else info)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         rel, full = self._full(path)
@@ -323,6 +356,23 @@ class FsspecArtifactRepository(ArtifactRepository):
             ) from exc
         self.fs.invalidate_cache(full)
 
+    def presigned_download(self, artifact_file: str, expires_s: int = 300) -> PresignedDownload:
+        if not self._s3:
+            raise unsupported_download(f"{scheme_of(self.artifact_uri)}:// artifact stores")
+        rel, full = self._full(artifact_file)
+        try:
+            info = self.fs.info(full) if rel else {"type": "directory"}
+        except FileNotFoundError:
+            raise NotFound(f"Artifact {rel!r} does not exist") from None
+        if info.get("type") == "directory":
+            raise InvalidParameter(f"Cannot download {rel or '/'!r}: it is a directory")
+        # Saved under its own name, never shown inline by a browser (as MLflow signs it).
+        name = rel.rsplit("/", 1)[-1].replace('"', "")
+        url = self.fs.url(
+            full, expires_s, ResponseContentDisposition=f'attachment; filename="{name}"'
+        )
+        return PresignedDownload(str(url), int(info.get("size") or 0))
+
     def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
         _, bucket, key = self._s3_key(artifact_file)
         try:
@@ -356,6 +406,14 @@ class FsspecArtifactRepository(ArtifactRepository):
                 self.fs.rmdir(name)
             except OSError:  # implicit directory, already gone with its files
                 pass
+
+
+def _part_size(size_hint: int | None) -> int:
+    """The part size of a multipart upload of ``size_hint`` bytes (whole MiB)."""
+    if size_hint is None:
+        return _WRITE_BLOCK
+    needed = -(-size_hint // _MAX_PARTS_USED)
+    return max(_MIN_PART, -(-needed // 2**20) * 2**20)
 
 
 def _abandon(handle: Any) -> None:

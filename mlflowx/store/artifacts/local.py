@@ -97,7 +97,10 @@ class LocalArtifactRepository(ArtifactRepository):
     # -- writing ------------------------------------------------------------------------------
 
     @contextmanager
-    def artifact_writer(self, artifact_file: str) -> Iterator[BinaryIO]:
+    def artifact_writer(
+        self, artifact_file: str, size_hint: int | None = None
+    ) -> Iterator[BinaryIO]:
+        del size_hint  # a local file just grows
         rel, target = self._resolve(artifact_file)
         if not rel:
             raise InvalidParameter("An artifact file path must not be empty")

@@ -26,6 +26,7 @@ from mlflowx.entities import (
 from mlflowx.exceptions import InternalError, NotFound
 from mlflowx.protocol import endpoints as p
 from mlflowx.protocol import logged_models as lm
+from mlflowx.protocol.gc import GC_PATH, GcRequest, GcResponse
 from mlflowx.protocol.metrics_json import parse_metrics_response
 from mlflowx.protocol.models import (
     DatasetInputJ,
@@ -405,3 +406,18 @@ class RestTrackingStore(TrackingStore):
             models=[lm.ModelOutputJ(model_id=m.model_id, step=m.step) for m in models],
         )
         self._call(lm.LOG_OUTPUTS, body)
+
+    # ------------------------------------------------------------------ gc (mlflowx's own)
+
+    def collect_garbage(self, request: GcRequest) -> GcResponse:
+        """Have the server purge deleted runs, experiments and logged models with their
+        artifacts (``mlflowx gc``; admins only). Not retried: a repeat would find less to do
+        and report it, so the first answer is the one that counts."""
+        response = self.session.request(
+            "POST",
+            GC_PATH,
+            content=request.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/json"},
+            idempotent=False,
+        )
+        return GcResponse.model_validate_json(response.content or b"{}")
