@@ -251,6 +251,32 @@ def test_finish_run_is_all_or_nothing(store: SqlTrackingStore) -> None:
         store.finish_run(run_id, RunStatus.FAILED, 6_000)
 
 
+def test_log_batch_of_many_keys_keeps_duplicates_out_and_the_latest_point(
+    store: SqlTrackingStore,
+) -> None:
+    # PostgreSQL writes a batch as arrays (one statement); the rows must match row-by-row.
+    run_id = _run(store).info.run_id
+    store.log_batch(run_id, metrics=[Metric("a", 5.0, 50, 5), Metric("b", 1.0, 1, 1)])
+    store.log_batch(
+        run_id,
+        metrics=[
+            Metric("a", 1.0, 10, 1),  # older than the stored latest point: latest stays 5.0
+            Metric("a", 1.0, 10, 1),  # the same point twice in one batch: stored once
+            Metric("b", math.nan, 2, 2),  # newer: the latest becomes NaN
+            Metric("b", 7.0, 2, 1),
+            Metric("c", -math.inf, 3, 0),
+        ],
+    )
+    history = {k: store.get_metric_history(run_id, k) for k in "abc"}
+    assert [(m.step, m.value) for m in history["a"]] == [(1, 1.0), (5, 5.0)]
+    assert [m.step for m in history["b"]] == [1, 1, 2]
+    assert math.isnan(history["b"][-1].value)
+    latest = store.get_run(run_id).data.metrics
+    assert latest["a"] == 5.0
+    assert math.isnan(latest["b"])
+    assert latest["c"] == -math.inf
+
+
 def test_log_batch_limits_name_the_field(store: SqlTrackingStore) -> None:
     run_id = _run(store).info.run_id
     with pytest.raises(InvalidParameter, match="at most 1000 metrics"):

@@ -53,6 +53,18 @@ _LOG_METRIC_ONE_STATEMENT = (
     f"{_LATEST_ON_CONFLICT}) "
     "SELECT experiment_id FROM run"
 )
+# PostgreSQL: a batch's metrics in one statement each (the rows as five arrays, unnest()ed by
+# the server) instead of one statement per row: one round trip for up to 1,000 points.
+_UNNEST_ROWS = (
+    "SELECT :run_uuid, * FROM unnest(CAST(:keys AS TEXT[]), CAST(:values AS FLOAT8[]), "
+    "CAST(:timestamps AS BIGINT[]), CAST(:steps AS BIGINT[]), CAST(:nans AS BOOLEAN[]))"
+)
+_INSERT_METRICS_UNNEST = (
+    f"INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} ON CONFLICT DO NOTHING"
+)
+_UPSERT_LATEST_UNNEST = (
+    f"INSERT INTO latest_metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} {_LATEST_ON_CONFLICT}"
+)
 _INSERT_PARAM = (
     "INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
     "ON CONFLICT DO NOTHING"
@@ -99,6 +111,19 @@ class _Batch:
         ]
         param_map, tag_map = validate_params_and_tags(params, tags)
         return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
+
+
+def _unnest_args(run_id: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The parameters of :data:`_INSERT_METRICS_UNNEST` for metric row tuples of one run."""
+    _, keys, values, timestamps, steps, nans = zip(*rows, strict=True)
+    return {
+        "run_uuid": run_id,
+        "keys": list(keys),
+        "values": list(values),
+        "timestamps": list(timestamps),
+        "steps": list(steps),
+        "nans": list(nans),
+    }
 
 
 def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -177,8 +202,7 @@ class RunDataMixin(RunsMixin):
                         {"n": v.validate_run_name(batch.tags[RUN_NAME_TAG]), "id": run_id},
                     )
             if batch.metric_rows:
-                conn.executemany_rows(_INSERT_METRIC, batch.metric_rows)
-                conn.executemany_rows(_UPSERT_LATEST, _latest_per_key(batch.metric_rows))
+                self._insert_metric_rows(conn, run_id, batch.metric_rows)
             if batch.model_rows:
                 self._log_model_metrics(conn, run_id, eid, batch.model_rows)
             if end is not None:
@@ -186,6 +210,18 @@ class RunDataMixin(RunsMixin):
                     "UPDATE runs SET status = :s, end_time = :e WHERE run_uuid = :id",
                     {"s": end[0].value, "e": end[1], "id": run_id},
                 )
+
+    @staticmethod
+    def _insert_metric_rows(conn: Connection, run_id: str, rows: list[tuple[Any, ...]]) -> None:
+        """A batch's points into ``metrics`` (duplicates ignored) and each key's latest point
+        into ``latest_metrics`` (kept only if greater than the stored one)."""
+        latest = _latest_per_key(rows)
+        if conn.dialect == "postgresql":
+            conn.execute(_INSERT_METRICS_UNNEST, _unnest_args(run_id, rows))
+            conn.execute(_UPSERT_LATEST_UNNEST, _unnest_args(run_id, latest))
+        else:
+            conn.executemany_rows(_INSERT_METRIC, rows)
+            conn.executemany_rows(_UPSERT_LATEST, latest)
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
