@@ -48,8 +48,15 @@ def test_same_numbers_as_python_json(name: str, wrap: bool) -> None:
 
 @pytest.mark.parametrize(
     ("name", "fast"),
-    [("float32", True), ("fortran", True), ("dict", True), ("nan", False)]
-    + [("dict-with-nan", False), ("strings", False), ("scalar", False)],
+    [
+        ("float32", True),
+        ("fortran", True),
+        ("dict", True),
+        ("nan", False),
+        ("dict-with-nan", False),
+        ("strings", False),
+        ("scalar", False),
+    ],
 )
 def test_which_outputs_take_orjson(name: str, fast: bool) -> None:
     assert (output._fast(OUTPUTS[name]) is not None) is fast
