@@ -31,7 +31,7 @@ def test_one_thread_inside_for_small_batches_only(two_threads: None) -> None:
 
 
 def test_restored_after_an_error(two_threads: None) -> None:
-    with pytest.raises(RuntimeError), threads_for(np.zeros((3, 2))):
+    with pytest.raises(RuntimeError, match="boom"), threads_for(np.zeros((3, 2))):
         raise RuntimeError("boom")
     assert torch.get_num_threads() == 2
 
