@@ -36,9 +36,7 @@ def test_restored_after_an_error(two_threads: None) -> None:
     assert torch.get_num_threads() == 2
 
 
-def test_same_results_as_torch_threads(
-    two_threads: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_same_results_as_torch_threads(two_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
     torch.manual_seed(0)
     net = torch.nn.Sequential(
         torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 8)
