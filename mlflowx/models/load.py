@@ -66,6 +66,12 @@ class PyFuncModel:
             params = dict(params)
         return self._impl.predict(data, params or None)
 
+    @property
+    def predict_fn(self) -> PredictFn:
+        """The flavor's predictor, which takes input already checked against the signature
+        (what :meth:`predict` calls after enforcing it)."""
+        return self._impl
+
     def unwrap_python_model(self) -> Any:
         """The underlying object (the estimator, or the custom PythonModel)."""
         return self._impl.unwrap()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
 from mlflowx.exceptions import AlreadyExists, InvalidParameter
+from mlflowx.models.code_paths import copy_code_paths
 from mlflowx.models.env import distributions_for_modules, pinned, write_environment
 from mlflowx.models.flavors import get_flavor
 from mlflowx.models.mlmodel import MLMODEL_FILE, Model
@@ -35,6 +37,7 @@ def save_model(
     extra_pip_requirements: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
     mlmodel: Model | None = None,
+    code_paths: Sequence[str | Path] | None = None,
     **flavor_options: Any,
 ) -> Model:
     """Save ``model`` with ``flavor`` into the new directory ``path``; returns its MLmodel.
@@ -45,6 +48,8 @@ def save_model(
         pip_requirements: replaces the inferred requirements.
         extra_pip_requirements: added to (or overriding pins of) the inferred ones.
         mlmodel: a pre-filled MLmodel (run id, model id, artifact path) to complete.
+        code_paths: files and directories copied into the model's ``code`` directory, which
+            loading puts on ``sys.path`` (with ``allow_code``), as MLflow does.
     """
     from mlflowx import __version__
 
@@ -56,6 +61,12 @@ def save_model(
         raise InvalidParameter(f"Unknown flavor {flavor!r}")
     root.mkdir(parents=True, exist_ok=True)
     saved = flavor_cls().save(model, root, **flavor_options)
+    code = copy_code_paths(code_paths, root)
+    if code is not None:
+        if saved.conf:
+            saved.conf["code"] = code
+        if saved.pyfunc_conf is not None:
+            saved.pyfunc_conf["code"] = code
 
     info = mlmodel or Model()
     info.mlflowx_version = __version__

@@ -54,16 +54,21 @@ def save_model(
     pip_requirements: list[str] | None = None,
     extra_pip_requirements: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    code_paths: list[str | Path] | None = None,
 ) -> Model:
     """Save a ``torch.nn.Module`` as a model directory at ``path``.
 
     Args:
         serialization_format: ``"pt2"`` (needs ``input_example``) or ``"pickle"``.
+        code_paths: files and directories (e.g. the module defining a pickled model's class)
+            copied into the model's ``code`` directory; loading puts it on ``sys.path``, which
+            needs ``allow_code``.
     """
     return _save_model(
         FLAVOR_NAME,
         pytorch_model,
         path,
+        code_paths=code_paths,
         signature=signature,
         input_example=input_example,
         pip_requirements=pip_requirements,
@@ -90,12 +95,15 @@ def log_model(
     tags: dict[str, Any] | None = None,
     model_type: str | None = None,
     step: int = 0,
+    code_paths: list[str | Path] | None = None,
 ) -> ModelInfo:
-    """Log a ``torch.nn.Module`` as a logged model of the active run."""
+    """Log a ``torch.nn.Module`` as a logged model of the active run (``code_paths`` as in
+    :func:`save_model`)."""
     return _log_model(
         FLAVOR_NAME,
         pytorch_model,
         name,
+        code_paths=code_paths,
         artifact_path=artifact_path,
         registered_model_name=registered_model_name,
         params=params,

@@ -12,6 +12,7 @@ the ``keras`` extra works with the torch the ``pytorch`` extra already brings.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
+from mlflowx.models.flavors._torch_threads import threads_for
 from mlflowx.models.paths import model_file
 from mlflowx.models.policy import LoadPolicy, Need
 
@@ -88,7 +90,8 @@ class _KerasPredict(PredictFn):
 
         keras = import_keras()
         if isinstance(data, pd.DataFrame):
-            out = self.model.predict_on_batch(data.to_numpy())
+            with self._threads(keras, data):
+                out = self.model.predict_on_batch(data.to_numpy())
             return pd.DataFrame(keras.ops.convert_to_numpy(out), index=data.index)
         if not isinstance(data, np.ndarray | list | tuple | dict):
             raise InvalidParameter(
@@ -96,7 +99,15 @@ class _KerasPredict(PredictFn):
                 f"{type(data).__name__}"
             )
         # predict_on_batch: one forward pass, no progress bar or per-call dataset setup.
-        return keras.ops.convert_to_numpy(self.model.predict_on_batch(data))
+        with self._threads(keras, data):
+            return keras.ops.convert_to_numpy(self.model.predict_on_batch(data))
+
+    @staticmethod
+    def _threads(keras: Any, data: Any) -> Any:
+        """On the torch backend, small batches on one torch thread (see ``_torch_threads``)."""
+        if keras.backend.backend() == "torch" and not isinstance(data, dict):
+            return threads_for(data)
+        return contextlib.nullcontext()
 
     def unwrap(self) -> Any:
         return self.model

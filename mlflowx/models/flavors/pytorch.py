@@ -16,6 +16,7 @@ from typing import Any
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.models.flavors import Flavor, PredictFn, SavedFlavor
+from mlflowx.models.flavors._torch_threads import threads_for
 from mlflowx.models.paths import model_file
 from mlflowx.models.policy import LoadPolicy, Need
 
@@ -100,7 +101,7 @@ class _TorchPredict(PredictFn):
                 f"A PyTorch model takes a pandas DataFrame or a numpy array, not "
                 f"{type(data).__name__}"
             )
-        with torch.no_grad():
+        with torch.no_grad(), threads_for(array):
             # torch wants a writable, contiguous array (a parsed request's may be read-only).
             tensor = torch.from_numpy(np.require(array, requirements=["C", "W"]))
             out = self.model(tensor, **(params or {}))

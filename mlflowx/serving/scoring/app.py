@@ -36,8 +36,9 @@ from mlflowx.serving.scoring.config import (
     ScoringConfig,
 )
 from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
-from mlflowx.serving.scoring.fastpath import SklearnFastPath, sklearn_fast_path
+from mlflowx.serving.scoring.fastpath import FastPath, sklearn_fast_path
 from mlflowx.serving.scoring.fastpath_gbm import gbm_fast_path
+from mlflowx.serving.scoring.fastpath_tensor import tensor_fast_path
 from mlflowx.serving.scoring.output import predictions_json, to_json_bytes
 from mlflowx.serving.scoring.parsing import (
     CSV,
@@ -132,7 +133,7 @@ class ScoringState:
         self.metadata: dict[str, Any] = {}
         self.schema: Any = None
         self.param_schema: Any = None
-        self.fast: SklearnFastPath | None = None
+        self.fast: FastPath | None = None
         self._loader: threading.Thread | None = None
         if isinstance(model, PyFuncModel):
             self._ready(model, str(model.path))
@@ -145,7 +146,7 @@ class ScoringState:
         self.param_schema = signature.params if signature is not None else None
         self.metadata = model_metadata(model, uri)
         if os.environ.get(ENV_FAST_PATH, "1").strip().lower() not in ("0", "false", "no"):
-            self.fast = sklearn_fast_path(model) or gbm_fast_path(model)
+            self.fast = sklearn_fast_path(model) or gbm_fast_path(model) or tensor_fast_path(model)
         self.model_uri = uri
         self.model = model  # last: requests see a model only once everything is set
 
@@ -186,9 +187,9 @@ def _too_large(size: int, limit: int, at_least: bool = False) -> str:
     )
 
 
-def _predict(model: PyFuncModel | SklearnFastPath, parsed: ParsedRequest) -> bytes:
+def _predict(model: PyFuncModel | FastPath, parsed: ParsedRequest) -> bytes:
     try:
-        if isinstance(model, SklearnFastPath):
+        if isinstance(model, FastPath):
             raw = model.predict(parsed.data)
         else:
             raw = model.predict(parsed.data, params=parsed.params)

@@ -21,11 +21,12 @@ bit-identical to the general path (tested). Anything else takes the general path
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from typing import Any
 
 from mlflowx.models.load import PyFuncModel
 
-__all__ = ["SklearnFastPath", "double_columns", "sklearn_fast_path"]
+__all__ = ["FastPath", "SklearnFastPath", "double_columns", "sklearn_fast_path"]
 
 _NAME_USERS = {"ColumnTransformer", "FunctionTransformer", "make_column_selector"}
 _SKLEARN_LOADERS = ("mlflow.sklearn", "mlflowx.sklearn")
@@ -51,7 +52,19 @@ def _positional(estimator: Any) -> bool:
     return True
 
 
-class SklearnFastPath:
+class FastPath(ABC):
+    """A shortcut the scoring app tries first on a one-key JSON payload: ``rows`` builds the
+    model's input array (None: the general path must handle the request), ``predict`` predicts
+    on it, with the same outcome as the general path."""
+
+    @abstractmethod
+    def rows(self, key: str, value: Any) -> Any: ...
+
+    @abstractmethod
+    def predict(self, array: Any) -> Any: ...
+
+
+class SklearnFastPath(FastPath):
     """Predicts ``dataframe_split``/``dataframe_records`` payloads straight from the rows."""
 
     def __init__(self, estimator: Any, method: Any, names: list[str]) -> None:

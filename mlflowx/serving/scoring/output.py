@@ -3,8 +3,9 @@
 ndarrays become (nested) lists, DataFrames lists of records, Series lists of one-key records
 (MLflow converts a Series to a one-column DataFrame first); numpy scalars become numbers, bytes
 base64 text, dates ISO strings. Non-finite floats are written as ``NaN``/``Infinity`` as
-Python's json (and so MLflow) writes them. Common outputs (int, bool and float64 arrays with
-finite values) take a fast path through orjson.
+Python's json (and so MLflow) writes them. Common outputs (int, bool, float32 and float64
+arrays with finite values, and dicts of them, as ONNX models return) take a fast path through
+orjson.
 """
 
 from __future__ import annotations
@@ -75,18 +76,36 @@ class _Encoder(json.JSONEncoder):
         return _default(o)
 
 
-def _fast_array(data: Any) -> bool:
-    """True when orjson writes this ndarray exactly as ``json.dumps(arr.tolist())`` would."""
+def _fast_array(data: Any) -> Any:
+    """``data`` as an array orjson writes with the numbers ``json.dumps(data.tolist())`` would
+    (float32 widened to float64, as ``tolist`` does), or None when orjson cannot."""
     kind = data.dtype.kind
-    if not data.flags.c_contiguous or data.dtype.byteorder == ">":
-        return False
+    if data.dtype.byteorder == ">" or data.ndim == 0:
+        return None
     if kind in "biu":
-        return True
-    if data.dtype.name == "float64":  # float32 would print its shortest float32 form
+        return data if data.flags.c_contiguous else None
+    if data.dtype.name in ("float64", "float32"):  # orjson prints float32 in float32's form
         import numpy as np
 
-        return bool(np.isfinite(data).all())
-    return False
+        if not np.isfinite(data).all():
+            return None  # NaN/Infinity: orjson writes null, json (and MLflow) NaN
+        return np.ascontiguousarray(data, dtype=np.float64)
+    return None
+
+
+def _fast(raw: Any) -> Any:
+    """``raw`` (an array, or a dict of arrays by name) ready for orjson, or None."""
+    if _is_ndarray(raw):
+        return _fast_array(raw)
+    if type(raw) is dict and raw:
+        out = {}
+        for name, value in raw.items():
+            array = _fast_array(value) if type(name) is str and _is_ndarray(value) else None
+            if array is None:
+                return None
+            out[name] = array
+        return out
+    return None
 
 
 def to_json_bytes(obj: Any) -> bytes:
@@ -96,7 +115,8 @@ def to_json_bytes(obj: Any) -> bytes:
 
 def predictions_json(raw: Any, wrap: bool = True) -> bytes:
     """The response body for ``raw`` predictions: ``{"predictions": ...}`` (or bare)."""
-    if _dumps is not None and _is_ndarray(raw) and _fast_array(raw):
-        return bytes(_dumps({"predictions": raw} if wrap else raw, option=_NUMPY))
+    fast = None if _dumps is None else _fast(raw)
+    if fast is not None:
+        return bytes(_dumps({"predictions": fast} if wrap else fast, option=_NUMPY))
     data = jsonable(raw)
     return to_json_bytes({"predictions": data} if wrap else data)
