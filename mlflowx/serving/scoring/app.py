@@ -38,6 +38,7 @@ from mlflowx.serving.scoring.config import (
 from mlflowx.serving.scoring.errors import ModelNotReady, PayloadTooLarge
 from mlflowx.serving.scoring.fastpath import FastPath, sklearn_fast_path
 from mlflowx.serving.scoring.fastpath_gbm import gbm_fast_path
+from mlflowx.serving.scoring.fastpath_statsmodels import statsmodels_fast_path
 from mlflowx.serving.scoring.fastpath_tensor import tensor_fast_path
 from mlflowx.serving.scoring.output import predictions_json, to_json_bytes
 from mlflowx.serving.scoring.parsing import (
@@ -146,7 +147,12 @@ class ScoringState:
         self.param_schema = signature.params if signature is not None else None
         self.metadata = model_metadata(model, uri)
         if os.environ.get(ENV_FAST_PATH, "1").strip().lower() not in ("0", "false", "no"):
-            self.fast = sklearn_fast_path(model) or gbm_fast_path(model) or tensor_fast_path(model)
+            self.fast = (
+                sklearn_fast_path(model)
+                or gbm_fast_path(model)
+                or tensor_fast_path(model)
+                or statsmodels_fast_path(model)
+            )
         self.model_uri = uri
         self.model = model  # last: requests see a model only once everything is set
 

@@ -5,7 +5,7 @@ ndarrays become (nested) lists, DataFrames lists of records, Series lists of one
 base64 text, dates ISO strings. Non-finite floats are written as ``NaN``/``Infinity`` as
 Python's json (and so MLflow) writes them. Common outputs (int, bool, float32 and float64
 arrays with finite values, and dicts of them, as ONNX models return) take a fast path through
-orjson.
+orjson, and so do Series of such values.
 """
 
 from __future__ import annotations
@@ -97,6 +97,15 @@ def _fast(raw: Any) -> Any:
     """``raw`` (an array, or a dict of arrays by name) ready for orjson, or None."""
     if _is_ndarray(raw):
         return _fast_array(raw)
+    if _is_series(raw):  # MLflow's one-column records: [{"<name or 0>": value}, ...]
+        if raw.name is not None and type(raw.name) is not str:
+            return None
+        values = raw.to_numpy()
+        array = _fast_array(values) if _is_ndarray(values) and values.ndim == 1 else None
+        if array is None:
+            return None
+        key = "0" if raw.name is None else raw.name
+        return [{key: value} for value in array.tolist()]
     if type(raw) is dict and raw:
         out = {}
         for name, value in raw.items():
