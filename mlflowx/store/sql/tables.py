@@ -41,10 +41,38 @@ class ExperimentTagRow(SQLModel, table=True):
     value: str | None = Field(default=None, max_length=20000)
 
 
+#: Indexes whose text column is ``COLLATE "C"`` on PostgreSQL (migration 0008); Alembic reflects
+#: them without the collation, so a test reads ``pg_indexes`` for them instead.
+COLLATED_INDEXES = frozenset({"ix_runs_experiment_stage_name", "ix_runs_experiment_stage_status"})
+
+
+def _run_order_indexes() -> list[Index]:
+    """Searches ordered by end time, name or status (migration 0008); text by byte order
+    (``COLLATE "C"``) on PostgreSQL, whose default collation may differ."""
+    indexes = [Index("ix_runs_experiment_stage_end", "experiment_id", "lifecycle_stage",
+                     "end_time", "start_time")]  # fmt: skip
+    for name in sorted(COLLATED_INDEXES):
+        column = name.rsplit("_", 1)[1]
+        indexes += [
+            Index(name, "experiment_id", "lifecycle_stage", column, "start_time").ddl_if(
+                dialect="sqlite"
+            ),
+            Index(
+                name,
+                "experiment_id",
+                "lifecycle_stage",
+                text(f'{column} COLLATE "C"'),
+                "start_time",
+            ).ddl_if(dialect="postgresql"),  # fmt: skip
+        ]
+    return indexes
+
+
 class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+        *_run_order_indexes(),
     )
     run_uuid: str = Field(max_length=32, primary_key=True)
     name: str | None = Field(default=None, max_length=250)

@@ -1,0 +1,45 @@
+"""Indexes for searches ordered by a run's end time, name or status.
+
+A keyset page of a search ordered by ``attributes.end_time`` (``run_name``, ``status``) walks
+``runs`` in that order within the experiment and stage, checks the filters per run and stops
+after a page, as ``start_time`` does with ``ix_runs_experiment_stage_start``; without an index
+every match is read and sorted (0.6-4 s at 100,000 runs). Each index ends with ``start_time``,
+the order's first tie-breaker, so runs lacking the value (``end_time IS NULL``) and runs of one
+status also come out in ``start_time`` order. PostgreSQL indexes the text columns with
+``COLLATE "C"``, the byte order searches sort by (MLflow's, Python's).
+
+Revision ID: 0008_run_order_indexes
+Revises: 0007_experiment_tag_values
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_run_order_indexes"
+down_revision = "0007_experiment_tag_values"
+branch_labels = None
+depends_on = None
+
+#: index name -> (ordered column, whether it holds text)
+INDEXES = {
+    "ix_runs_experiment_stage_end": ("end_time", False),
+    "ix_runs_experiment_stage_name": ("name", True),
+    "ix_runs_experiment_stage_status": ("status", True),
+}
+
+
+def upgrade() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for name, (column, text) in INDEXES.items():
+        ordered: str | sa.TextClause = column
+        if text and postgresql:
+            ordered = sa.text(f'{column} COLLATE "C"')
+        op.create_index(name, "runs", ["experiment_id", "lifecycle_stage", ordered, "start_time"])
+
+
+def downgrade() -> None:
+    for name in INDEXES:
+        op.drop_index(name, table_name="runs")
