@@ -27,10 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlflowx.entities.common import RunStatus
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search.parser import Comparison, OrderBy
 from mlflowx.store.search.sql import (
     KEY_VALUE_TABLES,
+    Column,
     SqlBuilder,
     compile_runs_search,
     run_column,
@@ -61,6 +63,8 @@ class SortKey:
 
 _START_TIME = SortKey("r.start_time", ascending=False, nullable=True, text=False)
 _RUN_ID = SortKey("r.run_uuid", ascending=True, nullable=False, text=True)
+#: ``runs`` columns with an (experiment_id, lifecycle_stage, column[, start_time]) index.
+_INDEXED_RUN_COLUMNS = frozenset({"r.start_time", "r.end_time", "r.name", "r.status"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,20 +197,7 @@ def _segments(
 ) -> tuple[Segment, ...]:
     column = run_column(o.entity, o.key)
     if column is not None:
-        key = SortKey(column.sql, o.ascending, nullable=False, text=column.text)
-        if column.sql == "r.start_time":
-            # ix_runs_experiment_stage_start walked in order, filters looked up per run.
-            present = Segment(
-                "runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), indexed_source="runs r"
-            )
-            return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
-        tail = (_START_TIME, _RUN_ID)
-        if not column.nullable:
-            return (Segment("runs r", "1=1", (key, *tail)),)
-        return (
-            Segment("runs r", f"{column.sql} IS NOT NULL", (key, *tail)),
-            Segment("runs r", f"{column.sql} IS NULL", tail),
-        )
+        return _run_column_segments(column, o.ascending)
     if o.entity not in KEY_VALUE_TABLES:
         raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
     table = KEY_VALUE_TABLES[o.entity]
@@ -251,6 +242,30 @@ def _segments(
         )
         segments.append(Segment("runs r", missing, tail))
     return tuple(segments)
+
+
+def _run_column_segments(column: Column, ascending: bool) -> tuple[Segment, ...]:
+    """Segments of an order on a ``runs`` column; those of an indexed column (migration 0008,
+    ``ix_runs_experiment_stage_*``: experiment, stage, column, start_time) may walk the index."""
+    key = SortKey(column.sql, ascending, nullable=False, text=column.text)
+    walk = "runs r" if column.sql in _INDEXED_RUN_COLUMNS else ""
+    tail = (_START_TIME, _RUN_ID)
+    if column.sql == "r.start_time":
+        present = Segment("runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), walk)
+        return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
+    if column.sql == "r.status":
+        # Few values, many runs each: one segment per status walks (status =, start_time) in
+        # order; sorting (status, start_time DESC) in one piece would sort a whole status.
+        known = sorted((s.value for s in RunStatus), reverse=not ascending)
+        per_status = [Segment("runs r", f"r.status = '{value}'", tail, walk) for value in known]
+        others = "r.status NOT IN (" + ", ".join(f"'{value}'" for value in known) + ")"
+        return (*per_status, Segment("runs r", others, (key, *tail)))
+    if not column.nullable:
+        return (Segment("runs r", "1=1", (key, *tail), walk),)
+    return (
+        Segment("runs r", f"{column.sql} IS NOT NULL", (key, *tail), walk),
+        Segment("runs r", f"{column.sql} IS NULL", tail, walk),
+    )
 
 
 def _probes(filters: list[Comparison]) -> tuple[tuple[str, dict[str, Any]], ...]:

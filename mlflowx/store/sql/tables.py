@@ -63,7 +63,7 @@ def _run_order_indexes() -> list[Index]:
                 "lifecycle_stage",
                 text(f'{column} COLLATE "C"'),
                 "start_time",
-            ).ddl_if(dialect="postgresql"),  # fmt: skip
+            ).ddl_if(dialect="postgresql"),
         ]
     return indexes
 
