@@ -24,7 +24,7 @@ def test_migrated_schema_matches_sqlmodel_tables(tracking_uri: str) -> None:
     from sqlalchemy import create_engine
 
     from mlflowx.store.sql.db import sqlalchemy_url
-    from mlflowx.store.sql.tables import COLLATED_INDEXES, metadata
+    from mlflowx.store.sql.tables import POSTGRESQL_RUN_ORDER_INDEXES, metadata
 
     migrate(tracking_uri)
     engine = create_engine(sqlalchemy_url(tracking_uri))
@@ -33,7 +33,7 @@ def test_migrated_schema_matches_sqlmodel_tables(tracking_uri: str) -> None:
     def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
         if kind != "index":
             return True
-        if postgresql and name in COLLATED_INDEXES:  # test_text_order_indexes_sort_by_bytes
+        if postgresql and name in POSTGRESQL_RUN_ORDER_INDEXES:  # test_run_order_indexes_*
             return False
         # Alembic ignores Index.ddl_if: skip the declared indexes of the other dialect.
         only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
@@ -46,32 +46,30 @@ def test_migrated_schema_matches_sqlmodel_tables(tracking_uri: str) -> None:
     assert diff == []
 
 
-def test_text_order_indexes_sort_by_bytes(tracking_uri: str) -> None:
-    """Searches order run names and statuses by code point (``COLLATE "C"`` on PostgreSQL): the
-    indexes that serve those orders must use the same collation, or the planner ignores them."""
+def test_run_order_indexes_sort_as_searches_do(tracking_uri: str) -> None:
+    """Searches order run names and statuses by code point (``COLLATE "C"`` on PostgreSQL) and
+    ties by ``start_time DESC NULLS LAST``: the indexes serving those orders must say the same,
+    or PostgreSQL's planner cannot use them."""
     from sqlalchemy import create_engine, text
 
     from mlflowx.store.sql.db import sqlalchemy_url
-    from mlflowx.store.sql.tables import COLLATED_INDEXES
+    from mlflowx.store.sql.tables import POSTGRESQL_RUN_ORDER_INDEXES
 
     migrate(tracking_uri)
     engine = create_engine(sqlalchemy_url(tracking_uri))
+    postgresql = engine.dialect.name == "postgresql"
     query = (
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'runs'"
-        if engine.dialect.name == "postgresql"
+        if postgresql
         else "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'runs' AND type = 'index'"
     )
     with engine.connect() as conn:
         found = {str(name): str(ddl) for name, ddl in conn.execute(text(query))}
     engine.dispose()
-    for name in COLLATED_INDEXES:
-        column = name.rsplit("_", 1)[1]
-        expected = (
-            f'{column} COLLATE "C", start_time'
-            if engine.dialect.name == "postgresql"
-            else f"{column}, start_time"
-        )
-        assert expected in found[name], found[name]
+    for name, columns in POSTGRESQL_RUN_ORDER_INDEXES.items():
+        column = columns.split(" ")[0].rstrip(",")
+        expected = columns if postgresql else f"{column}, start_time"
+        assert f"(experiment_id, lifecycle_stage, {expected})" in found[name], found[name]
 
 
 def test_new_database_is_created_at_head(tmp_path: Path) -> None:

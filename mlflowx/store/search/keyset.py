@@ -197,7 +197,7 @@ def _segments(
 ) -> tuple[Segment, ...]:
     column = run_column(o.entity, o.key)
     if column is not None:
-        return _run_column_segments(column, o.ascending)
+        return _run_column_segments(column, o.ascending, dialect)
     if o.entity not in KEY_VALUE_TABLES:
         raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
     table = KEY_VALUE_TABLES[o.entity]
@@ -244,7 +244,7 @@ def _segments(
     return tuple(segments)
 
 
-def _run_column_segments(column: Column, ascending: bool) -> tuple[Segment, ...]:
+def _run_column_segments(column: Column, ascending: bool, dialect: str) -> tuple[Segment, ...]:
     """Segments of an order on a ``runs`` column; those of an indexed column (migration 0008,
     ``ix_runs_experiment_stage_*``: experiment, stage, column, start_time) may walk the index."""
     key = SortKey(column.sql, ascending, nullable=False, text=column.text)
@@ -256,9 +256,12 @@ def _run_column_segments(column: Column, ascending: bool) -> tuple[Segment, ...]
     if column.sql == "r.status":
         # Few values, many runs each: one segment per status walks (status =, start_time) in
         # order; sorting (status, start_time DESC) in one piece would sort a whole status.
+        # Another status (none is written but these) would come last in either direction.
+        # PostgreSQL compares in the index's collation, or it cannot seek the index.
+        status = 'r.status COLLATE "C"' if dialect == "postgresql" else "r.status"
         known = sorted((s.value for s in RunStatus), reverse=not ascending)
-        per_status = [Segment("runs r", f"r.status = '{value}'", tail, walk) for value in known]
-        others = "r.status NOT IN (" + ", ".join(f"'{value}'" for value in known) + ")"
+        per_status = [Segment("runs r", f"{status} = '{value}'", tail, walk) for value in known]
+        others = f"{status} NOT IN (" + ", ".join(f"'{value}'" for value in known) + ")"
         return (*per_status, Segment("runs r", others, (key, *tail)))
     if not column.nullable:
         return (Segment("runs r", "1=1", (key, *tail), walk),)

@@ -41,18 +41,21 @@ class ExperimentTagRow(SQLModel, table=True):
     value: str | None = Field(default=None, max_length=20000)
 
 
-#: Indexes whose text column is ``COLLATE "C"`` on PostgreSQL (migration 0008); Alembic reflects
-#: them without the collation, so a test reads ``pg_indexes`` for them instead.
-COLLATED_INDEXES = frozenset({"ix_runs_experiment_stage_name", "ix_runs_experiment_stage_status"})
+#: The PostgreSQL columns of the run order indexes (migration 0008): text by byte order
+#: (``COLLATE "C"``), ties by ``start_time DESC NULLS LAST`` as searches sort. Alembic reflects
+#: such expressions without collation and direction, so a test reads ``pg_indexes`` instead.
+POSTGRESQL_RUN_ORDER_INDEXES = {
+    "ix_runs_experiment_stage_end": "end_time, start_time DESC NULLS LAST",
+    "ix_runs_experiment_stage_name": 'name COLLATE "C", start_time DESC NULLS LAST',
+    "ix_runs_experiment_stage_status": 'status COLLATE "C", start_time DESC NULLS LAST',
+}
 
 
 def _run_order_indexes() -> list[Index]:
-    """Searches ordered by end time, name or status (migration 0008); text by byte order
-    (``COLLATE "C"``) on PostgreSQL, whose default collation may differ."""
-    indexes = [Index("ix_runs_experiment_stage_end", "experiment_id", "lifecycle_stage",
-                     "end_time", "start_time")]  # fmt: skip
-    for name in sorted(COLLATED_INDEXES):
-        column = name.rsplit("_", 1)[1]
+    """Searches ordered by end time, name or status (migration 0008)."""
+    indexes = []
+    for name, postgresql in POSTGRESQL_RUN_ORDER_INDEXES.items():
+        column = postgresql.split(",")[0].split(" ")[0]
         indexes += [
             Index(name, "experiment_id", "lifecycle_stage", column, "start_time").ddl_if(
                 dialect="sqlite"
@@ -61,8 +64,7 @@ def _run_order_indexes() -> list[Index]:
                 name,
                 "experiment_id",
                 "lifecycle_stage",
-                text(f'{column} COLLATE "C"'),
-                "start_time",
+                *(text(part.strip()) for part in postgresql.split(",")),
             ).ddl_if(dialect="postgresql"),
         ]
     return indexes
