@@ -137,3 +137,31 @@ def test_tampered_keyset_token_fails_clearly(store: SqlTrackingStore) -> None:
     bad = base64.b64encode(json.dumps(payload).encode()).decode()
     with pytest.raises(InvalidParameter, match="does not fit this search's order"):
         store.search_runs([eid], "", order_by=["metrics.m DESC"], max_results=2, page_token=bad)
+
+
+def test_long_values_sharing_the_indexed_prefix_sort_by_the_whole_value(
+    store: SqlTrackingStore,
+) -> None:
+    """PostgreSQL walks params by their first VALUE_PREFIX characters, then the whole value."""
+    from mlflowx.store.search.keyset import VALUE_PREFIX
+    from mlflowx.store.sql.tables import VALUE_PREFIX as INDEXED_PREFIX
+
+    assert VALUE_PREFIX == INDEXED_PREFIX
+    eid = store.create_experiment("long")
+    stem = "x" * VALUE_PREFIX
+    values = [stem + "b", stem + "a" * 900, stem[:-1] + "y", stem + "a", stem, "é" + stem, "Z"]
+    for i, value in enumerate(values):
+        run_id = store.create_run(eid, None, 1000 + i, [], f"v{i}").info.run_id
+        store.log_batch(run_id, params=[Param("p", value)])
+    by_value = {f"v{i}": value for i, value in enumerate(values)}
+    for ascending in (True, False):
+        expected = sorted(by_value, key=by_value.__getitem__, reverse=not ascending)
+        order = [f"params.p {'ASC' if ascending else 'DESC'}"]
+        names, token = [], None
+        while True:
+            page = store.search_runs([eid], "", order_by=order, max_results=2, page_token=token)
+            names += _names(page)
+            token = page.token
+            if not token:
+                break
+        assert names == expected

@@ -90,12 +90,20 @@ class RunRow(SQLModel, table=True):
 
 #: Indexes only SQLite has (migration 0006): PostgreSQL B-tree entries cannot hold long values.
 SQLITE_ONLY_INDEXES = frozenset({"ix_params_key_value", "ix_tags_key_value"})
+#: ... and their PostgreSQL counterparts (migration 0008): by a value prefix, byte order.
+POSTGRESQL_PREFIX_INDEXES = {
+    "ix_params_key_value_prefix": "params",
+    "ix_tags_key_value_prefix": "tags",
+}
+VALUE_PREFIX = 200
+_VALUE_PREFIX = text(f'left(value, {VALUE_PREFIX}) COLLATE "C"')
 
 
 class ParamRow(SQLModel, table=True):
     __tablename__ = "params"
     __table_args__ = (
         Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        Index("ix_params_key_value_prefix", "key", _VALUE_PREFIX).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
@@ -118,6 +126,7 @@ class TagRow(SQLModel, table=True):
             postgresql_using="hash",
         ),
         Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        Index("ix_tags_key_value_prefix", "key", _VALUE_PREFIX).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
