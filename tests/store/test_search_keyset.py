@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from mlflowx.entities import Metric, Param
+from mlflowx.entities import Metric, Param, RunStatus
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search import encode_page_token
 from mlflowx.store.tracking.sql import SqlTrackingStore
@@ -23,6 +23,19 @@ def _seed(store: SqlTrackingStore) -> str:
         metrics = [] if value is None else [Metric("m", value, 1, 0)]
         store.log_batch(run_id, metrics=metrics, params=[Param("p", "ab"[i % 2])])
     return eid
+
+
+def _seed_ended(store: SqlTrackingStore) -> tuple[str, dict[str, tuple[str, int | None]]]:
+    """Runs of several statuses, some ended (end times with ties), some still running."""
+    eid = store.create_experiment("ended")
+    statuses = [RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED, RunStatus.RUNNING]
+    ended: dict[str, tuple[str, int | None]] = {}
+    for i in range(11):
+        run_id = store.create_run(eid, None, 1000 + i % 5, [], f"e{i}").info.run_id
+        status, end = statuses[i % 4], None if i % 4 == 3 else 2000 + i % 3
+        store.update_run_info(run_id, status, end, None)
+        ended[f"e{i}"] = (status.value, end)
+    return eid, ended
 
 
 def _names(runs: object) -> list[str]:
@@ -50,6 +63,35 @@ def test_pages_join_up_to_the_whole_result(store: SqlTrackingStore, order: list[
     assert len(whole) == 5
     for size in (1, 2, 4):
         assert _all_pages(store, eid, order, size) == whole
+
+
+@pytest.mark.parametrize("key", ["status", "end_time"])
+@pytest.mark.parametrize("ascending", [True, False])
+def test_status_and_end_time_pages_follow_mlflow_order(
+    store: SqlTrackingStore, key: str, ascending: bool
+) -> None:
+    """Ordered by an indexed run column (migration 0008): values, then runs without one; ties
+    newest first, then by run id; the same in pages of any size."""
+    eid, ended = _seed_ended(store)
+    start = {f"e{i}": 1000 + i % 5 for i in range(11)}
+    ids = {r.info.run_name: r.info.run_id for r in store.search_runs([eid], "", max_results=100)}
+    ordered = sorted(ended, key=lambda n: ids[n])
+    ordered.sort(key=lambda n: -start[n])
+    value = {n: ended[n][0 if key == "status" else 1] for n in ended}
+    present = sorted((n for n in ordered if value[n] is not None), key=lambda n: value[n],
+                     reverse=not ascending)  # fmt: skip
+    expected = present + [n for n in ordered if value[n] is None]
+    order = [f"{key} {'ASC' if ascending else 'DESC'}"]
+    for size in (1, 3, 100):
+        names, token = [], None
+        while True:
+            page = store.search_runs([eid], "", order_by=order, max_results=size,
+                                     page_token=token)  # fmt: skip
+            names += _names(page)
+            token = page.token
+            if not token:
+                break
+        assert names == expected, size
 
 
 def test_nan_then_missing_last_in_both_directions(store: SqlTrackingStore) -> None:
@@ -95,3 +137,31 @@ def test_tampered_keyset_token_fails_clearly(store: SqlTrackingStore) -> None:
     bad = base64.b64encode(json.dumps(payload).encode()).decode()
     with pytest.raises(InvalidParameter, match="does not fit this search's order"):
         store.search_runs([eid], "", order_by=["metrics.m DESC"], max_results=2, page_token=bad)
+
+
+def test_long_values_sharing_the_indexed_prefix_sort_by_the_whole_value(
+    store: SqlTrackingStore,
+) -> None:
+    """PostgreSQL walks params by their first VALUE_PREFIX characters, then the whole value."""
+    from mlflowx.store.search.keyset import VALUE_PREFIX
+    from mlflowx.store.sql.tables import VALUE_PREFIX as INDEXED_PREFIX
+
+    assert VALUE_PREFIX == INDEXED_PREFIX
+    eid = store.create_experiment("long")
+    stem = "x" * VALUE_PREFIX
+    values = [stem + "b", stem + "a" * 900, stem[:-1] + "y", stem + "a", stem, "é" + stem, "Z"]
+    for i, value in enumerate(values):
+        run_id = store.create_run(eid, None, 1000 + i, [], f"v{i}").info.run_id
+        store.log_batch(run_id, params=[Param("p", value)])
+    by_value = {f"v{i}": value for i, value in enumerate(values)}
+    for ascending in (True, False):
+        expected = sorted(by_value, key=by_value.__getitem__, reverse=not ascending)
+        order = [f"params.p {'ASC' if ascending else 'DESC'}"]
+        names, token = [], None
+        while True:
+            page = store.search_runs([eid], "", order_by=order, max_results=2, page_token=token)
+            names += _names(page)
+            token = page.token
+            if not token:
+                break
+        assert names == expected

@@ -495,17 +495,17 @@ def test_bad_page_token_names_the_token(token: str) -> None:
 @pytest.mark.parametrize(
     ("token", "message"),
     [
-        (base64.b64encode(b'{"offset": ' + b"9" * 5000 + b"}").decode(), "longer than 1024"),
-        (base64.b64encode(b'{"offset": "' + b"9" * 5000 + b'"}').decode(), "longer than 1024"),
+        (base64.b64encode(b'{"offset": ' + b"9" * 50_000 + b"}").decode(), "longer than 49152"),
+        (base64.b64encode(b'{"offset": "' + b"9" * 50_000 + b'"}').decode(), "longer than 49152"),
         (base64.b64encode(b'{"offset": "' + b"9" * 700 + b'"}').decode(), "'offset'"),
         (base64.b64encode(b'{"offset": ' + b"9" * 700 + b"}").decode(), "beyond the largest"),
         (base64.b64encode(b'{"offset": "\xc2\xb2"}').decode(), "'offset'"),  # a digit, not ASCII
         (base64.b64encode(b"[" * 600).decode(), "not base64-encoded JSON"),
         ("\ud800", "not base64-encoded JSON"),
-        ("x" * 100_000, "longer than 1024 characters"),
+        ("x" * 100_000, "longer than 49152 characters"),
     ],
     ids=[
-        "5000-digits", "5000-digit-string", "700-digit-string", "700-digits", "superscript-digit",
+        "50000-digits", "50000-digit-string", "700-digit-string", "700-digits", "superscript-digit",
         "nested-json", "surrogate", "huge",
     ],
 )  # fmt: skip

@@ -27,10 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlflowx.entities.common import RunStatus
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search.parser import Comparison, OrderBy
 from mlflowx.store.search.sql import (
     KEY_VALUE_TABLES,
+    Column,
     SqlBuilder,
     compile_runs_search,
     run_column,
@@ -45,6 +47,10 @@ __all__ = [
     "search_fingerprint",
 ]
 
+#: Characters of a param or tag value in PostgreSQL's (key, value prefix) indexes (migration
+#: 0008, ``mlflowx.store.sql.tables.VALUE_PREFIX``): ordering by (prefix, value) is ordering
+#: by value (code points, ``COLLATE "C"``), and the prefix's index can be walked.
+VALUE_PREFIX = 200
 #: A filter whose own index holds fewer rows than this drives the query (SQLite).
 FILTER_PROBE_CAP = 5_000
 _PROBE_OPS = frozenset({"=", "<", "<=", ">", ">="})
@@ -61,6 +67,8 @@ class SortKey:
 
 _START_TIME = SortKey("r.start_time", ascending=False, nullable=True, text=False)
 _RUN_ID = SortKey("r.run_uuid", ascending=True, nullable=False, text=True)
+#: ``runs`` columns with an (experiment_id, lifecycle_stage, column[, start_time]) index.
+_INDEXED_RUN_COLUMNS = frozenset({"r.start_time", "r.end_time", "r.name", "r.status"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,20 +201,7 @@ def _segments(
 ) -> tuple[Segment, ...]:
     column = run_column(o.entity, o.key)
     if column is not None:
-        key = SortKey(column.sql, o.ascending, nullable=False, text=column.text)
-        if column.sql == "r.start_time":
-            # ix_runs_experiment_stage_start walked in order, filters looked up per run.
-            present = Segment(
-                "runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), indexed_source="runs r"
-            )
-            return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
-        tail = (_START_TIME, _RUN_ID)
-        if not column.nullable:
-            return (Segment("runs r", "1=1", (key, *tail)),)
-        return (
-            Segment("runs r", f"{column.sql} IS NOT NULL", (key, *tail)),
-            Segment("runs r", f"{column.sql} IS NULL", tail),
-        )
+        return _run_column_segments(column, o.ascending, dialect)
     if o.entity not in KEY_VALUE_TABLES:
         raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
     table = KEY_VALUE_TABLES[o.entity]
@@ -219,6 +214,9 @@ def _segments(
     no_missing = bool(ops - {"IS NULL"})
     no_nan = bool(ops & {"=", "<", "<=", ">", ">=", "IN", "NOT IN", "LIKE", "ILIKE"})
     key = SortKey("o.value", o.ascending, nullable=False, text=not metric)
+    keys: tuple[SortKey, ...] = (key,)
+    if not metric and dialect == "postgresql":  # walk the value-prefix index (migration 0008)
+        keys = (SortKey(f"left(o.value, {VALUE_PREFIX})", o.ascending, False, True), key)
     tail = (_START_TIME, _RUN_ID)
     value_ok = "NOT o.is_nan" if metric else "o.value IS NOT NULL"
     join = f"{table} o ON o.run_uuid = r.run_uuid AND o.key = :k_key"
@@ -231,14 +229,11 @@ def _segments(
             Segment(
                 f"runs r JOIN {join}",
                 value_ok,
-                (key, *tail),
-                # A (key, value) index to walk: latest_metrics everywhere, params and tags on
-                # SQLite (migration 0006); without one, a scan of the table (4 s at 100,000
-                # runs), so the filters drive instead.
+                (*keys, *tail),
+                # A (key, value) index to walk: latest_metrics, params and tags on SQLite
+                # (migration 0006), params and tags by a value prefix on PostgreSQL (0008).
                 indexed_source=(
                     f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
-                    if metric or dialect == "sqlite"
-                    else ""
                 ),
             )
         )
@@ -251,6 +246,33 @@ def _segments(
         )
         segments.append(Segment("runs r", missing, tail))
     return tuple(segments)
+
+
+def _run_column_segments(column: Column, ascending: bool, dialect: str) -> tuple[Segment, ...]:
+    """Segments of an order on a ``runs`` column; those of an indexed column (migration 0008,
+    ``ix_runs_experiment_stage_*``: experiment, stage, column, start_time) may walk the index."""
+    key = SortKey(column.sql, ascending, nullable=False, text=column.text)
+    walk = "runs r" if column.sql in _INDEXED_RUN_COLUMNS else ""
+    tail = (_START_TIME, _RUN_ID)
+    if column.sql == "r.start_time":
+        present = Segment("runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), walk)
+        return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
+    if column.sql == "r.status":
+        # Few values, many runs each: one segment per status walks (status =, start_time) in
+        # order; sorting (status, start_time DESC) in one piece would sort a whole status.
+        # Another status (none is written but these) would come last in either direction.
+        # PostgreSQL compares in the index's collation, or it cannot seek the index.
+        status = 'r.status COLLATE "C"' if dialect == "postgresql" else "r.status"
+        known = sorted((s.value for s in RunStatus), reverse=not ascending)
+        per_status = [Segment("runs r", f"{status} = '{value}'", tail, walk) for value in known]
+        others = f"{status} NOT IN (" + ", ".join(f"'{value}'" for value in known) + ")"
+        return (*per_status, Segment("runs r", others, (key, *tail)))
+    if not column.nullable:
+        return (Segment("runs r", "1=1", (key, *tail), walk),)
+    return (
+        Segment("runs r", f"{column.sql} IS NOT NULL", (key, *tail), walk),
+        Segment("runs r", f"{column.sql} IS NULL", tail, walk),
+    )
 
 
 def _probes(filters: list[Comparison]) -> tuple[tuple[str, dict[str, Any]], ...]:
@@ -279,7 +301,8 @@ def encode_keyset_token(offset: int, segment: int, after: Sequence[Any], fingerp
     import base64
 
     payload = {"offset": offset, "segment": segment, "after": list(after), "search": fingerprint}
-    return base64.b64encode(json.dumps(payload).encode()).decode("ascii")
+    # UTF-8 rather than \u escapes: a long non-ASCII value stays under the token length cap.
+    return base64.b64encode(json.dumps(payload, ensure_ascii=False).encode()).decode("ascii")
 
 
 def decode_keyset_token(token: str | None) -> tuple[int, list[Any], str] | None:

@@ -622,8 +622,10 @@ def encode_page_token(offset: int) -> str:
     return base64.b64encode(json.dumps({"offset": offset}).encode()).decode("ascii")
 
 
-#: Tokens this server hands out are ~20 characters; anything much longer is not one of them.
-MAX_PAGE_TOKEN_LENGTH = 1024
+#: Offset tokens are ~20 characters; a keyset token carries the last row's sort key, which may
+#: be a tag value of 8,000 characters (up to 4 UTF-8 bytes each, plus a 200-character prefix on
+#: PostgreSQL, base64-encoded): ~44,000. Anything longer is not one of them.
+MAX_PAGE_TOKEN_LENGTH = 48 * 1024
 #: The largest offset a token may hold: no result set is longer, and every database binds it
 #: (with a page size added: OFFSET and LIMIT are 64-bit integers).
 MAX_PAGE_OFFSET = 2**62

@@ -253,4 +253,7 @@ CREATE TABLE "experiment_tags" (
 	PRIMARY KEY (experiment_id, "key"), 
 	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
 );
-INSERT INTO alembic_version (version_num) VALUES ('0007_experiment_tag_values');
+CREATE INDEX ix_runs_experiment_stage_end ON runs (experiment_id, lifecycle_stage, end_time, start_time);
+CREATE INDEX ix_runs_experiment_stage_name ON runs (experiment_id, lifecycle_stage, name, start_time);
+CREATE INDEX ix_runs_experiment_stage_status ON runs (experiment_id, lifecycle_stage, status, start_time);
+INSERT INTO alembic_version (version_num) VALUES ('0008_run_order_indexes');

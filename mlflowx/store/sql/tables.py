@@ -41,10 +41,40 @@ class ExperimentTagRow(SQLModel, table=True):
     value: str | None = Field(default=None, max_length=20000)
 
 
+#: The PostgreSQL columns of the run order indexes (migration 0008): text by byte order
+#: (``COLLATE "C"``), ties by ``start_time DESC NULLS LAST`` as searches sort. Alembic reflects
+#: such expressions without collation and direction, so a test reads ``pg_indexes`` instead.
+POSTGRESQL_RUN_ORDER_INDEXES = {
+    "ix_runs_experiment_stage_end": "end_time, start_time DESC NULLS LAST",
+    "ix_runs_experiment_stage_name": 'name COLLATE "C", start_time DESC NULLS LAST',
+    "ix_runs_experiment_stage_status": 'status COLLATE "C", start_time DESC NULLS LAST',
+}
+
+
+def _run_order_indexes() -> list[Index]:
+    """Searches ordered by end time, name or status (migration 0008)."""
+    indexes = []
+    for name, postgresql in POSTGRESQL_RUN_ORDER_INDEXES.items():
+        column = postgresql.split(",")[0].split(" ")[0]
+        indexes += [
+            Index(name, "experiment_id", "lifecycle_stage", column, "start_time").ddl_if(
+                dialect="sqlite"
+            ),
+            Index(
+                name,
+                "experiment_id",
+                "lifecycle_stage",
+                *(text(part.strip()) for part in postgresql.split(",")),
+            ).ddl_if(dialect="postgresql"),
+        ]
+    return indexes
+
+
 class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+        *_run_order_indexes(),
     )
     run_uuid: str = Field(max_length=32, primary_key=True)
     name: str | None = Field(default=None, max_length=250)
@@ -60,12 +90,20 @@ class RunRow(SQLModel, table=True):
 
 #: Indexes only SQLite has (migration 0006): PostgreSQL B-tree entries cannot hold long values.
 SQLITE_ONLY_INDEXES = frozenset({"ix_params_key_value", "ix_tags_key_value"})
+#: ... and their PostgreSQL counterparts (migration 0008): by a value prefix, byte order.
+POSTGRESQL_PREFIX_INDEXES = {
+    "ix_params_key_value_prefix": "params",
+    "ix_tags_key_value_prefix": "tags",
+}
+VALUE_PREFIX = 200
+_VALUE_PREFIX = text(f'left(value, {VALUE_PREFIX}) COLLATE "C"')
 
 
 class ParamRow(SQLModel, table=True):
     __tablename__ = "params"
     __table_args__ = (
         Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        Index("ix_params_key_value_prefix", "key", _VALUE_PREFIX).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
@@ -88,6 +126,7 @@ class TagRow(SQLModel, table=True):
             postgresql_using="hash",
         ),
         Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),
+        Index("ix_tags_key_value_prefix", "key", _VALUE_PREFIX).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
     run_uuid: str = Field(foreign_key="runs.run_uuid", primary_key=True, max_length=32)
