@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from typing import Any
 
 import pytest
 
@@ -165,3 +166,35 @@ def test_long_values_sharing_the_indexed_prefix_sort_by_the_whole_value(
             if not token:
                 break
         assert names == expected
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+@pytest.mark.parametrize(
+    ("where", "keep"),
+    [
+        ("metrics.m >= 0.3", lambda v: v >= 0.3),
+        ("metrics.m < 0.5", lambda v: v < 0.5),
+        ("metrics.m = 0.5", lambda v: v == 0.5),
+        ("metrics.m > 0.2 AND metrics.m <= 0.5", lambda v: 0.2 < v <= 0.5),
+    ],
+)
+def test_range_on_the_order_metric_bounds_the_walk(
+    store: SqlTrackingStore, ascending: bool, where: str, keep: Any
+) -> None:
+    """A range filter on the metric the search is ordered by is answered by walking that
+    metric's index within the range: the same runs, in order, page after page."""
+    eid = _seed(store)
+    runs = store.search_runs([eid], "", max_results=100)
+    values = {r.info.run_name: r.data.metrics.get("m") for r in runs}
+    kept = [n for n, v in values.items() if v is not None and not math.isnan(v) and keep(v)]
+    assert kept
+    order = [f"metrics.m {'ASC' if ascending else 'DESC'}"]
+    names, token = [], None
+    while True:
+        page = store.search_runs([eid], where, order_by=order, max_results=1, page_token=token)
+        names += _names(page)
+        token = page.token
+        if not token:
+            break
+    assert [values[n] for n in names] == sorted((values[n] for n in kept), reverse=not ascending)
+    assert sorted(names) == sorted(kept)

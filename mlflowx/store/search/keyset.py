@@ -193,7 +193,22 @@ def plan_runs_keyset(
     params = dict(frag.params)
     o = order[0] if order else OrderBy("attribute", "start_time", ascending=False)
     segments = _segments(o, filters, dialect, params)
-    return KeysetPlan(dialect, segments, frag.joins, frag.where, params, _probes(filters))
+    # A range filter on the order metric is answered by the walk itself (its bounds are in the
+    # segment's condition), so its index size is no reason for the filters to drive.
+    others = [c for c in filters if c not in _ranges_on(o, filters)]
+    return KeysetPlan(dialect, segments, frag.joins, frag.where, params, _probes(others))
+
+
+def _ranges_on(o: OrderBy, filters: list[Comparison]) -> list[Comparison]:
+    """The numeric comparisons of ``filters`` on the order column's metric."""
+    if o.entity != "metric":
+        return []
+    return [
+        c
+        for c in filters
+        if c.entity == "metric" and c.key == o.key and c.op in _PROBE_OPS
+        and isinstance(c.value, (int, float))
+    ]  # fmt: skip
 
 
 def _segments(
@@ -219,6 +234,10 @@ def _segments(
         keys = (SortKey(f"left(o.value, {VALUE_PREFIX})", o.ascending, False, True), key)
     tail = (_START_TIME, _RUN_ID)
     value_ok = "NOT o.is_nan" if metric else "o.value IS NOT NULL"
+    if metric:  # the same key's range filters bound the walk of its index (o is sj's row)
+        for i, c in enumerate(_ranges_on(o, filters)):
+            params[f"k_r{i}"] = float(c.value)  # type: ignore[arg-type]
+            value_ok += f" AND o.value {c.op} :k_r{i}"
     join = f"{table} o ON o.run_uuid = r.run_uuid AND o.key = :k_key"
     # SQLite: CROSS JOIN keeps the written order (the order index outermost); PostgreSQL's
     # planner weighs both sides from its statistics.
