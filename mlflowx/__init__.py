@@ -135,11 +135,17 @@ def autolog(
 if typing.TYPE_CHECKING:  # what ``__getattr__`` below provides, typed for type checkers
     from mlflowx import artifacts as artifacts
     from mlflowx import client as client
+    from mlflowx import keras as keras
+    from mlflowx import lightgbm as lightgbm
     from mlflowx import models as models
+    from mlflowx import onnx as onnx
     from mlflowx import projects as projects
     from mlflowx import pyfunc as pyfunc
+    from mlflowx import pytorch as pytorch
     from mlflowx import sklearn as sklearn
+    from mlflowx import statsmodels as statsmodels
     from mlflowx import types as types
+    from mlflowx import xgboost as xgboost
     from mlflowx.models.evaluation import evaluate as evaluate
     from mlflowx.models.evaluation.thresholds import (
         validate_evaluation_results as validate_evaluation_results,

@@ -11,11 +11,12 @@ tensorflow is used.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
@@ -27,24 +28,16 @@ def save_model(
     model: Any,
     path: str | Path,
     *,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     save_model_kwargs: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save a ``keras.Model`` as a model directory at ``path``."""
     return _save_model(
         FLAVOR_NAME,
         model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         save_model_kwargs=save_model_kwargs,
+        **options,
     )
 
 
@@ -52,36 +45,16 @@ def log_model(
     model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     save_model_kwargs: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log a ``keras.Model`` as a logged model of the active run."""
     return _log_model(
         FLAVOR_NAME,
         model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         save_model_kwargs=save_model_kwargs,
+        **options,
     )
 
 

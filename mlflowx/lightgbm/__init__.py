@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.lightgbm.autolog import autolog
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = ["FLAVOR_NAME", "autolog", "load_model", "log_model", "save_model"]
@@ -28,13 +29,9 @@ def save_model(
     lgb_model: Any,
     path: str | Path,
     *,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     serialization_format: str = "skops",
     skops_trusted_types: list[str] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save a ``lightgbm.Booster`` or a LightGBM scikit-learn model at ``path``.
 
@@ -44,13 +41,9 @@ def save_model(
         FLAVOR_NAME,
         lgb_model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         serialization_format=serialization_format,
         skops_trusted_types=skops_trusted_types,
+        **options,
     )
 
 
@@ -58,38 +51,18 @@ def log_model(
     lgb_model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
     serialization_format: str = "skops",
     skops_trusted_types: list[str] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log a LightGBM model as a logged model of the active run; ``models:/m-<id>`` loads it."""
     return _log_model(
         FLAVOR_NAME,
         lgb_model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         serialization_format=serialization_format,
         skops_trusted_types=skops_trusted_types,
+        **options,
     )
 
 

@@ -7,11 +7,12 @@ no Python code, so it needs no opt-in.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
@@ -23,14 +24,10 @@ def save_model(
     onnx_model: Any,
     path: str | Path,
     *,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     onnx_execution_providers: list[Any] | None = None,
     onnx_session_options: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
     save_as_external_data: bool = True,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save an ``onnx.ModelProto`` as a model directory at ``path``.
 
@@ -43,14 +40,10 @@ def save_model(
         FLAVOR_NAME,
         onnx_model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         onnx_execution_providers=onnx_execution_providers,
         onnx_session_options=onnx_session_options,
         save_as_external_data=save_as_external_data,
+        **options,
     )
 
 
@@ -58,40 +51,20 @@ def log_model(
     onnx_model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     onnx_execution_providers: list[Any] | None = None,
     onnx_session_options: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
     save_as_external_data: bool = True,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log an ``onnx.ModelProto`` as a logged model of the active run."""
     return _log_model(
         FLAVOR_NAME,
         onnx_model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         onnx_execution_providers=onnx_execution_providers,
         onnx_session_options=onnx_session_options,
         save_as_external_data=save_as_external_data,
+        **options,
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.models.flavors.pyfunc import PythonModel, PythonModelContext
 from mlflowx.models.load import PyFuncModel
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = [
@@ -72,11 +73,7 @@ def save_model(
     *,
     artifacts: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save a custom model: a ``PythonModel`` instance (cloudpickled; loading then needs
     ``allow_pickle``) or the path of a ``.py`` file calling ``mlflowx.models.set_model``
@@ -85,13 +82,9 @@ def save_model(
         _CUSTOM,
         python_model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         artifacts=artifacts,
         model_config=model_config,
+        **options,
     )
 
 
@@ -99,18 +92,9 @@ def log_model(
     name: str | None = None,
     python_model: PythonModel | str | Path | None = None,
     *,
-    artifact_path: str | None = None,
     artifacts: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    step: int = 0,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log a custom model as a logged model of the active run."""
     if python_model is None:
@@ -121,16 +105,7 @@ def log_model(
         _CUSTOM,
         python_model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         artifacts=artifacts,
         model_config=model_config,
+        **options,
     )

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = [
@@ -49,12 +50,7 @@ def save_model(
     path: str | Path,
     *,
     serialization_format: str = "pt2",
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    code_paths: list[str | Path] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save a ``torch.nn.Module`` as a model directory at ``path``.
 
@@ -68,14 +64,9 @@ def save_model(
         FLAVOR_NAME,
         pytorch_model,
         path,
-        code_paths=code_paths,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         serialization_format=serialization_format,
-        export_example=input_example,
+        export_example=options.get("input_example"),
+        **options,
     )
 
 
@@ -83,19 +74,8 @@ def log_model(
     pytorch_model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
     serialization_format: str = "pt2",
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    code_paths: list[str | Path] | None = None,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log a ``torch.nn.Module`` as a logged model of the active run (``code_paths`` as in
     :func:`save_model`)."""
@@ -103,20 +83,9 @@ def log_model(
         FLAVOR_NAME,
         pytorch_model,
         name,
-        code_paths=code_paths,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         serialization_format=serialization_format,
-        export_example=input_example,
+        export_example=options.get("input_example"),
+        **options,
     )
 
 

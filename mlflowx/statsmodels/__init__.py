@@ -7,11 +7,12 @@ statsmodels pickles its results objects, so loading needs ``allow_pickle=True``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
@@ -24,11 +25,7 @@ def save_model(
     path: str | Path,
     *,
     remove_data: bool = False,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save a fitted statsmodels results object as a model directory at ``path``.
 
@@ -40,12 +37,8 @@ def save_model(
         FLAVOR_NAME,
         statsmodels_model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         remove_data=remove_data,
+        **options,
     )
 
 
@@ -53,36 +46,16 @@ def log_model(
     statsmodels_model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
     remove_data: bool = False,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log a fitted statsmodels results object as a logged model of the active run."""
     return _log_model(
         FLAVOR_NAME,
         statsmodels_model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         remove_data=remove_data,
+        **options,
     )
 
 

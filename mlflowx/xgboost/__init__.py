@@ -9,11 +9,12 @@ loading needs no opt-in. XGBoost is imported only when a model is saved, loaded 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mlflowx.models.logging import ModelInfo
 from mlflowx.models.logging import log_model as _log_model
 from mlflowx.models.mlmodel import Model
+from mlflowx.models.options import LogOptions, SaveOptions
 from mlflowx.models.save import save_model as _save_model
 from mlflowx.xgboost.autolog import autolog
 
@@ -26,13 +27,8 @@ def save_model(
     xgb_model: Any,
     path: str | Path,
     *,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     model_format: str = "ubj",
-    metadata: dict[str, Any] | None = None,
-    **kwargs: Any,
+    **options: Unpack[SaveOptions],
 ) -> Model:
     """Save an ``xgboost.Booster`` or an XGBoost scikit-learn model at ``path``; ``kwargs``
     go to XGBoost's ``save_model``."""
@@ -40,13 +36,8 @@ def save_model(
         FLAVOR_NAME,
         xgb_model,
         path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         model_format=model_format,
-        **kwargs,
+        **options,
     )
 
 
@@ -54,38 +45,16 @@ def log_model(
     xgb_model: Any,
     name: str | None = None,
     *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    signature: Any = None,
-    input_example: Any = None,
-    pip_requirements: list[str] | None = None,
-    extra_pip_requirements: list[str] | None = None,
     model_format: str = "ubj",
-    metadata: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    tags: dict[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    **kwargs: Any,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Log an XGBoost model as a logged model of the active run; ``models:/m-<id>`` loads it."""
     return _log_model(
         FLAVOR_NAME,
         xgb_model,
         name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
         model_format=model_format,
-        **kwargs,
+        **options,
     )
 
 

@@ -65,3 +65,13 @@ def search_results() -> None:
     assert_type(mlflowx.search_runs(["0"], output_format="pandas"), pd.DataFrame)
     assert_type(mlflowx.search_runs(["0"], output_format="list"), list[Run])
     mlflowx.search_runs(output_format="table")  # type: ignore[call-overload]
+
+
+def flavor_options(model: object) -> None:
+    from mlflowx.models.mlmodel import Model
+
+    # The options every flavor shares are typed once (models/options.py) and checked by name.
+    assert_type(mlflowx.sklearn.save_model(model, "m", input_example=[[1.0]]), Model)
+    mlflowx.sklearn.save_model(model, "m", signatur=None)  # type: ignore[call-arg]
+    mlflowx.xgboost.log_model(model, "m", step="1")  # type: ignore[arg-type]
+    mlflowx.pytorch.save_model(model, "m", code_paths=["net.py"], serialization_format="pt2")
