@@ -84,18 +84,16 @@ def test_run_order_indexes_sort_as_searches_do(tracking_uri: str) -> None:
         assert f"(experiment_id, lifecycle_stage, {expected})" in found[name], found[name]
 
 
-def test_value_prefix_indexes_on_postgresql(tracking_uri: str) -> None:
-    """Params and tags by (key, a value prefix in byte order) on PostgreSQL only."""
+def test_value_prefix_indexes_on_postgresql(postgres_uri: str) -> None:
+    """Params and tags by (key, a value prefix in byte order) on PostgreSQL only (SQLite
+    indexes whole values, migration 0006)."""
     from sqlalchemy import create_engine, text
 
     from mlflowx.store.sql.db import sqlalchemy_url
     from mlflowx.store.sql.tables import POSTGRESQL_PREFIX_INDEXES, VALUE_PREFIX
 
-    migrate(tracking_uri)
-    engine = create_engine(sqlalchemy_url(tracking_uri))
-    if engine.dialect.name != "postgresql":
-        engine.dispose()
-        pytest.skip("PostgreSQL only; SQLite indexes whole values (migration 0006)")
+    migrate(postgres_uri)
+    engine = create_engine(sqlalchemy_url(postgres_uri))
     with engine.connect() as conn:
         found = {
             str(name): str(ddl)
