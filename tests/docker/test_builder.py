@@ -166,3 +166,14 @@ def test_flow_image_command_reports_errors_with_their_exit_code() -> None:
     assert done.returncode == 5, done.stderr
     assert "Docker daemon" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_mlflowx_wheel_carries_the_sqlite_schema(tmp_path: Path) -> None:
+    """Images install mlflowx from this wheel: a SQLite store made in a container is created
+    from the shipped snapshot (without it, Alembic and SQLModel would be needed)."""
+    from mlflowx.docker import mlflowx_wheel
+    from mlflowx.store.sql.schema import SQLITE_SNAPSHOT
+
+    names = set(zipfile.ZipFile(mlflowx_wheel(tmp_path)).namelist())
+    assert str(SQLITE_SNAPSHOT.relative_to(ROOT)) in names
+    assert "mlflowx/store/sql/migrations/script.py.mako" in names
