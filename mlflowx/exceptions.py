@@ -11,7 +11,9 @@ from typing import Any, ClassVar
 __all__ = [
     "AlreadyExists",
     "BadRequest",
+    "DockerUnavailable",
     "EndpointNotFound",
+    "ImageBuildError",
     "InternalError",
     "InvalidParameter",
     "InvalidState",
@@ -126,6 +128,14 @@ class InvalidState(MlflowxError, code="INVALID_STATE", http_status=500, exit_cod
 
 class SchemaOutOfDate(InvalidState):
     """The database schema is older than this mlflowx; ``mlflowx db upgrade`` migrates it."""
+
+
+class DockerUnavailable(InvalidState):
+    """The Docker daemon cannot be reached (or the docker SDK is not installed)."""
+
+
+class ImageBuildError(InvalidState):
+    """A Docker image (or its wheelhouse) could not be built; the message carries the output."""
 
 
 class PermissionDenied(MlflowxError, code="PERMISSION_DENIED", http_status=403, exit_code=6): ...

@@ -58,7 +58,7 @@ def test_the_alias_is_read_when_ours_is_unset(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_one_default_base_image(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlflowx.serving.docker._common import resolve_base_image
+    from mlflowx.docker import resolve_base_image
 
     monkeypatch.delenv("MLFLOWX_BASE_IMAGE", raising=False)
     assert resolve_base_image(None) == settings.DEFAULT_BASE_IMAGE == settings.base_image()

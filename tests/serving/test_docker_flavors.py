@@ -79,7 +79,7 @@ def test_torch_image_serves_the_same_predictions(
 def test_host_find_links_keeps_local_directories(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlflowx.serving.docker._find_links import host_find_links
+    from mlflowx.docker.find_links import host_find_links
 
     wheels = tmp_path / "wheels"
     wheels.mkdir()

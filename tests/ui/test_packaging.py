@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import mlflowx.ui
-from mlflowx.serving.docker.image import mlflowx_wheel
+from mlflowx.docker import mlflowx_wheel
 from mlflowx.ui import STATIC_DIR
 
 #: What mlflowx.ui may import: the standard library, the server extra's web stack, mlflowx.

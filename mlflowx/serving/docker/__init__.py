@@ -1,20 +1,15 @@
 """Model images and serving containers on Docker (the docker SDK, legacy builder).
 
-- :func:`generate_dockerfile` / :func:`build_model_image`: a scoring image holding the model, its
-  requirements and mlflowx[serving] (installed offline from a wheelhouse), running
+- :func:`generate_dockerfile` / :func:`build_model_image`: a scoring image (built by
+  :mod:`mlflowx.docker`) holding the model, its requirements and mlflowx[serving], running
   ``mlflowx models serve`` as a non-root user with a HEALTHCHECK.
 - :class:`DockerDeployments`: a deployment is an nginx reverse proxy on the deployment's own
   network, publishing a port on 127.0.0.1, with model containers behind it; ``update`` rolls out
   a new model with no downtime.
 """
 
-from mlflowx.serving.docker._common import (
-    DEFAULT_BASE_IMAGE,
-    DockerUnavailable,
-    ImageBuildError,
-    ensure_base_image,
-    resolve_base_image,
-)
+from mlflowx.docker import DEFAULT_BASE_IMAGE, ensure_base_image, resolve_base_image
+from mlflowx.exceptions import DockerUnavailable, ImageBuildError
 from mlflowx.serving.docker.deployments import (
     DeploymentError,
     DockerDeployments,

@@ -24,18 +24,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from mlflowx.docker import Progress, check_image_tag, docker_client
+from mlflowx.docker.client import progress_or_noop
 from mlflowx.exceptions import AlreadyExists, InvalidParameter, InvalidState, NotFound
-from mlflowx.serving.docker._common import (
-    Progress,
-    docker_client,
-    progress_or_noop,
-)
-from mlflowx.serving.docker.image import (
-    CONTAINER_PORT,
-    Trust,
-    build_model_image,
-    check_image_tag,
-)
+from mlflowx.serving.docker.image import CONTAINER_PORT, Trust, build_model_image
 from mlflowx.serving.docker.proxy import (
     HEALTH_PATH,
     PROXY_PORT,

@@ -19,14 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import mlflowx
-from mlflowx.exceptions import InvalidState
-from mlflowx.serving.docker._common import (
-    ImageBuildError,
-    Progress,
-    ensure_base_image,
-    progress_or_noop,
-    resolve_base_image,
-)
+from mlflowx.docker import Progress, ensure_base_image, resolve_base_image, run_build
+from mlflowx.docker.client import progress_or_noop
+from mlflowx.exceptions import ImageBuildError, InvalidState
 
 __all__ = ["PROXY_PORT", "ensure_proxy_image", "read_upstream", "switch_upstream", "upstream_conf"]
 
@@ -118,8 +113,6 @@ def ensure_proxy_image(
 ) -> str:
     """The proxy image's tag, built on ``base_image`` first when it is not there yet."""
     import docker.errors
-
-    from mlflowx.serving.docker.image import run_build
 
     name = proxy_image_name()
     try:

@@ -1,24 +1,23 @@
-"""What the image and deployment modules share: the Docker client, base images, errors, caches."""
+"""The Docker client, base images, progress callbacks and the image builds' one cache folder."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mlflowx import settings
-from mlflowx.exceptions import InvalidState, NotFound
-from mlflowx.settings import home
+from mlflowx.exceptions import DockerUnavailable, NotFound
+from mlflowx.settings import env, home
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
-    "DockerUnavailable",
-    "ImageBuildError",
+    "LOCAL_BASE_IMAGE",
     "Progress",
     "cache_root",
     "docker_client",
     "ensure_base_image",
+    "progress_or_noop",
     "resolve_base_image",
 ]
 
@@ -26,14 +25,6 @@ DEFAULT_BASE_IMAGE = settings.DEFAULT_BASE_IMAGE
 LOCAL_BASE_IMAGE = "mlflowx-base:py311"
 # A callback that receives one line per step ("Building image ...") for progress displays.
 Progress = Callable[[str], None]
-
-
-class DockerUnavailable(InvalidState):
-    """The Docker daemon cannot be reached (or the docker SDK is not installed)."""
-
-
-class ImageBuildError(InvalidState):
-    """A model or proxy image could not be built (the message carries Docker's output)."""
 
 
 def _noop(_: str) -> None:
@@ -119,7 +110,7 @@ def ensure_base_image(client: Any, ref: str, progress: Progress | None = None) -
 def cache_root(cache_dir: str | Path | None = None) -> Path:
     """Where wheels and wheelhouses are cached: the argument, ``$MLFLOWX_DOCKER_CACHE``, else
     ``$MLFLOWX_HOME/docker-cache``."""
-    chosen = cache_dir or os.environ.get("MLFLOWX_DOCKER_CACHE") or home() / "docker-cache"
+    chosen = cache_dir or env("MLFLOWX_DOCKER_CACHE") or home() / "docker-cache"
     path = Path(chosen).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
