@@ -227,17 +227,23 @@ class FsspecArtifactRepository(ArtifactRepository):
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         return data
 
-    def open_artifact(self, artifact_file: str) -> BinaryIO:
-        return self.open_versioned(artifact_file)[0]
-
-    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
+    def _file_info(self, artifact_file: str, verb: str) -> tuple[str, str, dict[str, Any]]:
+        """The relative and full path of a stored file and fsspec's info on it; a missing path
+        or a directory is refused, naming the path and what could not be done to it."""
         rel, full = self._full(artifact_file)
         try:
             info = self.fs.info(full) if rel else {"type": "directory"}
         except FileNotFoundError:
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         if info.get("type") == "directory":
-            raise InvalidParameter(f"Cannot read {rel or '/'!r}: it is a directory")
+            raise InvalidParameter(f"Cannot {verb} {rel or '/'!r}: it is a directory")
+        return rel, full, info
+
+    def open_artifact(self, artifact_file: str) -> BinaryIO:
+        return self.open_versioned(artifact_file)[0]
+
+    def open_versioned(self, artifact_file: str) -> tuple[BinaryIO, str | None]:
+        _, full, info = self._file_info(artifact_file, "read")
         if self._s3:
             # One streaming GET instead of one ranged GET per block; If-Match on the tag.
             etag = entity_tag(info)
@@ -359,13 +365,7 @@ class FsspecArtifactRepository(ArtifactRepository):
     def presigned_download(self, artifact_file: str, expires_s: int = 300) -> PresignedDownload:
         if not self._s3:
             raise unsupported_download(f"{scheme_of(self.artifact_uri)}:// artifact stores")
-        rel, full = self._full(artifact_file)
-        try:
-            info = self.fs.info(full) if rel else {"type": "directory"}
-        except FileNotFoundError:
-            raise NotFound(f"Artifact {rel!r} does not exist") from None
-        if info.get("type") == "directory":
-            raise InvalidParameter(f"Cannot download {rel or '/'!r}: it is a directory")
+        rel, full, info = self._file_info(artifact_file, "download")
         # Saved under its own name, never shown inline by a browser (as MLflow signs it).
         name = rel.rsplit("/", 1)[-1].replace('"', "")
         url = self.fs.url(
