@@ -128,14 +128,16 @@ def test_a_large_file_goes_up_in_parts_several_at_once(
     assert not _open_uploads(fs, f"{root}/big.bin")
 
 
-def test_a_file_smaller_than_a_part_is_one_put(s3_base: str) -> None:
+@pytest.mark.parametrize("size", [11, 3 * MiB])
+def test_a_file_smaller_than_a_part_is_one_put(s3_base: str, size: int) -> None:
     repo = get_artifact_repository(f"{s3_base}/up")
-    with repo.artifact_writer("small.txt", size_hint=11) as out:
+    data = os.urandom(size)
+    with repo.artifact_writer("small.bin", size_hint=size) as out:
         assert isinstance(out, S3ObjectWriter)
-        out.write(b"hello world")
+        out.write(data)
     fs, root = _s3(repo)
-    assert "-" not in _object(fs, f"{root}/small.txt")["ETag"]
-    assert repo.read_bytes("small.txt") == b"hello world"
+    assert "-" not in _object(fs, f"{root}/small.bin")["ETag"]
+    assert repo.read_bytes("small.bin") == data
 
 
 def test_an_upload_that_fails_midway_leaves_nothing(s3_base: str) -> None:

@@ -13,7 +13,7 @@ entity tag the file was opened with: a replacement is an error, never a mix of t
 Writing: s3fs's file sends each part when its buffer fills and waits for the answer, so the
 proxy stops reading the client's body for every part. This writer hands each full part to
 s3fs's event loop and goes on reading; at most ``in_flight`` parts are outstanding at a time,
-so memory stays at ``(in_flight + 1) * part_size``. The object appears only when the upload
+so memory stays near ``(in_flight + 1) * part_size``. The object appears only when the upload
 completes (at ``close``); any failure, or ``discard``, aborts it, leaving no object and no
 stored parts. A file smaller than one part is sent in one PUT.
 """
@@ -155,13 +155,17 @@ class S3ObjectWriter(io.RawIOBase):
         if self.closed:
             raise ValueError("write to a closed S3 object writer")
         view = memoryview(data).cast("B")
-        self._buffer += view
-        self._written += len(view)
-        while len(self._buffer) >= self._part_size:
-            part = bytes(self._buffer[: self._part_size])
-            del self._buffer[: self._part_size]
-            self._send(part)
-        return len(view)
+        taken = 0
+        while taken < len(view):
+            # Each part is filled in its own buffer and handed over as it is (no copy).
+            room = self._part_size - len(self._buffer)
+            self._buffer += view[taken : taken + room]
+            taken += min(room, len(view) - taken)
+            if len(self._buffer) == self._part_size:
+                part, self._buffer = self._buffer, bytearray()
+                self._send(part)
+        self._written += taken
+        return taken
 
     def close(self) -> None:
         """Send what is left and complete the upload (the object appears now)."""
@@ -169,10 +173,11 @@ class S3ObjectWriter(io.RawIOBase):
             return
         try:
             if self._upload_id is None:
-                self._call("put_object", Body=bytes(self._buffer))
+                self._call("put_object", Body=io.BytesIO(self._buffer))
             else:
                 if self._buffer:
-                    self._send(bytes(self._buffer))
+                    part, self._buffer = self._buffer, bytearray()
+                    self._send(part)
                 while self._sent:
                     self._parts.append(self._sent.popleft().result())
                 self._call(
@@ -195,7 +200,7 @@ class S3ObjectWriter(io.RawIOBase):
             self._buffer = bytearray()
             super().close()
 
-    def _send(self, part: bytes) -> None:
+    def _send(self, part: bytearray) -> None:
         if self._upload_id is None:
             self._upload_id = self._call("create_multipart_upload")["UploadId"]
         while len(self._sent) >= self._in_flight:
@@ -210,14 +215,14 @@ class S3ObjectWriter(io.RawIOBase):
             asyncio.run_coroutine_threadsafe(self._upload_part(number, part), self._fs.loop)
         )
 
-    async def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
+    async def _upload_part(self, number: int, body: bytearray) -> dict[str, Any]:
         answer = await self._fs._call_s3(
             "upload_part",
             Bucket=self._bucket,
             Key=self._key,
             UploadId=self._upload_id,
             PartNumber=number,
-            Body=body,
+            Body=io.BytesIO(body),
         )
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
