@@ -49,9 +49,10 @@ class Connection(ABC):
     def executemany(self, sql: str, params: Sequence[Params]) -> None: ...
 
     @abstractmethod
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
         """Like :meth:`executemany`, with each row a tuple of the statement's ``:name``
-        parameters in the order they first appear (cheaper to build and bind than dicts)."""
+        parameters in the order they first appear (cheaper to build and bind than dicts).
+        Returns the number of rows changed as the driver reports it (-1 when it cannot)."""
 
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -129,8 +130,8 @@ class _SqliteConnection(Connection):
     def executemany(self, sql: str, params: Sequence[Params]) -> None:
         self.raw.executemany(sql, params)
 
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
-        self.raw.executemany(numbered(sql), rows)
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
+        return self.raw.executemany(numbered(sql), rows).rowcount
 
 
 class SqliteDatabase(Database):
@@ -290,12 +291,16 @@ class _SqlAlchemyConnection(Connection):
             cursor.close()
 
     def executemany(self, sql: str, params: Sequence[Params]) -> None:
-        if params:
-            self._conn.execute(self._text(sql), list(params))
+        self._executemany(sql, params)
 
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
+    def _executemany(self, sql: str, params: Sequence[Params]) -> int:
+        if not params:
+            return 0
+        return int(self._conn.execute(self._text(sql), list(params)).rowcount)
+
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
         names = placeholder_names(sql)
-        self.executemany(sql, [dict(zip(names, row, strict=True)) for row in rows])
+        return self._executemany(sql, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 #: Connections kept open per process (``$MLFLOWX_SQL_POOL_SIZE``); the server lets at most this

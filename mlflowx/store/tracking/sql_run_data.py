@@ -19,6 +19,13 @@ from mlflowx.store.tracking.base import (
 )
 from mlflowx.store.tracking.sql_models import ModelMetricRow, model_metric_rows
 from mlflowx.store.tracking.sql_runs import RUN_NAME_TAG, UPSERT_TAG, RunsMixin
+from mlflowx.store.tracking.step_blocks import (
+    COUNT_INSERTED_SQL,
+    COUNT_ONE_INSERTED_SQL,
+    STEP_BLOCK_SHIFT,
+    add_block_counts,
+    recount_blocks,
+)
 from mlflowx.utils import validation as v
 
 __all__ = ["RunDataMixin"]
@@ -41,14 +48,16 @@ _UPSERT_LATEST = (
 _METRIC_COLUMNS = "run_uuid, key, value, timestamp, step, is_nan"
 _METRIC_VALUES = "run_uuid, :key, :value, :timestamp, :step, :is_nan"
 # PostgreSQL: log_metric in one statement (data-modifying CTEs), so one round trip in autocommit
-# instead of five (BEGIN, the run's state, two inserts, COMMIT). It writes only if the run is
+# instead of five (BEGIN, the run's state, three inserts, COMMIT). It writes only if the run is
 # active and returns the run's experiment; no row back means "not active" (or not found), and
-# the ordinary path then raises the precise error.
+# the ordinary path then raises the precise error. The point's step block is counted only when
+# the point was really inserted (``RETURNING`` of ``ON CONFLICT DO NOTHING``).
 _LOG_METRIC_ONE_STATEMENT = (
     "WITH run AS (SELECT run_uuid, experiment_id FROM runs "
     "WHERE run_uuid = :run_uuid AND lifecycle_stage = 'active'), "
-    f"m AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
-    "ON CONFLICT DO NOTHING), "
+    f"inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    "ON CONFLICT DO NOTHING RETURNING run_uuid), "
+    f"b AS ({COUNT_ONE_INSERTED_SQL}), "
     f"l AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
     f"{_LATEST_ON_CONFLICT}) "
     "SELECT experiment_id FROM run"
@@ -59,8 +68,10 @@ _UNNEST_ROWS = (
     "SELECT :run_uuid, * FROM unnest(CAST(:keys AS TEXT[]), CAST(:values AS FLOAT8[]), "
     "CAST(:timestamps AS BIGINT[]), CAST(:steps AS BIGINT[]), CAST(:nans AS BOOLEAN[]))"
 )
+# ... with the points really inserted counted per step block, in the same statement.
 _INSERT_METRICS_UNNEST = (
-    f"INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} ON CONFLICT DO NOTHING"
+    f"WITH inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} "
+    f"ON CONFLICT DO NOTHING RETURNING key, step) {COUNT_INSERTED_SQL}"
 )
 _UPSERT_LATEST_UNNEST = (
     f"INSERT INTO latest_metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} {_LATEST_ON_CONFLICT}"
@@ -146,12 +157,14 @@ class RunDataMixin(RunsMixin):
         )
         row = _metric_row(run_id, Metric(key, value, timestamp, step))
         if self.db.dialect == "postgresql" and not metric.model_id:
+            block = step >> STEP_BLOCK_SHIFT
             with self.db.autocommit() as conn:
-                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row):
+                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row | {"block": block}):
                     return
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
-            conn.execute(_INSERT_METRIC, row)
+            if conn.execute_rowcount(_INSERT_METRIC, row) == 1:
+                add_block_counts(conn, run_id, [(key, step)])
             conn.execute(_UPSERT_LATEST, row)
             if metric.model_id:  # only a model's metric pays for the extra insert
                 points = [(key, value, timestamp, step)]
@@ -213,15 +226,21 @@ class RunDataMixin(RunsMixin):
 
     @staticmethod
     def _insert_metric_rows(conn: Connection, run_id: str, rows: list[tuple[Any, ...]]) -> None:
-        """A batch's points into ``metrics`` (duplicates ignored) and each key's latest point
-        into ``latest_metrics`` (kept only if greater than the stored one)."""
+        """A batch's points into ``metrics`` (duplicates ignored) and their step blocks'
+        counts, and each key's latest point into ``latest_metrics`` (kept only if greater than
+        the stored one)."""
         latest = _latest_per_key(rows)
         if conn.dialect == "postgresql":
             conn.execute(_INSERT_METRICS_UNNEST, _unnest_args(run_id, rows))
             conn.execute(_UPSERT_LATEST_UNNEST, _unnest_args(run_id, latest))
-        else:
-            conn.executemany_rows(_INSERT_METRIC, rows)
-            conn.executemany_rows(_UPSERT_LATEST, latest)
+            return
+        inserted = conn.executemany_rows(_INSERT_METRIC, rows)
+        points = [(row[1], row[4]) for row in rows]
+        if inserted == len(rows):
+            add_block_counts(conn, run_id, points)
+        else:  # some points were stored already (a retried batch): count their blocks again
+            recount_blocks(conn, run_id, points)
+        conn.executemany_rows(_UPSERT_LATEST, latest)
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
