@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from mlflowx.entities import Metric, Param, RunStatus, RunTag
@@ -24,7 +25,7 @@ from mlflowx.store.tracking.step_blocks import (
     COUNT_ONE_INSERTED_SQL,
     STEP_BLOCK_SHIFT,
     add_block_counts,
-    recount_blocks,
+    count_inserted,
 )
 from mlflowx.utils import validation as v
 
@@ -137,8 +138,14 @@ def _unnest_args(run_id: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]
     }
 
 
-def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The greatest (step, timestamp, value) point of each key, from metric row tuples."""
+_STEP_TIMESTAMP_VALUE = itemgetter(4, 3, 2)
+
+
+def _latest_per_key(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The greatest (step, timestamp, value) point of each key, from metric row tuples (the
+    first of equal ones). A batch of one key, the usual one, is one ``max()`` in C."""
+    if len({row[1] for row in rows}) == 1:
+        return [max(rows, key=_STEP_TIMESTAMP_VALUE)]
     best: dict[str, tuple[Any, ...]] = {}
     for row in rows:
         cur = best.get(row[1])
@@ -164,7 +171,7 @@ class RunDataMixin(RunsMixin):
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
             if conn.execute_rowcount(_INSERT_METRIC, row) == 1:
-                add_block_counts(conn, run_id, [(key, step)])
+                add_block_counts(conn, run_id, [tuple(row.values())])
             conn.execute(_UPSERT_LATEST, row)
             if metric.model_id:  # only a model's metric pays for the extra insert
                 points = [(key, value, timestamp, step)]
@@ -234,12 +241,7 @@ class RunDataMixin(RunsMixin):
             conn.execute(_INSERT_METRICS_UNNEST, _unnest_args(run_id, rows))
             conn.execute(_UPSERT_LATEST_UNNEST, _unnest_args(run_id, latest))
             return
-        inserted = conn.executemany_rows(_INSERT_METRIC, rows)
-        points = [(row[1], row[4]) for row in rows]
-        if inserted == len(rows):
-            add_block_counts(conn, run_id, points)
-        else:  # some points were stored already (a retried batch): count their blocks again
-            recount_blocks(conn, run_id, points)
+        count_inserted(conn, run_id, rows, conn.executemany_rows(_INSERT_METRIC, rows))
         conn.executemany_rows(_UPSERT_LATEST, latest)
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:

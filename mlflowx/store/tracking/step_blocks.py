@@ -12,8 +12,9 @@ point is the sum of the blocks before it plus its offset inside its own block, w
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mlflowx.store.sql.db import Connection
@@ -22,6 +23,7 @@ __all__ = [
     "STEP_BLOCK_SHIFT",
     "add_block_counts",
     "block_range",
+    "count_inserted",
     "recount_blocks",
 ]
 
@@ -64,19 +66,53 @@ def block_range(block: int) -> tuple[int, int]:
     return block << STEP_BLOCK_SHIFT, (block << STEP_BLOCK_SHIFT) | _LOW
 
 
-def add_block_counts(conn: Connection, run_id: str, points: Iterable[tuple[str, int]]) -> None:
-    """Count ``(key, step)`` points, all of them newly inserted into ``metrics``."""
+def add_block_counts(conn: Connection, run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Count metric rows ``(run_uuid, key, value, timestamp, step, is_nan)`` of ``run_id``, all
+    of them newly inserted into ``metrics``."""
+    if rows:
+        conn.executemany_rows(_ADD, [(run_id, *count) for count in _block_counts(rows)])
+
+
+def _block_counts(rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, int, int]]:
+    """``(key, block, points)`` of metric rows, by key and block. A batch of one key in step
+    order (a training loop's) is cut at its blocks' bounds by bisection, without a Python step
+    per row."""
+    key = rows[0][1]
+    steps = [row[4] for row in rows]
+    ordered = sorted(steps)
+    if steps == ordered and all(row[1] == key for row in rows):
+        counts = []
+        first, last = steps[0] >> STEP_BLOCK_SHIFT, steps[-1] >> STEP_BLOCK_SHIFT
+        if last - first < len(steps):
+            start = 0
+            for block in range(first, last + 1):
+                end = bisect_right(steps, block_range(block)[1], start)
+                if end > start:
+                    counts.append((key, block, end - start))
+                start = end
+            return counts
     shift = STEP_BLOCK_SHIFT
-    counts = Counter([(key, step >> shift) for key, step in points])
-    if counts:
-        rows = [(run_id, key, block, n) for (key, block), n in sorted(counts.items())]
-        conn.executemany_rows(_ADD, rows)
+    tally = Counter([(key, step >> shift) for _, key, _, _, step, _ in rows])
+    return [(key, block, n) for (key, block), n in sorted(tally.items())]
 
 
-def recount_blocks(conn: Connection, run_id: str, points: Sequence[tuple[str, int]]) -> None:
-    """Count again, from ``metrics``, the blocks of ``(key, step)`` points some of which were
-    already stored (exact when the transaction is the only writer, as SQLite's are)."""
-    blocks = sorted({(key, step >> STEP_BLOCK_SHIFT) for key, step in points})
+def count_inserted(
+    conn: Connection, run_id: str, rows: Sequence[tuple[Any, ...]], inserted: int
+) -> None:
+    """Count a batch of metric rows (as :func:`add_block_counts`) of which the insert reported
+    ``inserted`` new ones: all new, they are added; otherwise their blocks are counted again
+    (exact when the transaction is the only writer, as SQLite's are)."""
+    if inserted == len(rows):
+        add_block_counts(conn, run_id, rows)
+    else:  # some points were stored already (a retried batch)
+        recount_blocks(conn, run_id, rows)
+
+
+def recount_blocks(conn: Connection, run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Count again, from ``metrics``, the blocks of metric rows (as :func:`add_block_counts`)
+    some of which were already stored (exact when the transaction is the only writer, as
+    SQLite's are)."""
+    blocks = sorted({(key, step >> STEP_BLOCK_SHIFT) for _, key, _, _, step, _ in rows})
     for key, block in blocks:
         lo, hi = block_range(block)
         args: dict[str, Any] = {"run_uuid": run_id, "key": key, "block": block, "lo": lo, "hi": hi}
