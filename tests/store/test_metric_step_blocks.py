@@ -238,3 +238,23 @@ def test_migration_counts_existing_points(tracking_uri: str, tmp_path: Path) -> 
         assert sum(int(str(r[3])) for r in stored) == len(rows)
     finally:
         store.close()
+
+
+def test_block_counts_of_a_batch_match_a_plain_tally() -> None:
+    """The bisection fast path (one key in step order) and the tally agree on any batch."""
+    from collections import Counter
+
+    from mlflowx.store.tracking.step_blocks import _block_counts
+
+    rng = random.Random(11)
+    for _ in range(500):
+        keys = rng.choice([["a"], ["a", "b"]])
+        steps = [
+            rng.randrange(-(2**63), 2**63) if rng.random() < 0.05 else rng.randrange(-3 * B, 3 * B)
+            for _ in range(rng.randrange(1, 60))
+        ]
+        if rng.random() < 0.6:
+            steps.sort()
+        rows = [("r", rng.choice(keys), 0.0, 0, step, False) for step in steps]
+        tally = Counter((row[1], row[4] >> STEP_BLOCK_SHIFT) for row in rows)
+        assert _block_counts(rows) == [(k, b, n) for (k, b), n in sorted(tally.items())]

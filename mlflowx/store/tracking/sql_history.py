@@ -3,8 +3,10 @@ mixin of ``SqlTrackingStore``."""
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlflowx.entities import Metric, PagedList
@@ -124,20 +126,19 @@ class HistoryMixin(RunsMixin):
         the step blocks' counts (:mod:`mlflowx.store.tracking.step_blocks`); each row is then
         read at its offset inside its block, so only the sampled rows leave the database and
         no more than one block is walked per row."""
-        spans = _spans(conn, run_id, key, start_step, end_step)
-        total = sum(n for _, _, n in spans)
-        wanted = sample_indices(total, buckets)
+        blocks = _Blocks.read(conn, run_id, key, start_step, end_step)
+        wanted = sample_indices(blocks.total, buckets)
         args: dict[str, Any] = {"r": run_id, "k": key}
         if not wanted:
             rows = []
-        elif len(wanted) == total:
+        elif len(wanted) == blocks.total:
             rows = conn.execute(
                 f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
                 f"AND step >= :lo AND step <= :hi {_SAMPLE_ORDER}",
-                args | {"lo": spans[0][0], "hi": spans[-1][1]},
+                args | {"lo": blocks.span(0)[0], "hi": blocks.span(len(blocks.counts) - 1)[1]},
             )
         else:
-            picks = _locate(spans, wanted)
+            picks = blocks.locate(wanted)
             pick = _pick_sqlite if self.db.dialect == "sqlite" else _pick_sql
             rows = pick(conn, args, picks)
         return [
@@ -146,51 +147,64 @@ class HistoryMixin(RunsMixin):
         ]
 
 
-#: A piece of a history: its first and last step, and how many rows have a step between them.
-Span = tuple[int, int, int]
+#: Where a sampled row lies: the first and last step of its block (narrowed to the range), and
+#: its offset among the rows with a step between them.
+Pick = tuple[int, int, int]
 
 
-def _spans(
-    conn: Connection, run_id: str, key: str, start: int | None, end: int | None
-) -> list[Span]:
-    """The non-empty step blocks of the history within ``[start, end]`` (the whole history
-    without a range), in order; the blocks the range's ends cut are narrowed to it and their
-    rows in it counted (at most two blocks walked)."""
-    args: dict[str, Any] = {"r": run_id, "k": key}
-    sql = "SELECT step_block, points FROM metric_step_blocks WHERE run_uuid = :r AND key = :k"
-    if start is not None and end is not None:
-        sql += " AND step_block >= :bs AND step_block <= :be"
-        args.update(bs=start >> STEP_BLOCK_SHIFT, be=end >> STEP_BLOCK_SHIFT)
-    blocks = conn.execute(sql + " ORDER BY step_block", args)
-    spans = [(*block_range(block), int(n)) for block, n in blocks]
-    if start is None or end is None or not spans:
-        return spans
-    count = (
-        "SELECT COUNT(*) FROM metrics WHERE run_uuid = :r AND key = :k "
-        "AND step >= :lo AND step <= :hi"
-    )
-    for i in (0, -1) if len(spans) > 1 else (0,):
-        lo, hi, n = spans[i]
-        lo, hi = max(lo, start), min(hi, end)
-        if (lo, hi) != spans[i][:2]:
-            n = int(conn.execute(count, {**args, "lo": lo, "hi": hi})[0][0])
-        spans[i] = (lo, hi, n)
-    return [span for span in spans if span[2]]
+@dataclass(slots=True)
+class _Blocks:
+    """The non-empty step blocks of a history within a step range: their numbers and how many
+    rows of the range each holds, and the range's bounds."""
 
+    numbers: list[int]
+    counts: list[int]
+    start: int | None
+    end: int | None
 
-def _locate(spans: Sequence[Span], wanted: Sequence[int]) -> list[Span]:
-    """For each wanted index (ascending) of the rows of ``spans``: its span's first and last
-    step and its offset inside the span."""
-    picks = []
-    it = iter(spans)
-    lo, hi, n = next(it)
-    before = 0
-    for index in wanted:
-        while index >= before + n:
-            before += n
-            lo, hi, n = next(it)
-        picks.append((lo, hi, index - before))
-    return picks
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @classmethod
+    def read(
+        cls, conn: Connection, run_id: str, key: str, start: int | None, end: int | None
+    ) -> _Blocks:
+        """The blocks within ``[start, end]`` (the whole history without a range); the rows in
+        the range of the blocks its ends cut are counted (at most two blocks walked)."""
+        args: dict[str, Any] = {"r": run_id, "k": key}
+        sql = "SELECT step_block, points FROM metric_step_blocks WHERE run_uuid = :r AND key = :k"
+        if start is not None and end is not None:
+            sql += " AND step_block >= :bs AND step_block <= :be"
+            args.update(bs=start >> STEP_BLOCK_SHIFT, be=end >> STEP_BLOCK_SHIFT)
+        rows = conn.execute_plain(sql + " ORDER BY step_block", args)
+        blocks = cls([row[0] for row in rows], [int(row[1]) for row in rows], start, end)
+        if start is not None and end is not None and rows:
+            count = (
+                "SELECT COUNT(*) FROM metrics WHERE run_uuid = :r AND key = :k "
+                "AND step >= :lo AND step <= :hi"
+            )
+            for i in {0, len(rows) - 1}:
+                lo, hi = blocks.span(i)
+                if (lo, hi) != block_range(blocks.numbers[i]):
+                    blocks.counts[i] = int(conn.execute(count, args | {"lo": lo, "hi": hi})[0][0])
+        return blocks
+
+    def span(self, i: int) -> tuple[int, int]:
+        """The first and last step of block ``i`` within the range."""
+        lo, hi = block_range(self.numbers[i])
+        if self.start is not None and self.end is not None:
+            return max(lo, self.start), min(hi, self.end)
+        return lo, hi
+
+    def locate(self, wanted: Sequence[int]) -> list[Pick]:
+        """Where each wanted index (of the range's rows, in the primary key's order) lies."""
+        ends = list(itertools.accumulate(self.counts))
+        picks = []
+        for index in wanted:
+            i = bisect_right(ends, index)
+            picks.append((*self.span(i), index - ends[i] + self.counts[i]))
+        return picks
 
 
 _PICK = (
@@ -200,7 +214,7 @@ _PICK = (
 
 
 def _pick_sqlite(
-    conn: Connection, args: dict[str, Any], picks: Sequence[Span]
+    conn: Connection, args: dict[str, Any], picks: Sequence[Pick]
 ) -> list[tuple[Any, ...]]:
     """The row at each offset of its step span, one query each (SQLite runs in process: a
     query costs microseconds, and each walks at most one block of the primary key)."""
@@ -211,7 +225,7 @@ def _pick_sqlite(
 
 
 def _pick_sql(
-    conn: Connection, args: dict[str, Any], picks: Sequence[Span]
+    conn: Connection, args: dict[str, Any], picks: Sequence[Pick]
 ) -> list[tuple[Any, ...]]:
     """:func:`_pick_sqlite` in one statement and round trip (PostgreSQL): the spans as arrays,
     each row read by a lateral subquery."""
