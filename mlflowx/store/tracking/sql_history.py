@@ -147,9 +147,10 @@ class HistoryMixin(RunsMixin):
         ]
 
 
-#: Where a sampled row lies: the first and last step of its block (narrowed to the range), and
-#: its offset among the rows with a step between them.
-Pick = tuple[int, int, int]
+#: Where a sampled row lies: the first and last step of its block (narrowed to the range), its
+#: offset among the rows with a step between them, counted from the last one when it is nearer
+#: to it, and whether it is (so a block is walked half-way at most).
+Pick = tuple[int, int, int, bool]
 
 
 @dataclass(slots=True)
@@ -203,14 +204,22 @@ class _Blocks:
         picks = []
         for index in wanted:
             i = bisect_right(ends, index)
-            picks.append((*self.span(i), index - ends[i] + self.counts[i]))
+            from_end = ends[i] - 1 - index
+            from_start = self.counts[i] - 1 - from_end
+            if from_end < from_start:
+                picks.append((*self.span(i), from_end, True))
+            else:
+                picks.append((*self.span(i), from_start, False))
         return picks
 
 
+_BACKWARD_ORDER = "ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC"
 _PICK = (
     f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
-    f"AND step >= :lo AND step <= :hi {_SAMPLE_ORDER} LIMIT 1 OFFSET :o"
+    "AND step >= :lo AND step <= :hi {order} LIMIT 1 OFFSET :o"
 )
+_PICK_FORWARD = _PICK.format(order=_SAMPLE_ORDER)
+_PICK_BACKWARD = _PICK.format(order=_BACKWARD_ORDER)
 
 
 def _pick_sqlite(
@@ -219,22 +228,28 @@ def _pick_sqlite(
     """The row at each offset of its step span, one query each (SQLite runs in process: a
     query costs microseconds, and each walks at most one block of the primary key)."""
     rows: list[tuple[Any, ...]] = []
-    for lo, hi, offset in picks:
-        rows += conn.execute(_PICK, {**args, "lo": lo, "hi": hi, "o": offset})
+    for lo, hi, offset, backward in picks:
+        sql = _PICK_BACKWARD if backward else _PICK_FORWARD
+        rows += conn.execute(sql, {**args, "lo": lo, "hi": hi, "o": offset})
     return rows
 
 
 def _pick_sql(
     conn: Connection, args: dict[str, Any], picks: Sequence[Pick]
 ) -> list[tuple[Any, ...]]:
-    """:func:`_pick_sqlite` in one statement and round trip (PostgreSQL): the spans as arrays,
-    each row read by a lateral subquery."""
-    los, his, offsets = (list(column) for column in zip(*picks, strict=True))
+    """:func:`_pick_sqlite` in one statement and round trip (PostgreSQL): the picks as arrays,
+    each row read by a lateral subquery of which only the branch of its direction runs."""
+    los, his, offsets, backward = (list(column) for column in zip(*picks, strict=True))
+    span = (
+        f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
+        "AND step >= w.lo AND step <= w.hi"
+    )
     sql = (
         f"SELECT m.key, m.value, m.timestamp, m.step, m.is_nan FROM unnest("
-        "CAST(:los AS BIGINT[]), CAST(:his AS BIGINT[]), CAST(:offsets AS BIGINT[])) "
-        "WITH ORDINALITY AS w(lo, hi, o, i) CROSS JOIN LATERAL ("
-        f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
-        f"AND step >= w.lo AND step <= w.hi {_SAMPLE_ORDER} LIMIT 1 OFFSET w.o) m ORDER BY w.i"
+        "CAST(:los AS BIGINT[]), CAST(:his AS BIGINT[]), CAST(:offsets AS BIGINT[]), "
+        "CAST(:backward AS BOOLEAN[])) WITH ORDINALITY AS w(lo, hi, o, b, i) CROSS JOIN LATERAL ("
+        f"({span} AND NOT w.b {_SAMPLE_ORDER} LIMIT 1 OFFSET w.o) UNION ALL "
+        f"({span} AND w.b {_BACKWARD_ORDER} LIMIT 1 OFFSET w.o)) m ORDER BY w.i"
     )
-    return conn.execute(sql, {**args, "los": los, "his": his, "offsets": offsets})
+    args = {**args, "los": los, "his": his, "offsets": offsets, "backward": backward}
+    return conn.execute(sql, args)
