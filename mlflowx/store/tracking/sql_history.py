@@ -73,6 +73,8 @@ class HistoryMixin(RunsMixin):
         if limit is None or isinstance(position, int):
             rows = self._history_rows(conn, run_id, key)
             start = position if isinstance(position, int) else bisect_right(rows, position)
+            if start == 0 and limit is None:
+                return rows  # a whole history: no copy of a million rows
             return rows[start : None if limit is None else start + limit + 1]
         return conn.execute_plain(
             f"SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
