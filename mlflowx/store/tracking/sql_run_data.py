@@ -66,16 +66,18 @@ _LOG_METRIC_ONE_STATEMENT = (
 # PostgreSQL: a batch's metrics in one statement each (the rows as five arrays, unnest()ed by
 # the server) instead of one statement per row: one round trip for up to 1,000 points.
 _UNNEST_ROWS = (
-    "SELECT :run_uuid, * FROM unnest(CAST(:keys AS TEXT[]), CAST(:values AS FLOAT8[]), "
-    "CAST(:timestamps AS BIGINT[]), CAST(:steps AS BIGINT[]), CAST(:nans AS BOOLEAN[]))"
+    "SELECT :run_uuid, * FROM unnest(CAST(:{p}keys AS TEXT[]), CAST(:{p}values AS FLOAT8[]), "
+    "CAST(:{p}timestamps AS BIGINT[]), CAST(:{p}steps AS BIGINT[]), CAST(:{p}nans AS BOOLEAN[]))"
 )
-# ... with the points really inserted counted per step block, in the same statement.
+# The points, the step blocks of those really inserted, and each key's latest point (arrays
+# prefixed "latest_"): one statement and round trip. The blocks are the main statement, so
+# their rows are locked before the latest points' (the CTEs that modify run after it), in the
+# order log_metric's statement locks them too.
 _INSERT_METRICS_UNNEST = (
-    f"WITH inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} "
-    f"ON CONFLICT DO NOTHING RETURNING key, step) {COUNT_INSERTED_SQL}"
-)
-_UPSERT_LATEST_UNNEST = (
-    f"INSERT INTO latest_metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} {_LATEST_ON_CONFLICT}"
+    f"WITH inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS.format(p='')} "
+    "ON CONFLICT DO NOTHING RETURNING key, step), "
+    f"latest AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) "
+    f"{_UNNEST_ROWS.format(p='latest_')} {_LATEST_ON_CONFLICT}) {COUNT_INSERTED_SQL}"
 )
 _INSERT_PARAM = (
     "INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
@@ -125,16 +127,16 @@ class _Batch:
         return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
 
 
-def _unnest_args(run_id: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """The parameters of :data:`_INSERT_METRICS_UNNEST` for metric row tuples of one run."""
+def _unnest_args(rows: Sequence[tuple[Any, ...]], prefix: str = "") -> dict[str, Any]:
+    """The array parameters of :data:`_INSERT_METRICS_UNNEST` for metric row tuples of one
+    run, named with ``prefix``."""
     _, keys, values, timestamps, steps, nans = zip(*rows, strict=True)
     return {
-        "run_uuid": run_id,
-        "keys": list(keys),
-        "values": list(values),
-        "timestamps": list(timestamps),
-        "steps": list(steps),
-        "nans": list(nans),
+        f"{prefix}keys": list(keys),
+        f"{prefix}values": list(values),
+        f"{prefix}timestamps": list(timestamps),
+        f"{prefix}steps": list(steps),
+        f"{prefix}nans": list(nans),
     }
 
 
@@ -238,8 +240,8 @@ class RunDataMixin(RunsMixin):
         the stored one)."""
         latest = _latest_per_key(rows)
         if conn.dialect == "postgresql":
-            conn.execute(_INSERT_METRICS_UNNEST, _unnest_args(run_id, rows))
-            conn.execute(_UPSERT_LATEST_UNNEST, _unnest_args(run_id, latest))
+            args = {"run_uuid": run_id, **_unnest_args(rows), **_unnest_args(latest, "latest_")}
+            conn.execute(_INSERT_METRICS_UNNEST, args)
             return
         count_inserted(conn, run_id, rows, conn.executemany_rows(_INSERT_METRIC, rows))
         conn.executemany_rows(_UPSERT_LATEST, latest)
