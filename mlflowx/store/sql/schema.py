@@ -22,6 +22,7 @@ KNOWN_REVISIONS = (
     "0006_search_order_indexes",
     "0007_experiment_tag_values",
     "0008_run_order_indexes",
+    "0009_metric_step_blocks",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -256,4 +256,13 @@ CREATE TABLE "experiment_tags" (
 CREATE INDEX ix_runs_experiment_stage_end ON runs (experiment_id, lifecycle_stage, end_time, start_time);
 CREATE INDEX ix_runs_experiment_stage_name ON runs (experiment_id, lifecycle_stage, name, start_time);
 CREATE INDEX ix_runs_experiment_stage_status ON runs (experiment_id, lifecycle_stage, status, start_time);
-INSERT INTO alembic_version (version_num) VALUES ('0008_run_order_indexes');
+CREATE TABLE metric_step_blocks (
+	run_uuid VARCHAR(32) NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	step_block BIGINT NOT NULL, 
+	points BIGINT NOT NULL, 
+	PRIMARY KEY (run_uuid, "key", step_block), 
+	FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
+)
+ WITHOUT ROWID;
+INSERT INTO alembic_version (version_num) VALUES ('0009_metric_step_blocks');

@@ -151,6 +151,23 @@ class MetricRow(SQLModel, table=True):
     is_nan: bool = Field(default=False)
 
 
+class MetricStepBlockRow(SQLModel, table=True):
+    """How many points of each (run, key) have their step in each block of ``2**shift`` steps
+    (``step_block = step >> shift``; the shift is ``STEP_BLOCK_SHIFT`` in
+    ``mlflowx.store.tracking.step_blocks``), kept exact by every write of ``metrics``: the
+    downsampled history finds its points' positions from these counts, without walking them."""
+
+    __tablename__ = "metric_step_blocks"
+    __table_args__ = (
+        PrimaryKeyConstraint("run_uuid", "key", "step_block"),
+        {"sqlite_with_rowid": False},
+    )
+    run_uuid: str = Field(foreign_key="runs.run_uuid", max_length=32)
+    key: str = Field(max_length=250)
+    step_block: int = Field(sa_column=Column(BigInteger, nullable=False))
+    points: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class LatestMetricRow(SQLModel, table=True):
     """The latest point per (run, key): what search filters and sorts on."""
 

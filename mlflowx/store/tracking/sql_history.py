@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlflowx.entities import Metric, PagedList
@@ -24,6 +25,7 @@ from mlflowx.store.tracking.history import (
     history_entities,
 )
 from mlflowx.store.tracking.sql_runs import RunsMixin, stored_float
+from mlflowx.store.tracking.step_blocks import STEP_BLOCK_SHIFT, block_range
 from mlflowx.utils import validation as v
 from mlflowx.utils.gc import gc_paused
 
@@ -71,6 +73,8 @@ class HistoryMixin(RunsMixin):
         if limit is None or isinstance(position, int):
             rows = self._history_rows(conn, run_id, key)
             start = position if isinstance(position, int) else bisect_right(rows, position)
+            if start == 0 and limit is None:
+                return rows  # a whole history: no copy of a million rows
             return rows[start : None if limit is None else start + limit + 1]
         return conn.execute_plain(
             f"SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
@@ -119,72 +123,135 @@ class HistoryMixin(RunsMixin):
         start_step: int | None,
         end_step: int | None,
     ) -> list[Metric]:
-        """The rows :func:`sample_indices` picks, read in the primary key's order (run, key,
-        step, timestamp, value, is_nan): only the sampled rows leave the database."""
-        where = "run_uuid = :r AND key = :k"
+        """The rows :func:`sample_indices` picks, in the primary key's order (run, key, step,
+        timestamp, value, is_nan). The range's size and where each picked row lies come from
+        the step blocks' counts (:mod:`mlflowx.store.tracking.step_blocks`); each row is then
+        read at its offset inside its block, so only the sampled rows leave the database and
+        no more than one block is walked per row."""
+        blocks = _Blocks.read(conn, run_id, key, start_step, end_step)
+        wanted = sample_indices(blocks.total, buckets)
         args: dict[str, Any] = {"r": run_id, "k": key}
-        if start_step is not None and end_step is not None:
-            where += " AND step >= :s AND step <= :e"
-            args.update(s=start_step, e=end_step)
-        total = int(conn.execute(f"SELECT COUNT(*) FROM metrics WHERE {where}", args)[0][0])
-        wanted = sample_indices(total, buckets)
         if not wanted:
             rows = []
-        elif len(wanted) == total:
+        elif len(wanted) == blocks.total:
             rows = conn.execute(
-                f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE {where} {_SAMPLE_ORDER}", args
+                f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
+                f"AND step >= :lo AND step <= :hi {_SAMPLE_ORDER}",
+                args | {"lo": blocks.span(0)[0], "hi": blocks.span(len(blocks.counts) - 1)[1]},
             )
         else:
-            # The hops after the first row need no step bounds: the range's rows are contiguous
-            # in the key's order and every wanted index is below their count. With a bound the
-            # planner may seek by it instead of the previous row and walk from the range's start
-            # on every hop (seen: 32 s instead of 0.1 s for 1M points).
-            hop_where = "run_uuid = :r AND key = :k"
-            sample = _hop_sample_sqlite if self.db.dialect == "sqlite" else _hop_sample_sql
-            rows = sample(conn, where, hop_where, args, wanted)
+            picks = blocks.locate(wanted)
+            pick = _pick_sqlite if self.db.dialect == "sqlite" else _pick_sql
+            rows = pick(conn, args, picks)
         return [
             Metric(k, stored_float(value, is_nan), ts, step, run_id)
             for k, value, ts, step, is_nan in rows
         ]
 
 
-def _hop_sample_sqlite(
-    conn: Connection, where: str, hop_where: str, args: dict[str, Any], wanted: list[int]
+#: Where a sampled row lies: the first and last step of its block (narrowed to the range), its
+#: offset among the rows with a step between them, counted from the last one when it is nearer
+#: to it, and whether it is (so a block is walked half-way at most).
+Pick = tuple[int, int, int, bool]
+
+
+@dataclass(slots=True)
+class _Blocks:
+    """The non-empty step blocks of a history within a step range: their numbers and how many
+    rows of the range each holds, and the range's bounds."""
+
+    numbers: list[int]
+    counts: list[int]
+    start: int | None
+    end: int | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @classmethod
+    def read(
+        cls, conn: Connection, run_id: str, key: str, start: int | None, end: int | None
+    ) -> _Blocks:
+        """The blocks within ``[start, end]`` (the whole history without a range); the rows in
+        the range of the blocks its ends cut are counted (at most two blocks walked)."""
+        args: dict[str, Any] = {"r": run_id, "k": key}
+        sql = "SELECT step_block, points FROM metric_step_blocks WHERE run_uuid = :r AND key = :k"
+        if start is not None and end is not None:
+            sql += " AND step_block >= :bs AND step_block <= :be"
+            args.update(bs=start >> STEP_BLOCK_SHIFT, be=end >> STEP_BLOCK_SHIFT)
+        rows = conn.execute_plain(sql + " ORDER BY step_block", args)
+        blocks = cls([row[0] for row in rows], [int(row[1]) for row in rows], start, end)
+        if start is not None and end is not None and rows:
+            count = (
+                "SELECT COUNT(*) FROM metrics WHERE run_uuid = :r AND key = :k "
+                "AND step >= :lo AND step <= :hi"
+            )
+            for i in {0, len(rows) - 1}:
+                lo, hi = blocks.span(i)
+                if (lo, hi) != block_range(blocks.numbers[i]):
+                    blocks.counts[i] = int(conn.execute(count, args | {"lo": lo, "hi": hi})[0][0])
+        return blocks
+
+    def span(self, i: int) -> tuple[int, int]:
+        """The first and last step of block ``i`` within the range."""
+        lo, hi = block_range(self.numbers[i])
+        if self.start is not None and self.end is not None:
+            return max(lo, self.start), min(hi, self.end)
+        return lo, hi
+
+    def locate(self, wanted: Sequence[int]) -> list[Pick]:
+        """Where each wanted index (of the range's rows, in the primary key's order) lies."""
+        ends = list(itertools.accumulate(self.counts))
+        picks = []
+        for index in wanted:
+            i = bisect_right(ends, index)
+            from_end = ends[i] - 1 - index
+            from_start = self.counts[i] - 1 - from_end
+            if from_end < from_start:
+                picks.append((*self.span(i), from_end, True))
+            else:
+                picks.append((*self.span(i), from_start, False))
+        return picks
+
+
+_BACKWARD_ORDER = "ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC"
+_PICK = (
+    f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
+    "AND step >= :lo AND step <= :hi {order} LIMIT 1 OFFSET :o"
+)
+_PICK_FORWARD = _PICK.format(order=_SAMPLE_ORDER)
+_PICK_BACKWARD = _PICK.format(order=_BACKWARD_ORDER)
+
+
+def _pick_sqlite(
+    conn: Connection, args: dict[str, Any], picks: Sequence[Pick]
 ) -> list[tuple[Any, ...]]:
-    """The ``wanted`` rows (indices in the primary key's order), each read by hopping from the
-    previous one along the index: SQLite skips the rows in between inside its B-tree walk, so
-    the whole sample costs one pass over the range (where numbering the rows with
-    ROW_NUMBER() costs six times as much)."""
-    columns, order = _SAMPLE_COLUMNS, _SAMPLE_ORDER
-    hop = (
-        f"SELECT {columns} FROM metrics WHERE {hop_where} AND (step, timestamp, value, "
-        f"is_nan) > (:ps, :pt, :pv, :pn) {order} LIMIT 1 OFFSET :o"
-    )
-    rows = conn.execute(
-        f"SELECT {columns} FROM metrics WHERE {where} {order} LIMIT 1 OFFSET :o",
-        {**args, "o": wanted[0]},
-    )
-    for before, index in itertools.pairwise(wanted):
-        _, value, ts, step, is_nan = rows[-1]
-        after = {"ps": step, "pt": ts, "pv": value, "pn": is_nan, "o": index - before - 1}
-        rows += conn.execute(hop, {**args, **after})
+    """The row at each offset of its step span, one query each (SQLite runs in process: a
+    query costs microseconds, and each walks at most one block of the primary key)."""
+    rows: list[tuple[Any, ...]] = []
+    for lo, hi, offset, backward in picks:
+        sql = _PICK_BACKWARD if backward else _PICK_FORWARD
+        rows += conn.execute(sql, {**args, "lo": lo, "hi": hi, "o": offset})
     return rows
 
 
-def _hop_sample_sql(
-    conn: Connection, where: str, hop_where: str, args: dict[str, Any], wanted: list[int]
+def _pick_sql(
+    conn: Connection, args: dict[str, Any], picks: Sequence[Pick]
 ) -> list[tuple[Any, ...]]:
-    """:func:`_hop_sample_sqlite` in one statement (PostgreSQL): a recursive query whose each
-    step hops from the previous row, so there is one round trip and no row numbering."""
-    columns, order = _SAMPLE_COLUMNS, _SAMPLE_ORDER
-    gaps = [index - before - 1 for before, index in itertools.pairwise(wanted)]
-    sql = (
-        f"WITH RECURSIVE hop(n, {columns}) AS ("
-        f"(SELECT 0, {columns} FROM metrics WHERE {where} {order} LIMIT 1 OFFSET :first) "
-        f"UNION ALL SELECT hop.n + 1, m.key, m.value, m.timestamp, m.step, m.is_nan FROM hop "
-        f"CROSS JOIN LATERAL (SELECT {columns} FROM metrics WHERE {hop_where} AND "
-        "(step, timestamp, value, is_nan) > (hop.step, hop.timestamp, hop.value, hop.is_nan) "
-        f"{order} LIMIT 1 OFFSET (CAST(:gaps AS BIGINT[]))[hop.n + 1]) m "
-        f"WHERE hop.n < :hops) SELECT {columns} FROM hop ORDER BY n"
+    """:func:`_pick_sqlite` in one statement and round trip (PostgreSQL): the picks as arrays,
+    each row read by a lateral subquery of which only the branch of its direction runs."""
+    los, his, offsets, backward = (list(column) for column in zip(*picks, strict=True))
+    span = (
+        f"SELECT {_SAMPLE_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
+        "AND step >= w.lo AND step <= w.hi"
     )
-    return conn.execute(sql, {**args, "first": wanted[0], "gaps": gaps, "hops": len(gaps)})
+    sql = (
+        f"SELECT m.key, m.value, m.timestamp, m.step, m.is_nan FROM unnest("
+        "CAST(:los AS BIGINT[]), CAST(:his AS BIGINT[]), CAST(:offsets AS BIGINT[]), "
+        "CAST(:backward AS BOOLEAN[])) WITH ORDINALITY AS w(lo, hi, o, b, i) CROSS JOIN LATERAL ("
+        f"({span} AND NOT w.b {_SAMPLE_ORDER} LIMIT 1 OFFSET w.o) UNION ALL "
+        f"({span} AND w.b {_BACKWARD_ORDER} LIMIT 1 OFFSET w.o)) m ORDER BY w.i"
+    )
+    args = {**args, "los": los, "his": his, "offsets": offsets, "backward": backward}
+    return conn.execute(sql, args)

@@ -18,6 +18,7 @@ __all__ = ["PurgeMixin"]
 # Child tables of a run, deepest first (input_tags hang off inputs).
 _RUN_CHILDREN = (
     "metrics",
+    "metric_step_blocks",
     "latest_metrics",
     "params",
     "tags",

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from mlflowx.entities import Metric, Param, RunStatus, RunTag
@@ -19,6 +20,13 @@ from mlflowx.store.tracking.base import (
 )
 from mlflowx.store.tracking.sql_models import ModelMetricRow, model_metric_rows
 from mlflowx.store.tracking.sql_runs import RUN_NAME_TAG, UPSERT_TAG, RunsMixin
+from mlflowx.store.tracking.step_blocks import (
+    COUNT_INSERTED_SQL,
+    COUNT_ONE_INSERTED_SQL,
+    STEP_BLOCK_SHIFT,
+    add_block_counts,
+    count_inserted,
+)
 from mlflowx.utils import validation as v
 
 __all__ = ["RunDataMixin"]
@@ -41,14 +49,16 @@ _UPSERT_LATEST = (
 _METRIC_COLUMNS = "run_uuid, key, value, timestamp, step, is_nan"
 _METRIC_VALUES = "run_uuid, :key, :value, :timestamp, :step, :is_nan"
 # PostgreSQL: log_metric in one statement (data-modifying CTEs), so one round trip in autocommit
-# instead of five (BEGIN, the run's state, two inserts, COMMIT). It writes only if the run is
+# instead of five (BEGIN, the run's state, three inserts, COMMIT). It writes only if the run is
 # active and returns the run's experiment; no row back means "not active" (or not found), and
-# the ordinary path then raises the precise error.
+# the ordinary path then raises the precise error. The point's step block is counted only when
+# the point was really inserted (``RETURNING`` of ``ON CONFLICT DO NOTHING``).
 _LOG_METRIC_ONE_STATEMENT = (
     "WITH run AS (SELECT run_uuid, experiment_id FROM runs "
     "WHERE run_uuid = :run_uuid AND lifecycle_stage = 'active'), "
-    f"m AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
-    "ON CONFLICT DO NOTHING), "
+    f"inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
+    "ON CONFLICT DO NOTHING RETURNING run_uuid), "
+    f"b AS ({COUNT_ONE_INSERTED_SQL}), "
     f"l AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) SELECT {_METRIC_VALUES} FROM run "
     f"{_LATEST_ON_CONFLICT}) "
     "SELECT experiment_id FROM run"
@@ -56,14 +66,18 @@ _LOG_METRIC_ONE_STATEMENT = (
 # PostgreSQL: a batch's metrics in one statement each (the rows as five arrays, unnest()ed by
 # the server) instead of one statement per row: one round trip for up to 1,000 points.
 _UNNEST_ROWS = (
-    "SELECT :run_uuid, * FROM unnest(CAST(:keys AS TEXT[]), CAST(:values AS FLOAT8[]), "
-    "CAST(:timestamps AS BIGINT[]), CAST(:steps AS BIGINT[]), CAST(:nans AS BOOLEAN[]))"
+    "SELECT :run_uuid, * FROM unnest(CAST(:{p}keys AS TEXT[]), CAST(:{p}values AS FLOAT8[]), "
+    "CAST(:{p}timestamps AS BIGINT[]), CAST(:{p}steps AS BIGINT[]), CAST(:{p}nans AS BOOLEAN[]))"
 )
+# The points, the step blocks of those really inserted, and each key's latest point (arrays
+# prefixed "latest_"): one statement and round trip. The blocks are the main statement, so
+# their rows are locked before the latest points' (the CTEs that modify run after it), in the
+# order log_metric's statement locks them too.
 _INSERT_METRICS_UNNEST = (
-    f"INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} ON CONFLICT DO NOTHING"
-)
-_UPSERT_LATEST_UNNEST = (
-    f"INSERT INTO latest_metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS} {_LATEST_ON_CONFLICT}"
+    f"WITH inserted AS (INSERT INTO metrics ({_METRIC_COLUMNS}) {_UNNEST_ROWS.format(p='')} "
+    "ON CONFLICT DO NOTHING RETURNING key, step), "
+    f"latest AS (INSERT INTO latest_metrics ({_METRIC_COLUMNS}) "
+    f"{_UNNEST_ROWS.format(p='latest_')} {_LATEST_ON_CONFLICT}) {COUNT_INSERTED_SQL}"
 )
 _INSERT_PARAM = (
     "INSERT INTO params (run_uuid, key, value) VALUES (:run_uuid, :key, :value) "
@@ -113,21 +127,27 @@ class _Batch:
         return cls(rows, param_map, tag_map, model_metric_rows(metrics, points))
 
 
-def _unnest_args(run_id: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """The parameters of :data:`_INSERT_METRICS_UNNEST` for metric row tuples of one run."""
+def _unnest_args(rows: Sequence[tuple[Any, ...]], prefix: str = "") -> dict[str, Any]:
+    """The array parameters of :data:`_INSERT_METRICS_UNNEST` for metric row tuples of one
+    run, named with ``prefix``."""
     _, keys, values, timestamps, steps, nans = zip(*rows, strict=True)
     return {
-        "run_uuid": run_id,
-        "keys": list(keys),
-        "values": list(values),
-        "timestamps": list(timestamps),
-        "steps": list(steps),
-        "nans": list(nans),
+        f"{prefix}keys": list(keys),
+        f"{prefix}values": list(values),
+        f"{prefix}timestamps": list(timestamps),
+        f"{prefix}steps": list(steps),
+        f"{prefix}nans": list(nans),
     }
 
 
-def _latest_per_key(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The greatest (step, timestamp, value) point of each key, from metric row tuples."""
+_STEP_TIMESTAMP_VALUE = itemgetter(4, 3, 2)
+
+
+def _latest_per_key(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The greatest (step, timestamp, value) point of each key, from metric row tuples (the
+    first of equal ones). A batch of one key, the usual one, is one ``max()`` in C."""
+    if len({row[1] for row in rows}) == 1:
+        return [max(rows, key=_STEP_TIMESTAMP_VALUE)]
     best: dict[str, tuple[Any, ...]] = {}
     for row in rows:
         cur = best.get(row[1])
@@ -146,12 +166,14 @@ class RunDataMixin(RunsMixin):
         )
         row = _metric_row(run_id, Metric(key, value, timestamp, step))
         if self.db.dialect == "postgresql" and not metric.model_id:
+            block = step >> STEP_BLOCK_SHIFT
             with self.db.autocommit() as conn:
-                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row):
+                if conn.execute(_LOG_METRIC_ONE_STATEMENT, row | {"block": block}):
                     return
         with self.db.write() as conn:
             eid = self._require_active_run(conn, run_id)
-            conn.execute(_INSERT_METRIC, row)
+            if conn.execute_rowcount(_INSERT_METRIC, row) == 1:
+                add_block_counts(conn, run_id, [tuple(row.values())])
             conn.execute(_UPSERT_LATEST, row)
             if metric.model_id:  # only a model's metric pays for the extra insert
                 points = [(key, value, timestamp, step)]
@@ -213,15 +235,16 @@ class RunDataMixin(RunsMixin):
 
     @staticmethod
     def _insert_metric_rows(conn: Connection, run_id: str, rows: list[tuple[Any, ...]]) -> None:
-        """A batch's points into ``metrics`` (duplicates ignored) and each key's latest point
-        into ``latest_metrics`` (kept only if greater than the stored one)."""
+        """A batch's points into ``metrics`` (duplicates ignored) and their step blocks'
+        counts, and each key's latest point into ``latest_metrics`` (kept only if greater than
+        the stored one)."""
         latest = _latest_per_key(rows)
         if conn.dialect == "postgresql":
-            conn.execute(_INSERT_METRICS_UNNEST, _unnest_args(run_id, rows))
-            conn.execute(_UPSERT_LATEST_UNNEST, _unnest_args(run_id, latest))
-        else:
-            conn.executemany_rows(_INSERT_METRIC, rows)
-            conn.executemany_rows(_UPSERT_LATEST, latest)
+            args = {"run_uuid": run_id, **_unnest_args(rows), **_unnest_args(latest, "latest_")}
+            conn.execute(_INSERT_METRICS_UNNEST, args)
+            return
+        count_inserted(conn, run_id, rows, conn.executemany_rows(_INSERT_METRIC, rows))
+        conn.executemany_rows(_UPSERT_LATEST, latest)
 
     def _log_params(self, conn: Connection, run_id: str, param_map: dict[str, str]) -> None:
         keys = list(param_map)
