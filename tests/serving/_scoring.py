@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
+
+#: MLflow's own warnings while loading and serving models in parity tests: not ours.
+MLFLOW_WARNINGS = [
+    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:pydantic.*"),
+]
 
 IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
@@ -182,3 +192,35 @@ def code_model(root: Path, marker: Path) -> Path:
     }
     (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
     return path
+
+
+def same_answer_on_both_paths(
+    load: Callable[[], Any],
+    batches: Mapping[str, pd.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, bytes]:
+    """Score every batch in every request format with the scoring fast path on and off (the
+    model from ``load()``); require one answer per batch, byte for byte, and return it."""
+    from fastapi.testclient import TestClient
+
+    from mlflowx.serving.scoring import create_scoring_app
+
+    answers: dict[tuple[str, str, str], bytes] = {}
+    for fast in ("1", "0"):
+        monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
+        with TestClient(create_scoring_app(load())) as client:
+            state = client.app.state.scoring  # type: ignore[attr-defined]
+            assert (state.fast is not None) is (fast == "1")
+            for size, frame in batches.items():
+                for name, (content_type, body) in bodies(frame).items():
+                    response = client.post(
+                        "/invocations", content=body, headers={"Content-Type": content_type}
+                    )
+                    assert response.status_code == 200, (name, response.text)
+                    answers[fast, size, name] = response.content
+    sent: dict[str, bytes] = {}
+    for size in batches:
+        distinct = {v for (_, s, _), v in answers.items() if s == size}
+        assert len(distinct) == 1, size  # every format, both paths: the same bytes
+        sent[size] = next(iter(distinct))
+    return sent

@@ -22,17 +22,16 @@ import mlflowx.pyfunc
 import mlflowx.xgboost
 from mlflowx.serving.scoring import create_scoring_app, fastpath_gbm
 from mlflowx.serving.scoring.fastpath_gbm import gbm_fast_path
-from tests.serving._scoring import bodies, split_body
+from tests.serving._scoring import (
+    MLFLOW_WARNINGS,
+    bodies,
+    same_answer_on_both_paths,
+    split_body,
+)
 
 JSON = {"Content-Type": "application/json"}
 
-pytestmark = [
-    # MLflow's own warnings while loading and serving (parity test): not ours.
-    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:pydantic.*"),
-]
+pytestmark = MLFLOW_WARNINGS
 
 
 def _frame(n: int, classes: int = 0) -> tuple[pd.DataFrame, Any]:
@@ -78,23 +77,11 @@ def test_fast_path_answers_what_the_general_path_answers(
     # Batches over SMALL_BATCH rows use the framework's threads: a small limit keeps it quick.
     monkeypatch.setattr(fastpath_gbm, "SMALL_BATCH", 16)
     batches = {"one": X[:1], "batch": X[:50]}
-    answers: dict[tuple[str, str, str], bytes] = {}
-    for fast in ("1", "0"):
-        monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
-        with TestClient(create_scoring_app(mlflowx.pyfunc.load_model(tmp_path / "m"))) as client:
-            state = client.app.state.scoring  # type: ignore[attr-defined]
-            assert (state.fast is not None) is (fast == "1")
-            for size, frame in batches.items():
-                for name, (content_type, body) in bodies(frame).items():
-                    response = client.post(
-                        "/invocations", content=body, headers={"Content-Type": content_type}
-                    )
-                    assert response.status_code == 200, (name, response.text)
-                    answers[fast, size, name] = response.content
+    sent = same_answer_on_both_paths(
+        lambda: mlflowx.pyfunc.load_model(tmp_path / "m"), batches, monkeypatch
+    )
     for size, frame in batches.items():
-        sent = {v for (_, s, _), v in answers.items() if s == size}
-        assert len(sent) == 1, size  # every format, both paths: the same bytes
-        predictions = json.loads(next(iter(sent)))["predictions"]
+        predictions = json.loads(sent[size])["predictions"]
         expected = mlflowx.pyfunc.load_model(tmp_path / "m").predict(frame)
         np.testing.assert_array_equal(np.asarray(predictions), np.asarray(expected))
 

@@ -19,14 +19,9 @@ import mlflowx.pyfunc
 import mlflowx.statsmodels
 from mlflowx.serving.scoring import create_scoring_app
 from mlflowx.serving.scoring.fastpath_statsmodels import statsmodels_fast_path
-from tests.serving._scoring import bodies
+from tests.serving._scoring import MLFLOW_WARNINGS, bodies, same_answer_on_both_paths
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:pydantic.*"),
-]
+pytestmark = MLFLOW_WARNINGS
 
 
 def _data() -> tuple[pd.DataFrame, Any]:
@@ -55,23 +50,9 @@ def test_fast_path_answers_what_the_general_path_answers(
     results = fit(X.drop(columns="const"), y)
     mlflowx.statsmodels.save_model(results, tmp_path / "m", input_example=X[:2])
     batches = {"one": X[:1], "batch": X[:200]}
-    answers: dict[tuple[str, str, str], bytes] = {}
-    for fast in ("1", "0"):
-        monkeypatch.setenv("MLFLOWX_SCORING_FAST_PATH", fast)
-        with TestClient(create_scoring_app(_load(tmp_path / "m"))) as client:
-            state = client.app.state.scoring  # type: ignore[attr-defined]
-            assert (state.fast is not None) is (fast == "1")
-            for size, frame in batches.items():
-                for name, (content_type, body) in bodies(frame).items():
-                    response = client.post(
-                        "/invocations", content=body, headers={"Content-Type": content_type}
-                    )
-                    assert response.status_code == 200, (name, response.text)
-                    answers[fast, size, name] = response.content
+    sent = same_answer_on_both_paths(lambda: _load(tmp_path / "m"), batches, monkeypatch)
     for size, frame in batches.items():
-        sent = {v for (_, s, _), v in answers.items() if s == size}
-        assert len(sent) == 1, size  # every format, both paths: the same bytes
-        predictions = [row["0"] for row in json.loads(next(iter(sent)))["predictions"]]
+        predictions = [row["0"] for row in json.loads(sent[size])["predictions"]]
         np.testing.assert_array_equal(np.asarray(predictions), results.predict(frame).to_numpy())
 
 

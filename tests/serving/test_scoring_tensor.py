@@ -16,15 +16,11 @@ from fastapi.testclient import TestClient
 import mlflowx.pyfunc
 from mlflowx.serving.scoring import create_scoring_app
 from mlflowx.serving.scoring.fastpath_tensor import TensorFastPath, tensor_fast_path
+from tests.serving._scoring import MLFLOW_WARNINGS
 
 JSON = {"Content-Type": "application/json"}
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::UserWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::FutureWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:pydantic.*"),
-]
+pytestmark = MLFLOW_WARNINGS
 
 
 def _rows(n: int) -> Any:
