@@ -8,6 +8,7 @@ import base64
 import json
 import math
 import random
+import struct
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from mlflowx.entities import Metric
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.tracking.base import TrackingStore
+from mlflowx.store.tracking.history import packed_history_entities
 from mlflowx.tracking.client import MlflowxClient
 
 Point = tuple[int, int, float]  # timestamp, step, value
@@ -131,6 +133,57 @@ def test_a_bad_token_is_refused(store: TrackingStore, token: str) -> None:
     run_id = _log(store, [(1, 0, 1.0)])
     with pytest.raises(InvalidParameter, match="Invalid page token"):
         store.get_metric_history(run_id, "loss", 10, token)
+
+
+def test_extreme_steps_and_timestamps_keep_their_order(store: TrackingStore) -> None:
+    """The int64 ends, where a difference of two steps would overflow."""
+    big, small = 2**63 - 1, -(2**63)
+    points = [(0, big, 1.0), (0, small, 2.0), (big, 0, 3.0), (big, small, 4.0), (1, -1, 0.0)]
+    run_id = _log(store, points)
+    assert _same(store.get_metric_history(run_id, "loss"), reference_history(points))
+    assert _same(_all_pages(store, run_id, 2)[0], reference_history(points))
+
+
+def _packed(rows: list[tuple[int, int, float, bool]]) -> tuple[bytes, bytes, bytes, bytes]:
+    """Rows packed as PostgreSQL's int8send/float8send/boolsend aggregates send them."""
+    n = len(rows)
+    ts, steps, values, nans = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return (
+        struct.pack(f">{n}q", *ts),
+        struct.pack(f">{n}q", *steps),
+        struct.pack(f">{n}d", *values),
+        bytes(nans),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_packed_history_comes_out_in_mlflows_order(seed: int) -> None:
+    """Rows in any order, with ties on every column but the last, come out as Python sorts the
+    row tuples (the order of the row-by-row reader); NaN values are stored as 0.0 and flagged."""
+    rng = random.Random(seed)
+    stored = {
+        (rng.randrange(-3, 4), rng.choice([-(2**63), -1, 0, 1, 2**63 - 1]), v, v == 0.0 and nan)
+        for _ in range(400)
+        for v, nan in [(rng.choice([0.0, -1.5, 2.0, float("inf")]), rng.random() < 0.5)]
+    }
+    rows = list(stored)
+    if seed % 2:
+        rows.sort()  # already in order: nothing to sort
+    else:
+        rng.shuffle(rows)
+    got = packed_history_entities("k", "r", *_packed(rows))
+    want = sorted(rows)
+    assert [(m.timestamp, m.step) for m in got] == [(t, s) for t, s, _, _ in want]
+    assert [math.isnan(m.value) for m in got] == [nan for *_, nan in want]
+    assert [m.value for m in got if not math.isnan(m.value)] == [v for _, _, v, n in want if not n]
+    assert {(m.key, m.run_id) for m in got} == {("k", "r")}
+    assert all(type(m.timestamp) is int and type(m.value) is float for m in got)
+
+
+def test_a_packed_history_with_columns_of_different_lengths_is_refused() -> None:
+    ts, steps, values, nans = _packed([(1, 1, 1.0, False), (2, 2, 2.0, False)])
+    with pytest.raises(ValueError, match="different lengths"):
+        packed_history_entities("k", "r", ts, steps, values, nans[:1])
 
 
 def test_the_client_reads_the_whole_history(tracking_uri: str) -> None:

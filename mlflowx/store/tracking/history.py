@@ -15,11 +15,15 @@ import binascii
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 from mlflowx.entities import Metric
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search import decode_page_token
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -28,6 +32,7 @@ __all__ = [
     "decode_history_token",
     "encode_history_token",
     "history_entities",
+    "packed_history_entities",
 ]
 
 #: The columns every history query selects, in the order of :data:`HISTORY_ORDER`.
@@ -86,3 +91,52 @@ def history_entities(key: str, run_id: str, rows: Sequence[Sequence[Any]]) -> li
     return [
         Metric(key, nan if is_nan else value, ts, step, run_id) for ts, step, value, is_nan in rows
     ]
+
+
+def packed_history_entities(
+    key: str, run_id: str, timestamps: bytes, steps: bytes, values: bytes, is_nan: bytes
+) -> list[Metric]:
+    """Metric entities, in MLflow's order, from a history packed as four columns of big-endian
+    int64 / int64 / float64 / bool, row ``i`` of the history being item ``i`` of each (what
+    PostgreSQL's ``int8send``, ``float8send`` and ``boolsend`` aggregate to).
+
+    A million points arrive as four byte strings instead of a million rows, the order is
+    checked (and, if the rows did not come in it, made) on arrays, and the entities are built
+    from plain lists: about a third of reading the same history row by row.
+    """
+    import numpy as np
+
+    ts = np.frombuffer(timestamps, ">i8")
+    step = np.frombuffer(steps, ">i8")
+    value = np.frombuffer(values, ">f8")
+    nan = np.frombuffer(is_nan, np.bool_)
+    if not len(ts) == len(step) == len(value) == len(nan):
+        raise ValueError("The packed history's columns have different lengths")
+    if not _in_history_order(ts, step, value, nan):
+        # np.lexsort is stable and sorts by its last key first: the rows' tuple order.
+        order = np.lexsort((nan, value, step, ts))
+        ts, step, value, nan = ts[order], step[order], value[order], nan[order]
+    if nan.any():
+        value = np.where(nan, np.nan, value)
+    return list(
+        map(Metric, repeat(key), value.tolist(), ts.tolist(), step.tolist(), repeat(run_id))
+    )
+
+
+def _in_history_order(*columns: np.ndarray) -> bool:
+    """Whether rows made of ``columns`` (most significant first) are in ascending tuple order:
+    each row is compared with the next on the first column, then on the next one where the
+    first ones tie (comparisons, not differences, so extreme int64 steps cannot overflow)."""
+    undecided = None
+    for column in columns:
+        before, after = column[:-1], column[1:]
+        descending = after < before
+        if undecided is not None:
+            descending &= undecided
+        if descending.any():
+            return False
+        tied = after == before
+        undecided = tied if undecided is None else undecided & tied
+        if not undecided.any():
+            return True
+    return True
