@@ -131,7 +131,53 @@ class _SqliteConnection(Connection):
         self.raw.executemany(sql, params)
 
     def executemany_rows(self, sql: str, rows: Sequence[Row]) -> int:
-        return self.raw.executemany(numbered(sql), rows).rowcount
+        # An INSERT of one row per VALUES group runs as INSERTs of many groups: per row, one
+        # statement step and reset fewer (a metric batch's insert: ~1.8x the rows per second).
+        # SQLite applies the groups in order, one row at a time (conflicts and upserts see the
+        # rows before), so the effect is executemany's.
+        plan = _multi_row_plan(sql)
+        if plan is None or len(rows) < 2:
+            return self.raw.executemany(numbered(sql), rows).rowcount
+        head, width, tail = plan
+        per = max(
+            1, min(_MULTI_ROW_MAX, self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
+        )
+        changed = 0
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            flat = [value for row in chunk for value in row]
+            changed += self.raw.execute(
+                _multi_row_sql(head, width, tail, len(chunk)), flat
+            ).rowcount
+        return changed
+
+
+#: Rows per multi-row INSERT: past ~100, longer statements gain little (measured).
+_MULTI_ROW_MAX = 200
+_ONE_ROW_INSERT = re.compile(
+    r"(?P<head>INSERT\s.*?\sVALUES\s*)\((?P<group>\s*:\w+(?:\s*,\s*:\w+)*\s*)\)(?P<tail>.*)",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=64)
+def _multi_row_plan(sql: str) -> tuple[str, int, str] | None:
+    """``(head, width, tail)`` of ``INSERT ... VALUES (:a, :b, ...) tail`` whose group names
+    each of the statement's parameters once, in order, and whose tail names none; None for
+    any other statement (run row by row)."""
+    match = _ONE_ROW_INSERT.fullmatch(sql.strip())
+    if match is None:
+        return None
+    group = _PLACEHOLDER.findall(match["group"])
+    if tuple(group) != placeholder_names(sql) or _PLACEHOLDER.search(match["tail"]):
+        return None
+    return match["head"], len(group), match["tail"]
+
+
+@lru_cache(maxsize=256)
+def _multi_row_sql(head: str, width: int, tail: str, rows: int) -> str:
+    group = "(" + ", ".join("?" * width) + ")"
+    return head + ", ".join([group] * rows) + tail
 
 
 class SqliteDatabase(Database):
