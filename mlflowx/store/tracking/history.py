@@ -29,6 +29,7 @@ __all__ = [
     "HISTORY_COLUMNS",
     "HISTORY_ORDER",
     "HistoryPosition",
+    "PackedHistory",
     "decode_history_token",
     "encode_history_token",
     "history_entities",
@@ -96,31 +97,77 @@ def history_entities(key: str, run_id: str, rows: Sequence[Sequence[Any]]) -> li
 def packed_history_entities(
     key: str, run_id: str, timestamps: bytes, steps: bytes, values: bytes, is_nan: bytes
 ) -> list[Metric]:
-    """Metric entities, in MLflow's order, from a history packed as four columns of big-endian
-    int64 / int64 / float64 / bool, row ``i`` of the history being item ``i`` of each (what
-    PostgreSQL's ``int8send``, ``float8send`` and ``boolsend`` aggregate to).
+    """Metric entities, in MLflow's order, from a history packed in one piece (see
+    :class:`PackedHistory`)."""
+    history = PackedHistory(key, run_id)
+    history.add(timestamps, steps, values, is_nan)
+    return history.entities()
 
-    A million points arrive as four byte strings instead of a million rows, the order is
-    checked (and, if the rows did not come in it, made) on arrays, and the entities are built
-    from plain lists: about a third of reading the same history row by row.
+
+class PackedHistory:
+    """A history that arrives packed, in pieces: each piece four columns of big-endian int64 /
+    int64 / float64 / bool (timestamp, step, value as stored, is_nan), row ``i`` of the piece
+    being item ``i`` of each (what PostgreSQL's ``int8send``, ``float8send`` and ``boolsend``
+    aggregate to).
+
+    A million points arrive as a few byte strings instead of a million rows, the order is
+    checked on arrays, and the entities are built from plain lists. While the pieces come in
+    MLflow's order (as when steps and timestamps grow together) each piece's entities are built
+    as it arrives, so a reader can fetch the next piece meanwhile; once one does not, the rest
+    are only kept, and all are sorted together at the end.
     """
-    import numpy as np
 
-    ts = np.frombuffer(timestamps, ">i8")
-    step = np.frombuffer(steps, ">i8")
-    value = np.frombuffer(values, ">f8")
-    nan = np.frombuffer(is_nan, np.bool_)
-    if not len(ts) == len(step) == len(value) == len(nan):
-        raise ValueError("The packed history's columns have different lengths")
-    if not _in_history_order(ts, step, value, nan):
+    def __init__(self, key: str, run_id: str) -> None:
+        self.key, self.run_id = key, run_id
+        self._pieces: list[tuple[np.ndarray, ...]] = []
+        self._points: list[Metric] | None = []  # None: out of order, built at the end
+        self._last: tuple[Any, ...] | None = None
+
+    def add(self, timestamps: bytes, steps: bytes, values: bytes, is_nan: bytes) -> None:
+        """One more piece (its rows in any order)."""
+        import numpy as np
+
+        piece = (
+            np.frombuffer(timestamps, ">i8"),
+            np.frombuffer(steps, ">i8"),
+            np.frombuffer(values, ">f8"),
+            np.frombuffer(is_nan, np.bool_),
+        )
+        if len({len(column) for column in piece}) != 1:
+            raise ValueError("The packed history's columns have different lengths")
+        if not len(piece[0]):
+            return
+        self._pieces.append(piece)
+        if self._points is None:
+            return
+        first = tuple(column[0].item() for column in piece)
+        if (self._last is None or self._last <= first) and _in_history_order(*piece):
+            self._points += self._build(*piece)
+            self._last = tuple(column[-1].item() for column in piece)
+        else:
+            self._points = None
+
+    def entities(self) -> list[Metric]:
+        """Every point, in MLflow's order."""
+        if self._points is not None:
+            return self._points
+        import numpy as np
+
+        pieces = zip(*self._pieces, strict=True)
+        ts, step, value, nan = (np.concatenate(columns) for columns in pieces)
         # np.lexsort is stable and sorts by its last key first: the rows' tuple order.
         order = np.lexsort((nan, value, step, ts))
-        ts, step, value, nan = ts[order], step[order], value[order], nan[order]
-    if nan.any():
-        value = np.where(nan, np.nan, value)
-    return list(
-        map(Metric, repeat(key), value.tolist(), ts.tolist(), step.tolist(), repeat(run_id))
-    )
+        return self._build(ts[order], step[order], value[order], nan[order])
+
+    def _build(
+        self, ts: np.ndarray, step: np.ndarray, value: np.ndarray, nan: np.ndarray
+    ) -> list[Metric]:
+        import numpy as np
+
+        if nan.any():
+            value = np.where(nan, np.nan, value)
+        key, run_id = repeat(self.key), repeat(self.run_id)
+        return list(map(Metric, key, value.tolist(), ts.tolist(), step.tolist(), run_id))
 
 
 def _in_history_order(*columns: np.ndarray) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,10 @@ from mlflowx.store.tracking.history import (
     HISTORY_COLUMNS,
     HISTORY_ORDER,
     HistoryPosition,
+    PackedHistory,
     decode_history_token,
     encode_history_token,
     history_entities,
-    packed_history_entities,
 )
 from mlflowx.store.tracking.sql_runs import RunsMixin, stored_float
 from mlflowx.store.tracking.step_blocks import STEP_BLOCK_SHIFT, block_range
@@ -33,14 +34,19 @@ from mlflowx.utils.gc import gc_paused
 __all__ = ["HistoryMixin"]
 
 _SAMPLE_COLUMNS = "key, value, timestamp, step, is_nan"
-#: A whole history on PostgreSQL as four packed columns (see :func:`packed_history_entities`),
-#: in one row instead of a row per point. The aggregates read the rows in the same order, which
-#: need not be the history's: the reader sorts. (A column holds at most 1 GB: 134M points.)
+#: The points of a history within a step range on PostgreSQL as four packed columns (see
+#: :class:`PackedHistory`), in one row instead of a row per point. The aggregates read the rows
+#: in the same order, which need not be the history's: the reader sorts.
 _PACKED_HISTORY = (
     "SELECT string_agg(int8send(timestamp), ''::bytea), string_agg(int8send(step), ''::bytea), "
     "string_agg(float8send(value), ''::bytea), string_agg(boolsend(is_nan), ''::bytea) "
-    "FROM metrics WHERE run_uuid = :r AND key = :k"
+    "FROM metrics WHERE run_uuid = :r AND key = :k AND step >= :lo AND step <= :hi"
 )
+#: Points per packed piece: large enough that a query's overhead is small, small enough that
+#: fetching the next piece overlaps building the entities of the last (and no column nears
+#: PostgreSQL's 1 GB limit of a value, unless a single step holds 134M points).
+_PIECE_POINTS = 131_072
+_MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
 _SAMPLE_ORDER = "ORDER BY step, timestamp, value, is_nan"
 
 
@@ -59,27 +65,52 @@ class HistoryMixin(RunsMixin):
         run_id = v.validate_run_id(run_id)
         position = decode_history_token(page_token)
         limit = None if max_results is None else v.validate_max_results(max_results, 1_000_000)
-        # A whole history on PostgreSQL comes packed (see _PACKED_HISTORY), not row by row.
+        # A whole history on PostgreSQL comes packed (see _packed_history), not row by row.
         packed = limit is None and position == 0 and self.db.dialect == "postgresql"
         with gc_paused():
             with self.db.read() as conn:
+                if packed:
+                    # Its step ranges are read by separate statements: one snapshot for all.
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 self._run_state(conn, run_id)
                 if packed:
-                    columns = conn.execute_plain(_PACKED_HISTORY, {"r": run_id, "k": metric_key})
-                else:
-                    rows = self._history_page(conn, run_id, metric_key, limit, position)
-            if packed:
-                ts, steps, values, nans = columns[0]
-                if ts is None:  # no point: the aggregates are NULL
-                    return PagedList([], None)
-                return PagedList(
-                    packed_history_entities(metric_key, run_id, ts, steps, values, nans), None
-                )
+                    return PagedList(self._packed_history(conn, run_id, metric_key), None)
+                rows = self._history_page(conn, run_id, metric_key, limit, position)
             more = limit is not None and len(rows) > limit
             if more:
                 del rows[limit:]
             token = encode_history_token(rows[-1]) if more else None
             return PagedList(history_entities(metric_key, run_id, rows), token)
+
+    @staticmethod
+    def _packed_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
+        """A whole history as :class:`PackedHistory` pieces, one per step range of about
+        ``_PIECE_POINTS`` points (from the step blocks' counts): a thread fetches the next
+        range while the entities of the last one are built, so PostgreSQL's work and Python's
+        overlap (a million points: ~40% less time on 2 cores)."""
+        args = {"r": run_id, "k": key}
+        ranges = _step_ranges(_Blocks.read(conn, run_id, key, None, None), _PIECE_POINTS)
+        history = PackedHistory(key, run_id)
+
+        def fetch(bounds: tuple[int, int]) -> tuple[Any, ...]:
+            lo, hi = bounds
+            return conn.execute_plain(_PACKED_HISTORY, args | {"lo": lo, "hi": hi})[0]
+
+        if len(ranges) == 1:
+            piece = fetch(ranges[0])
+            if piece[0] is not None:  # NULL aggregates: no point in the range
+                history.add(*piece)
+            return history.entities()
+        # The connection is used by one thread at a time: the fetcher, while the caller builds.
+        with ThreadPoolExecutor(1, thread_name_prefix="mlflowx-history") as fetcher:
+            next_piece = fetcher.submit(fetch, ranges[0])
+            for i in range(len(ranges)):
+                piece = next_piece.result()
+                if i + 1 < len(ranges):
+                    next_piece = fetcher.submit(fetch, ranges[i + 1])
+                if piece[0] is not None:
+                    history.add(*piece)
+        return history.entities()
 
     def _history_page(
         self,
@@ -276,3 +307,21 @@ def _pick_sql(
     )
     args = {**args, "los": los, "his": his, "offsets": offsets, "backward": backward}
     return conn.execute(sql, args)
+
+
+def _step_ranges(blocks: _Blocks, points: int) -> list[tuple[int, int]]:
+    """Consecutive step ranges covering every int64 step, cut at block bounds so that each
+    holds about ``points`` points by the blocks' counts (at least ``points``, except the last;
+    one range for a history of fewer than twice that). The counts only balance the ranges:
+    whatever they say, every step is in exactly one range."""
+    ranges, lo, held = [], _MIN_STEP, 0
+    total = blocks.total
+    for number, count in zip(blocks.numbers, blocks.counts, strict=True):
+        held += count
+        total -= count
+        if held >= points and total >= points:
+            hi = block_range(number)[1]
+            ranges.append((lo, hi))
+            lo, held = hi + 1, 0
+    ranges.append((lo, _MAX_STEP))
+    return ranges
