@@ -80,7 +80,10 @@ class HistoryMixin(RunsMixin):
             if more:
                 del rows[limit:]
             token = encode_history_token(rows[-1]) if more else None
-            return PagedList(history_entities(metric_key, run_id, rows), token)
+            points = history_entities(metric_key, run_id, rows)
+            # The rows go before the collector is back on: it would walk each of them once.
+            del rows
+        return PagedList(points, token)
 
     @staticmethod
     def _packed_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
