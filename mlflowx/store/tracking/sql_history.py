@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from mlflowx.entities import Metric, PagedList
 from mlflowx.store.sql.db import Connection
@@ -34,6 +34,7 @@ from mlflowx.utils.gc import gc_paused
 __all__ = ["HistoryMixin"]
 
 _SAMPLE_COLUMNS = "key, value, timestamp, step, is_nan"
+_SAMPLE_ORDER = "ORDER BY step, timestamp, value, is_nan"
 #: The points of a history within a step range on PostgreSQL as four packed columns (see
 #: :class:`PackedHistory`), in one row instead of a row per point. The aggregates read the rows
 #: in the same order, which need not be the history's: the reader sorts.
@@ -47,7 +48,6 @@ _PACKED_HISTORY = (
 #: PostgreSQL's 1 GB limit of a value, unless a single step holds 134M points).
 _PIECE_POINTS = 131_072
 _MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
-_SAMPLE_ORDER = "ORDER BY step, timestamp, value, is_nan"
 
 
 class HistoryMixin(RunsMixin):
@@ -90,7 +90,8 @@ class HistoryMixin(RunsMixin):
         """A whole history as :class:`PackedHistory` pieces, one per step range of about
         ``_PIECE_POINTS`` points (from the step blocks' counts): a thread fetches the next
         range while the entities of the last one are built, so PostgreSQL's work and Python's
-        overlap (a million points: ~40% less time on 2 cores)."""
+        overlap (a million points on 2 cores, interleaved: 1.0-1.6 s in one piece, 0.8-1.2 s
+        in pieces)."""
         args = {"r": run_id, "k": key}
         ranges = _step_ranges(_Blocks.read(conn, run_id, key, None, None), _PIECE_POINTS)
         history = PackedHistory(key, run_id)
@@ -99,20 +100,10 @@ class HistoryMixin(RunsMixin):
             lo, hi = bounds
             return conn.execute_plain(_PACKED_HISTORY, args | {"lo": lo, "hi": hi})[0]
 
-        if len(ranges) == 1:
-            piece = fetch(ranges[0])
+        one = len(ranges) == 1  # a small history: no thread
+        for piece in [fetch(ranges[0])] if one else _prefetching(fetch, ranges):
             if piece[0] is not None:  # NULL aggregates: no point in the range
                 history.add(*piece)
-            return history.entities()
-        # The connection is used by one thread at a time: the fetcher, while the caller builds.
-        with ThreadPoolExecutor(1, thread_name_prefix="mlflowx-history") as fetcher:
-            next_piece = fetcher.submit(fetch, ranges[0])
-            for i in range(len(ranges)):
-                piece = next_piece.result()
-                if i + 1 < len(ranges):
-                    next_piece = fetcher.submit(fetch, ranges[i + 1])
-                if piece[0] is not None:
-                    history.add(*piece)
         return history.entities()
 
     def _history_page(
@@ -328,3 +319,20 @@ def _step_ranges(blocks: _Blocks, points: int) -> list[tuple[int, int]]:
             lo, held = hi + 1, 0
     ranges.append((lo, _MAX_STEP))
     return ranges
+
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def _prefetching(fetch: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
+    """``fetch`` of each item, in order, the next one running on a thread while the caller
+    works on the last. ``fetch`` runs on one thread at a time, so it may use a connection the
+    caller does not touch meanwhile."""
+    with ThreadPoolExecutor(1, thread_name_prefix="mlflowx-prefetch") as thread:
+        pending = thread.submit(fetch, items[0])
+        for item in items[1:]:
+            done = pending.result()
+            pending = thread.submit(fetch, item)
+            yield done
+        yield pending.result()
