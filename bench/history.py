@@ -49,6 +49,8 @@ KEY = "loss"
 BASE_TS = 1_700_000_000_000
 CHUNK = 1_000
 PAGE = 25_000
+#: Points of the history logged at one step (its chart: ``interval 320, one step``).
+ONE_STEP_POINTS = 100_000
 #: Points written through ``log_batch`` (timed), per side and backend; the rest are bulk-inserted.
 WRITE_POINTS = {
     ("mlflowx", "sqlite"): 200_000,
@@ -62,6 +64,12 @@ WRITE_POINTS = {
 def point(i: int) -> tuple[int, int, float]:
     """(timestamp, step, value) of point ``i``."""
     return BASE_TS + i // 3, i, ((i * 7919) % 10_007) / 10_007
+
+
+def point_at_step_0(i: int) -> tuple[int, int, float]:
+    """Point ``i`` of a history logged without steps (MLflow's ``log_metric`` logs at 0)."""
+    ts, _, value = point(i)
+    return ts + i, 0, value
 
 
 def digest(points: list[tuple[int, int, float]]) -> str:
@@ -82,7 +90,14 @@ def timed(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def bulk_insert(side: str, client: Any, run_id: str, start: int, n: int) -> None:
+def bulk_insert(
+    side: str,
+    client: Any,
+    run_id: str,
+    start: int,
+    n: int,
+    make: Callable[[int], tuple[int, int, float]] = point,
+) -> None:
     """Points ``start..n-1`` into the side's own tables (not timed). mlflowx: through the
     store's own batch insert (``metrics`` and its step-block counts, ``latest_metrics``) in
     chunks of 50,000, without ``log_batch``'s validation and its 1,000-point limit; MLflow:
@@ -92,14 +107,14 @@ def bulk_insert(side: str, client: Any, run_id: str, start: int, n: int) -> None
         for i in range(start, n, 50_000):
             chunk = [
                 (run_id, KEY, v, ts, s, False)
-                for ts, s, v in map(point, range(i, min(n, i + 50_000)))
+                for ts, s, v in map(make, range(i, min(n, i + 50_000)))
             ]
             with store.db.write() as conn:
                 store._insert_metric_rows(conn, run_id, chunk)
         return
     rows = [
         {"r": run_id, "k": KEY, "v": v, "t": ts, "s": s, "n": False}
-        for ts, s, v in map(point, range(start, n))
+        for ts, s, v in map(make, range(start, n))
     ]
     sql = (
         "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
@@ -155,14 +170,21 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     out["page_s"], page = timed(lambda: store.get_metric_history(run_id, KEY, PAGE, middle), reps)
     out["page_digest"] = digest([(m.timestamp, m.step, m.value) for m in page])
 
-    def interval(start: int | None, end: int | None) -> list[Any]:
-        got = store.get_metric_history_bulk_interval([run_id], KEY, 320, start, end)
+    def interval(start: int | None, end: int | None, run: str = run_id) -> list[Any]:
+        got = store.get_metric_history_bulk_interval([run], KEY, 320, start, end)
         return [getattr(m, "metric", m) for m in got]  # MLflow: MetricWithRunId
 
     for name, (start, end) in {"interval": (None, None), "range": (n // 4, n // 2)}.items():
         out[f"{name}_s"], sample = timed(lambda s=start, e=end: interval(s, e), reps)
         out[f"{name}_digest"] = digest([(m.timestamp, m.step, m.value) for m in sample])
         out[f"{name}_len"] = len(sample)
+
+    # The same chart of a history logged without steps: every point at step 0.
+    one_step_run = client.create_run(eid).info.run_id
+    out["one_step_points"] = one_step = min(n, ONE_STEP_POINTS)
+    bulk_insert(side, client, one_step_run, 0, one_step, point_at_step_0)
+    out["one_step_s"], sample = timed(lambda: interval(None, None, one_step_run), reps)
+    out["one_step_digest"] = digest([(m.timestamp, m.step, m.value) for m in sample])
     return out
 
 
@@ -231,9 +253,11 @@ def build_rows(results: dict[str, dict[str, dict[str, Any]]]) -> tuple[list[Row]
                 "<= 50 ms at 1M" if big else "-", below(50.0) if big else None),
             Row(f"{label} interval 320, range", "ms", *pair("range_s", 1000), False,
                 "<= 50 ms at 1M" if big else "-", below(50.0) if big else None),
+            Row(f"{label} interval 320, {(x or m).get('one_step_points', 0):,} at one step",
+                "ms", *pair("one_step_s", 1000), False, "-"),
         ]  # fmt: skip
         if x and m:
-            for key in ("full", "page", "interval", "range"):
+            for key in ("full", "page", "interval", "range", "one_step"):
                 ok = x[f"{key}_digest"] == m[f"{key}_digest"]
                 same.append(f"{label} {key}: {'same points' if ok else '!! DIFFERENT'}")
     return rows, same

@@ -7,6 +7,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import importlib
+import math
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,33 @@ def test_many_points_per_step(sql: SqlTrackingStore) -> None:
     _log(sql, run_id, points)
     _assert_exact(sql)
     _assert_samples(sql, run_id, points)
+
+
+def test_a_history_logged_at_few_steps_is_walked_once(sql: SqlTrackingStore) -> None:
+    """Blocks of thousands of points (``log_metric`` without a step logs every point at 0) are
+    walked once, hopping from pick to pick: the same samples as MLflow's rule, with ties on the
+    timestamp, NaN, and blocks of one point per step around them."""
+    run_id = _run(sql)
+    rng = random.Random(9)
+    points = [
+        (0, 1_000 + i // 3, math.nan if i % 3 == 0 and rng.random() < 0.3 else rng.uniform(-1, 1))
+        for i in range(5_000)
+    ]
+    points += [(s, 5, 1.0) for s in range(-B, 0)] + [(1, 3, 2.0)]
+    points += [(B + 2, 7 + i, 0.0) for i in range(2_000)]
+    points += [(s, 9, 3.0) for s in range(3 * B, 4 * B)]
+    _log(sql, run_id, points)
+
+    def comparable(sample: list[Point]) -> list[tuple[int, int, float | str]]:
+        return [(s, t, "nan" if math.isnan(v) else v) for s, t, v in sample]
+
+    ranges = [(None, None), (0, 0), (-3, 0), (0, B + 2), (B + 2, B + 2), (1, 4 * B)]
+    for start, end in ranges:
+        inside = [p for p in points if start is None or end is None or start <= p[0] <= end]
+        for buckets in (7, 320):
+            got = _sample(sql, run_id, buckets, start, end)
+            want = reference_sample(inside, buckets)
+            assert comparable(got) == comparable(want), (start, end, buckets)
 
 
 def test_negative_and_huge_steps(sql: SqlTrackingStore) -> None:
