@@ -19,6 +19,7 @@ from mlflowx.server.deps import (
     require,
     tracking_store,
     write,
+    write_metric,
 )
 from mlflowx.store.tracking.base import HISTORY_INTERVAL_MAX_RESULTS
 
@@ -99,7 +100,7 @@ async def log_metric(body: p.LogMetric, request: Request) -> Response:
         dataset_name=body.dataset_name or None,
         dataset_digest=body.dataset_digest or None,
     )
-    await write(request, tracking_store(request).log_metric, run_id, metric)
+    await write_metric(request, run_id, metric)
     return empty()
 
 

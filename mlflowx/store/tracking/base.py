@@ -84,6 +84,10 @@ class TrackingStore(ABC):
     #: Writes are short and local (an embedded database): the server may run them on its
     #: event loop instead of a thread (see ``mlflowx.server.deps.write``).
     inline_writes: bool = False
+    #: ``log_metric`` is one short statement that holds no lock once it returns (or, with
+    #: ``inline_writes``, a local one): the server runs it on its event loop on this store
+    #: (see ``mlflowx.server.deps.write_metric``).
+    inline_metric_writes: bool = False
     #: How many writes are worth running at once (the database's connection pool); the server
     #: queues the rest on its event loop instead of parking threads. 0: no limit of its own.
     write_concurrency: int = 0

@@ -69,6 +69,8 @@ class SqlTrackingStore(
         self.uri = uri
         self.db: Database = open_database(uri)
         self.inline_writes = self.db.dialect == "sqlite"
+        # PostgreSQL logs a metric in one autocommit statement (sql_run_data.log_metric).
+        self.inline_metric_writes = self.db.dialect in ("sqlite", "postgresql")
         self.write_concurrency = self.db.pool_size
         embedded_root = _default_artifact_root(uri)
         self.default_artifact_root = default_artifact_root or embedded_root
