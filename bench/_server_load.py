@@ -221,6 +221,11 @@ def _metric_body(run_id: str, step: int) -> bytes:
     return json.dumps(body).encode()
 
 
+#: How often a client waiting for the common start uses its connection (under the server's
+#: 5 s keep-alive timeout).
+_KEEP_ALIVE_PING_S = 2.0
+
+
 async def _metric_client(
     url: str, run_id: str, warmup: int, start_at: float, seconds: float, tally: _Tally
 ) -> tuple[int, float, float]:
@@ -230,8 +235,14 @@ async def _metric_client(
             await _post(
                 session, tally, "warmup", "/runs/log-metric", _metric_body(run_id, -1 - step)
             )
+        # Wait for the common start without leaving the connection idle for long: the server
+        # closes keep-alive connections idle for 5 s (uvicorn's default), and a close racing the
+        # first timed request would count as an error of the server's.
+        while (wait := start_at - time.time()) > 0:
+            await asyncio.sleep(min(wait, _KEEP_ALIVE_PING_S))
+            if start_at - time.time() > 0.2:
+                await _post(session, tally, "warmup", "/runs/log-metric", _metric_body(run_id, -1))
         tally.times.pop("warmup", None)
-        await asyncio.sleep(max(0.0, start_at - time.time()))
         t_start = time.perf_counter()
         stop = t_start + seconds
         step, t1 = 0, t_start
