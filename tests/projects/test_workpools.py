@@ -207,9 +207,12 @@ def test_pushed_image_is_pulled_and_runs_the_project_from_the_image(
     repository, _, tag = image.rpartition(":")
     assert repository == f"{registry}/mlflowx-project-pooled"
     assert variables["image_pull_policy"] == "IfNotPresent"
+    local = f"mlflowx-project-pooled:{tag}"
     docker_client.images.remove(image, force=True)
-    docker_client.images.remove(f"mlflowx-project-pooled:{tag}", force=True)
-    assert not docker_client.images.list(name=repository)
+    docker_client.images.remove(local, force=True)
+    # This test's tag only: other tests build images of the same repository meanwhile.
+    assert not docker_client.images.list(name=image)
+    assert not docker_client.images.list(name=local)
     shutil.rmtree(root)  # the worker can only find the flow in the image
     flow_run: Any = run_deployment(
         deployment_id, parameters={"alpha": 0.75, "label": "pulled"}, timeout=0,
@@ -222,7 +225,7 @@ def test_pushed_image_is_pulled_and_runs_the_project_from_the_image(
         assert submitted.wait(timeout=180), log.read_text()
         assert docker_client.images.get(image)  # pulled from the registry by the worker
     finally:
-        for leftover in docker_client.images.list(name=repository):
+        for leftover in docker_client.images.list(name=image):  # the pulled copy, if any
             docker_client.images.remove(leftover.id, force=True)
     (run,) = mlflowx.search_runs(
         output_format="list", filter_string="metrics.alpha = 0.75", search_all_experiments=True
