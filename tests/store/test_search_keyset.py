@@ -56,7 +56,17 @@ def _all_pages(store: SqlTrackingStore, eid: str, order: list[str], size: int) -
 
 
 @pytest.mark.parametrize(
-    "order", [["metrics.m DESC"], ["metrics.m"], ["params.p"], ["start_time"], ["run_name DESC"]]
+    "order",
+    [
+        ["metrics.m DESC"],
+        ["metrics.m"],
+        ["params.p"],
+        ["start_time"],
+        ["run_name DESC"],
+        ["params.p", "metrics.m DESC"],
+        ["start_time", "metrics.m"],
+        ["metrics.m DESC", "run_name"],
+    ],
 )
 def test_pages_join_up_to_the_whole_result(store: SqlTrackingStore, order: list[str]) -> None:
     eid = _seed(store)
