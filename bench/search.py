@@ -42,6 +42,7 @@ SHAPES: list[tuple[str, str, str]] = [  # name, filter, order
     ("tag>end_time", "metrics.m1 > 0.5 AND tags.team = 'a'", "attributes.end_time DESC"),
     ("param>run_name", "params.p1 = 'a'", "attributes.run_name ASC"),
     ("tag>start_time", "tags.team = 'b'", "attributes.start_time DESC"),
+    ("metric>tag", "metrics.m1 > 0.5", "tags.team ASC"),  # 4 distinct values: long runs of ties
 ]
 _CHUNK = 20_000
 

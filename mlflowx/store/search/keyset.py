@@ -17,6 +17,14 @@ filters checked per row through primary-key lookups, and stop after a page: what
 broad filter fastest. A selective filter is better answered by its own index and a sort of its
 few matches; on SQLite (whose planner has no value histograms) :func:`prefer_filter_index`
 probes the filter's index to choose; PostgreSQL's planner chooses from its statistics.
+
+A param or tag with few distinct values (``tags.team``) makes long runs of ties, and the walk of
+its value index must read a whole group of equal values, with a lookup per row, before it can
+sort that group by start time. So its ``present`` segment is read group by group (see
+:func:`_grouped_rows`): a probe of the value index tells whether the group at the current
+position holds at least ``GROUP_WINDOW`` rows; such a large group is read with its value fixed,
+by start time (the runs' start-time index, a primary-key lookup per run), and the smaller groups
+that follow are read together by the plain walk, bounded to the window's rows.
 """
 
 from __future__ import annotations
@@ -53,6 +61,9 @@ __all__ = [
 VALUE_PREFIX = 200
 #: A filter whose own index holds fewer rows than this drives the query (SQLite).
 FILTER_PROBE_CAP = 5_000
+#: Rows of a param/tag value index (all experiments) one walk of small value groups may read;
+#: a group at least this large is read by start time with its value fixed.
+GROUP_WINDOW = 2_000
 _PROBE_OPS = frozenset({"=", "<", "<=", ">", ">="})
 Execute = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
 
@@ -80,6 +91,9 @@ class Segment:
     keys: tuple[SortKey, ...]
     #: The order column's index may drive this segment (the ``present`` one of a key/value).
     indexed_source: str = ""
+    #: A param/tag order's ``present`` segment, read group by group (of its first key: the value,
+    #: or on PostgreSQL its indexed prefix) from this table's value index.
+    group_table: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +108,35 @@ class KeysetPlan:
     probes: tuple[tuple[str, dict[str, Any]], ...]
 
     def statement(
-        self, index: int, scope: str, after: Sequence[Any] | None, *, driven: bool
+        self,
+        index: int,
+        scope: str,
+        after: Sequence[Any] | None,
+        *,
+        driven: bool,
+        extra: Sequence[str] = (),
+        order_keys: tuple[SortKey, ...] | None = None,
     ) -> str:
         """The SQL of segment ``index`` after the sort key ``after`` (``None``: from its start).
 
         ``scope`` restricts runs (experiments, lifecycle); ``driven`` lets the order column's
-        index drive the segment. Selects ``run_uuid`` and the sort key's values.
+        index drive the segment. Selects ``run_uuid`` and the sort key's values. ``extra``
+        conditions narrow the segment; ``order_keys`` (which ``after`` then follows) sort it
+        instead of its own keys, where ``extra`` fixes the keys left out.
         """
         segment = self.segments[index]
+        keys = segment.keys if order_keys is None else order_keys
         source, joins = segment.source, self.joins
         if driven and segment.indexed_source:
             source = segment.indexed_source
             if self.dialect == "sqlite":  # filters after the order index, as lookups per row
                 joins = joins.replace("JOIN ", "CROSS JOIN ")
         b = SqlBuilder(self.dialect)
-        where = [scope, f"({self.where})", segment.condition]
+        where = [scope, f"({self.where})", segment.condition, *extra]
         if after is not None:
-            where.append(_after(segment.keys, after, self.dialect))
+            where.append(_after(keys, after, self.dialect))
         order = ", ".join(
-            b.order_item(k.expr, k.ascending, nullable=k.nullable, text=k.text)
-            for k in segment.keys
+            b.order_item(k.expr, k.ascending, nullable=k.nullable, text=k.text) for k in keys
         )
         columns = ", ".join(k.expr for k in segment.keys)
         return (
@@ -151,6 +174,10 @@ class KeysetPlan:
         return False
 
 
+def _collated(key: SortKey, dialect: str) -> str:
+    return f'{key.expr} COLLATE "C"' if key.text and dialect == "postgresql" else key.expr
+
+
 def _after(keys: Sequence[SortKey], values: Sequence[Any], dialect: str) -> str:
     """Rows sorting strictly after ``values`` in the order of ``keys`` (NULLs last).
 
@@ -158,8 +185,7 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], dialect: str) -> str:
     """
 
     def expr(i: int) -> str:
-        key = keys[i]
-        return f'{key.expr} COLLATE "C"' if key.text and dialect == "postgresql" else key.expr
+        return _collated(keys[i], dialect)
 
     def strictly_after(i: int) -> str:
         if i == len(keys):
@@ -180,6 +206,25 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], dialect: str) -> str:
             seek = f"({seek} OR {keys[0].expr} IS NULL)"
         condition = f"{seek} AND {condition}"
     return condition
+
+
+def _position(
+    keys: Sequence[SortKey], name: str, dialect: str, *, after: bool, strict: bool
+) -> str:
+    """Rows whose (non-NULL) ``keys`` sort after (or before) the values bound as ``:{name}0``,
+    ``:{name}1``...: strictly, or also those equal to them. Lexicographic, with the first
+    key's bound repeated as a plain range so an index can seek."""
+
+    def op(key: SortKey) -> str:
+        return ">" if key.ascending == after else "<"
+
+    def rest(i: int) -> str:
+        if i == len(keys):
+            return "1=0" if strict else "1=1"
+        expr = _collated(keys[i], dialect)
+        return f"({expr} {op(keys[i])} :{name}{i} OR ({expr} = :{name}{i} AND {rest(i + 1)}))"
+
+    return f"{_collated(keys[0], dialect)} {op(keys[0])}= :{name}0 AND {rest(0)}"
 
 
 def plan_runs_keyset(
@@ -254,6 +299,7 @@ def _segments(
                 indexed_source=(
                     f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
                 ),
+                group_table="" if metric else table,
             )
         )
         if metric and not no_nan:
@@ -376,14 +422,15 @@ def keyset_page(
     driven = plan.dialect != "sqlite" or not plan.prefer_filter_index(execute, probe_cap)
     rows: list[tuple[int, Sequence[Any]]] = []
     while index < len(plan.segments) and len(rows) <= max_results:
-        sql = plan.statement(index, scope, after, driven=driven)
-        args = {
-            **plan.params,
-            **scope_params,
-            **plan.bind_after(after),
-            "k_limit": max_results + 1 - len(rows),
-        }
-        rows += [(index, row) for row in execute(sql, args)]
+        need = max_results + 1 - len(rows)
+        got: Sequence[Sequence[Any]]
+        if driven and plan.segments[index].group_table:
+            got = _grouped_rows(plan, index, execute, scope, scope_params, after, need)
+        else:
+            sql = plan.statement(index, scope, after, driven=driven)
+            args = {**plan.params, **scope_params, **plan.bind_after(after), "k_limit": need}
+            got = execute(sql, args)
+        rows += [(index, row) for row in got]
         index, after = index + 1, None
     page = rows[:max_results]
     ids = [str(row[-1]) for _, row in page]
@@ -391,3 +438,108 @@ def keyset_page(
         return ids, None
     last_segment, last = page[-1]
     return ids, (last_segment, list(last))
+
+
+def _grouped_rows(
+    plan: KeysetPlan,
+    index: int,
+    execute: Execute,
+    scope: str,
+    scope_params: dict[str, Any],
+    after: Sequence[Any] | None,
+    need: int,
+) -> list[Sequence[Any]]:
+    """Up to ``need`` rows of a param/tag ``present`` segment after ``after``, group by group.
+
+    A group is the rows sharing the first sort key: the value (SQLite) or its indexed prefix
+    (PostgreSQL), in the order the value index holds them. At the current position, two probes
+    of that index (all experiments, no filters) read the group key there and the one
+    ``GROUP_WINDOW - 1`` rows on. The same key: its group is large, read by
+    :func:`_large_group`. Another (or none): the groups before it hold fewer rows than the
+    window, and the plain walk reads them, bounded to before it. Either way the position moves
+    on until the page is full or the values end.
+    """
+    segment = plan.segments[index]
+    group_keys = segment.keys[:1]
+    b = SqlBuilder(plan.dialect)
+    key = group_keys[0]
+    # `{key} IS NOT NULL` (the value's, or its prefix's) rather than the segment's own
+    # `o.value IS NOT NULL`: the same rows, and the index alone can tell.
+    probe_head = (
+        f"SELECT {key.expr} FROM {segment.group_table} o "
+        f"WHERE o.key = :k_key AND {key.expr} IS NOT NULL"
+    )
+    probe_tail = (
+        f" ORDER BY {b.order_item(key.expr, key.ascending, nullable=False, text=key.text)} "
+        "LIMIT 1 OFFSET :k_off"
+    )
+    base = {**plan.params, **scope_params}
+    low, inclusive = (after[0], True) if after is not None else (None, True)
+    rows: list[Sequence[Any]] = []
+    while len(rows) < need:
+        bound: list[str] = []
+        bound_params: dict[str, Any] = {}
+        if low is not None:
+            bound.append(_position(group_keys, "k_l", plan.dialect, after=True,
+                                   strict=not inclusive))  # fmt: skip
+            bound_params = {"k_l0": low}
+        probe = probe_head + "".join(f" AND {c}" for c in bound) + probe_tail
+        probe_params = {"k_key": plan.params["k_key"], **bound_params}
+        first = execute(probe, {**probe_params, "k_off": 0})
+        if not first:
+            break
+        value = first[0][0]
+        window = execute(probe, {**probe_params, "k_off": GROUP_WINDOW - 1})
+        large = bool(window) and window[0][0] == value
+        # A prefix as long as the index holds may stand for several values: only a shorter
+        # one is the whole value, so that its group can be read by start time.
+        if large and (len(segment.keys) == 3 or len(value) < VALUE_PREFIX):
+            within = after[-2:] if after is not None and after[0] == value else None
+            rows += _large_group(plan, index, execute, scope, base, value, within,
+                                 need - len(rows))  # fmt: skip
+            low, inclusive, after = value, False, None
+            continue
+        extra = list(bound)
+        upper_params: dict[str, Any] = {}
+        if window:
+            strict = window[0][0] != value  # else: the long prefix's group, sorted whole
+            extra.append(_position(group_keys, "k_u", plan.dialect, after=False, strict=strict))
+            upper_params = {"k_u0": window[0][0]}
+        sql = plan.statement(index, scope, after, driven=True, extra=extra)
+        args = {**base, **bound_params, **upper_params, **plan.bind_after(after)}
+        rows += execute(sql, {**args, "k_limit": need - len(rows)})
+        if not window:
+            break
+        low, inclusive, after = window[0][0], window[0][0] != value, None
+    return rows
+
+
+def _large_group(
+    plan: KeysetPlan,
+    index: int,
+    execute: Execute,
+    scope: str,
+    base: dict[str, Any],
+    value: Any,
+    within: Sequence[Any] | None,
+    need: int,
+) -> list[Sequence[Any]]:
+    """Up to ``need`` rows of one value's group after ``within`` (its start time and run id):
+    runs with a start time newest first (what the runs' start-time index walks), then those
+    without one by run id."""
+    segment = plan.segments[index]
+    equal = f"{_collated(segment.keys[0], plan.dialect)} = :k_g0"
+    args = {**base, "k_g0": value}
+    newest = SortKey("r.start_time", ascending=False, nullable=False, text=False)
+    rows: list[Sequence[Any]] = []
+    if within is None or within[0] is not None:
+        sql = plan.statement(index, scope, within, driven=False, order_keys=(newest, _RUN_ID),
+                             extra=[equal, "r.start_time IS NOT NULL"])  # fmt: skip
+        rows += execute(sql, {**args, **plan.bind_after(within), "k_limit": need})
+        within = None
+    if len(rows) < need:
+        after = None if within is None else [within[1]]
+        sql = plan.statement(index, scope, after, driven=False, order_keys=(_RUN_ID,),
+                             extra=[equal, "r.start_time IS NULL"])  # fmt: skip
+        rows += execute(sql, {**args, **plan.bind_after(after), "k_limit": need - len(rows)})
+    return rows
