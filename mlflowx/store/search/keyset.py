@@ -16,7 +16,9 @@ The ``present`` segment can be driven by the order column's index walked in orde
 filters checked per row through primary-key lookups, and stop after a page: what answers a
 broad filter fastest. A selective filter is better answered by its own index and a sort of its
 few matches; on SQLite (whose planner has no value histograms) :func:`prefer_filter_index`
-probes the filter's index to choose; PostgreSQL's planner chooses from its statistics.
+probes the filter's index to choose. PostgreSQL's planner chooses from its statistics, but
+walks the order index where a selective filter (0.5% of runs) is much cheaper to sort: the same
+probe decides there too.
 
 A param or tag with few distinct values (``tags.team``) makes long runs of ties, and the walk of
 its value index must read a whole group of equal values, with a lookup per row, before it can
@@ -59,7 +61,7 @@ __all__ = [
 #: 0008, ``mlflowx.store.sql.tables.VALUE_PREFIX``): ordering by (prefix, value) is ordering
 #: by value (code points, ``COLLATE "C"``), and the prefix's index can be walked.
 VALUE_PREFIX = 200
-#: A filter whose own index holds fewer rows than this drives the query (SQLite).
+#: A filter whose own index holds fewer rows than this drives the query.
 FILTER_PROBE_CAP = 5_000
 #: Rows of a param/tag value index (all experiments) one walk of small value groups may read;
 #: a group at least this large is read by start time with its value fixed.
@@ -135,8 +137,21 @@ class KeysetPlan:
         where = [scope, f"({self.where})", segment.condition, *extra]
         if after is not None:
             where.append(_after(keys, after, self.dialect))
+        exprs = [k.expr for k in keys]
+        if (
+            not driven
+            and order_keys is None
+            and segment.indexed_source
+            and (self.dialect == "postgresql")
+        ):
+            # A selective filter drives: sort its few matches. An order on an expression the
+            # order column's index does not hold keeps PostgreSQL from walking that index
+            # instead and checking the filter per row (at 1M runs, `metrics.m1 > 0.995` ordered
+            # by m2 walked 66,000 index rows of m2 for page 1: 1.9 s).
+            exprs[0] = f"({exprs[0]} || '')" if keys[0].text else f"({exprs[0]} + 0)"
         order = ", ".join(
-            b.order_item(k.expr, k.ascending, nullable=k.nullable, text=k.text) for k in keys
+            b.order_item(e, k.ascending, nullable=k.nullable, text=k.text)
+            for e, k in zip(exprs, keys, strict=True)
         )
         columns = ", ".join(k.expr for k in segment.keys)
         return (
@@ -409,7 +424,7 @@ def keyset_page(
     """One page of run ids and where the next page starts (``None``: this was the last).
 
     ``start`` is ``(segment, after)`` from the previous page's token; ``probe_cap`` is the
-    filter-index size under which a filter drives (SQLite; 0: always the order index). Reads
+    filter-index size under which a filter drives (0: always the order index). Reads
     ``max_results + 1`` rows across the segments, so a page that ends a segment still knows
     whether more follow.
     """
@@ -419,7 +434,7 @@ def keyset_page(
             "Invalid page token: it does not fit this search's order; pass the "
             "next_page_token of the previous page unchanged"
         )
-    driven = plan.dialect != "sqlite" or not plan.prefer_filter_index(execute, probe_cap)
+    driven = not plan.prefer_filter_index(execute, probe_cap)
     rows: list[tuple[int, Sequence[Any]]] = []
     while index < len(plan.segments) and len(rows) <= max_results:
         need = max_results + 1 - len(rows)
