@@ -118,13 +118,15 @@ class KeysetPlan:
         driven: bool,
         extra: Sequence[str] = (),
         order_keys: tuple[SortKey, ...] | None = None,
+        by_start_time: bool = False,
     ) -> str:
         """The SQL of segment ``index`` after the sort key ``after`` (``None``: from its start).
 
         ``scope`` restricts runs (experiments, lifecycle); ``driven`` lets the order column's
         index drive the segment. Selects ``run_uuid`` and the sort key's values. ``extra``
         conditions narrow the segment; ``order_keys`` (which ``after`` then follows) sort it
-        instead of its own keys, where ``extra`` fixes the keys left out.
+        instead of its own keys, where ``extra`` fixes the keys left out. ``by_start_time``:
+        on SQLite, walk the runs (by the start-time index) and look the rest up per run.
         """
         segment = self.segments[index]
         keys = segment.keys if order_keys is None else order_keys
@@ -133,6 +135,9 @@ class KeysetPlan:
             source = segment.indexed_source
             if self.dialect == "sqlite":  # filters after the order index, as lookups per row
                 joins = joins.replace("JOIN ", "CROSS JOIN ")
+        elif by_start_time and self.dialect == "sqlite":
+            source = source.replace("JOIN ", "CROSS JOIN ")
+            joins = joins.replace("JOIN ", "CROSS JOIN ")
         b = SqlBuilder(self.dialect)
         where = [scope, f"({self.where})", segment.condition, *extra]
         if after is not None:
@@ -540,8 +545,9 @@ def _large_group(
     need: int,
 ) -> list[Sequence[Any]]:
     """Up to ``need`` rows of one value's group after ``within`` (its start time and run id):
-    runs with a start time newest first (what the runs' start-time index walks), then those
-    without one by run id."""
+    runs with a start time newest first (what the runs' start-time index walks: SQLite is
+    told to, PostgreSQL weighs it against sorting the filter's matches), then those without
+    one by run id."""
     segment = plan.segments[index]
     equal = f"{_collated(segment.keys[0], plan.dialect)} = :k_g0"
     args = {**base, "k_g0": value}
@@ -549,7 +555,8 @@ def _large_group(
     rows: list[Sequence[Any]] = []
     if within is None or within[0] is not None:
         sql = plan.statement(index, scope, within, driven=False, order_keys=(newest, _RUN_ID),
-                             extra=[equal, "r.start_time IS NOT NULL"])  # fmt: skip
+                             extra=[equal, "r.start_time IS NOT NULL"],
+                             by_start_time=True)  # fmt: skip
         rows += execute(sql, {**args, **plan.bind_after(within), "k_limit": need})
         within = None
     if len(rows) < need:
