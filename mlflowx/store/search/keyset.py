@@ -25,8 +25,8 @@ its value index must read a whole group of equal values, with a lookup per row, 
 sort that group by start time. So its ``present`` segment is read group by group (see
 :func:`_grouped_rows`): a probe of the value index tells whether the group at the current
 position holds at least ``GROUP_WINDOW`` rows; such a large group is read with its value fixed,
-by start time (the runs' start-time index, a primary-key lookup per run), and the smaller groups
-that follow are read together by the plain walk, bounded to the window's rows.
+by start time (the runs' start-time index, a primary-key lookup per run); smaller groups are
+read by the plain walk.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ __all__ = [
 VALUE_PREFIX = 200
 #: A filter whose own index holds fewer rows than this drives the query.
 FILTER_PROBE_CAP = 5_000
-#: Rows of a param/tag value index (all experiments) one walk of small value groups may read;
-#: a group at least this large is read by start time with its value fixed.
+#: A group of one param/tag value with at least this many rows in its index (all experiments)
+#: is read by start time with its value fixed.
 GROUP_WINDOW = 2_000
 _PROBE_OPS = frozenset({"=", "<", "<=", ">", ">="})
 Execute = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
@@ -475,9 +475,9 @@ def _grouped_rows(
     (PostgreSQL), in the order the value index holds them. At the current position, two probes
     of that index (all experiments, no filters) read the group key there and the one
     ``GROUP_WINDOW - 1`` rows on. The same key: its group is large, read by
-    :func:`_large_group`. Another (or none): the groups before it hold fewer rows than the
-    window, and the plain walk reads them, bounded to before it. Either way the position moves
-    on until the page is full or the values end.
+    :func:`_large_group`, and the position moves past it. Another (or none): the plain walk
+    reads the rest of the page (it still sorts a large group whole where a page crosses from
+    small groups into one; the next page starts in it).
     """
     segment = plan.segments[index]
     group_keys = segment.keys[:1]
@@ -519,18 +519,13 @@ def _grouped_rows(
                                  need - len(rows))  # fmt: skip
             low, inclusive, after = value, False, None
             continue
-        extra = list(bound)
-        upper_params: dict[str, Any] = {}
-        if window:
-            strict = window[0][0] != value  # else: the long prefix's group, sorted whole
-            extra.append(_position(group_keys, "k_u", plan.dialect, after=False, strict=strict))
-            upper_params = {"k_u0": window[0][0]}
-        sql = plan.statement(index, scope, after, driven=True, extra=extra)
-        args = {**base, **bound_params, **upper_params, **plan.bind_after(after)}
+        # Small groups: the plain walk, to the end of the page. Bounding it to the window's
+        # groups made PostgreSQL read and sort the whole window (2,000 rows) where the walk
+        # stops after a page of matches: params.p2 at 100k runs, 290 ms instead of 30.
+        sql = plan.statement(index, scope, after, driven=True, extra=bound)
+        args = {**base, **bound_params, **plan.bind_after(after)}
         rows += execute(sql, {**args, "k_limit": need - len(rows)})
-        if not window:
-            break
-        low, inclusive, after = window[0][0], window[0][0] != value, None
+        break
     return rows
 
 
