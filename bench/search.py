@@ -43,6 +43,8 @@ SHAPES: list[tuple[str, str, str]] = [  # name, filter, order
     ("param>run_name", "params.p1 = 'a'", "attributes.run_name ASC"),
     ("tag>start_time", "tags.team = 'b'", "attributes.start_time DESC"),
     ("metric>tag", "metrics.m1 > 0.5", "tags.team ASC"),  # 4 distinct values: long runs of ties
+    # Two order columns: the first has 3 values, so the second decides within each.
+    ("metric>param,metric", "metrics.m1 > 0.5", "params.p1 ASC, metrics.m2 DESC"),
 ]
 _CHUNK = 20_000
 
@@ -97,18 +99,22 @@ def _matches(run: dict[str, Any], clause: str) -> bool:
 
 
 def reference(runs: list[dict[str, Any]], filter_string: str, order: str) -> list[str]:
-    """MLflow's order: values, then NaN, then missing, either direction; ties newest first."""
-    item, direction = order.split(" ")
+    """MLflow's order of each column (``order``: comma-separated): values, then NaN, then
+    missing, either direction; ties newest first, then by run id."""
     found = [r for r in runs if all(_matches(r, c) for c in filter_string.split(" AND "))]
     found.sort(key=lambda r: r["run_uuid"])
     found.sort(key=lambda r: -r["start_time"])
-    values = [
-        r for r in found if _value(r, item) is not None and _value(r, item) == _value(r, item)
-    ]
-    values.sort(key=lambda r: _value(r, item), reverse=direction == "DESC")
-    nans = [r for r in found if isinstance(_value(r, item), float) and math.isnan(_value(r, item))]
-    missing = [r for r in found if _value(r, item) is None]
-    return [r["run_uuid"] for r in values + nans + missing]
+    for column in reversed(order.split(", ")):  # stable sorts, least significant first
+        item, direction = column.split(" ")
+        values = [
+            r for r in found if _value(r, item) is not None and _value(r, item) == _value(r, item)
+        ]
+        values.sort(key=lambda r: _value(r, item), reverse=direction == "DESC")
+        nans = [
+            r for r in found if isinstance(_value(r, item), float) and math.isnan(_value(r, item))
+        ]
+        found = values + nans + [r for r in found if _value(r, item) is None]
+    return [r["run_uuid"] for r in found]
 
 
 def _rows(runs: list[dict[str, Any]], eid: int, mlflow: bool) -> dict[str, list[dict[str, Any]]]:
@@ -258,7 +264,9 @@ def worker(side: str, uri: str, n: int, repeats: int, out: str, reuse: bool, onl
         expected = reference(runs, filter_string, order)
 
         def page(token: str | None, f: str = filter_string, o: str = order) -> Any:
-            return client.search_runs([eid], f, order_by=[o], max_results=PAGE, page_token=token)
+            return client.search_runs(
+                [eid], f, order_by=o.split(", "), max_results=PAGE, page_token=token
+            )
 
         timings: dict[str, Any] = {"matches": len(expected)}
         token, correct = None, True

@@ -260,3 +260,30 @@ def test_tag_order_with_few_values_pages_group_by_group(
                 break
         assert ids == expected, size
     store.close()
+
+
+def test_tag_order_with_a_second_column_is_not_read_by_start_time(
+    tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a second order column, ties of the tag are broken by it, not newest first: the
+    group-by-group reading (by start time) stays out of it, even for a large group."""
+    from mlflowx.store.search import keyset
+
+    monkeypatch.setattr(keyset, "GROUP_WINDOW", 2)
+    store = SqlTrackingStore(tracking_uri, default_artifact_root=str(tmp_path / "artifacts"))
+    eid, runs = _seed_groups(store)
+    oldest = sorted(sorted(runs), key=lambda i: (runs[i][1] is None, runs[i][1] or 0))
+    present = sorted((i for i in oldest if runs[i][0] is not None), key=lambda i: str(runs[i][0]))
+    expected = present + [i for i in oldest if runs[i][0] is None]
+    order = ["tags.team ASC", "attributes.start_time ASC"]
+    for size in (1, 3, 100):
+        ids, token = [], None
+        while True:
+            page = store.search_runs([eid], "", order_by=order, max_results=size,
+                                     page_token=token)  # fmt: skip
+            ids += [r.info.run_id for r in page]
+            token = page.token
+            if not token:
+                break
+        assert ids == expected, size
+    store.close()

@@ -524,13 +524,13 @@ ORDERABLE = [
 
 
 @st.composite
-def orders(draw: Draw) -> tuple[list[OrderBy], list[str]]:
+def orders(draw: Draw, min_size: int = 0) -> tuple[list[OrderBy], list[str]]:
     # Pick the entity first so that the few metric keys are not drowned by the attributes.
     entities = ["metric", "param", "tag", "attribute"]
     orderable = st.sampled_from(entities).flatmap(
         lambda entity: st.sampled_from([o for o in ORDERABLE if o[0] == entity])
     )
-    picked = draw(st.lists(orderable, max_size=3, unique=True))
+    picked = draw(st.lists(orderable, min_size=min_size, max_size=3, unique=True))
     parsed, rendered = [], []
     for entity, key in picked:
         direction = draw(st.sampled_from(["", "ASC", "DESC"]))
@@ -602,7 +602,6 @@ def keyset_search(
 ) -> list[list[str]]:
     """Every page of the keyset pager, each started from the previous page's end."""
     plan = plan_runs_keyset(filters, order, db.dialect)
-    assert plan is not None
     pages, start = [], None
     scope = "r.experiment_id IN (:e0) AND r.lifecycle_stage IN (:ls0)"
     with db.read() as conn:
@@ -634,17 +633,34 @@ def test_keyset_pages_match_reference(
     size: int,
     probe: int,
 ) -> None:
-    """Ordered by one column (or none), page after page: exactly the reference, in pages of
-    ``size`` (the last may be shorter, never empty unless everything is), whichever side
-    drives the query (``probe`` 0: the order index; a huge cap: the filter's index)."""
+    """Ordered by up to three columns (or none), page after page: exactly the reference, in
+    pages of ``size`` (the last may be shorter, never empty unless everything is), whichever
+    side drives the query (``probe`` 0: the order index; a huge cap: the filter's index)."""
     data, (filters_, _) = scenario
-    order_ = order[0][:1]
+    order_ = order[0]
     load(database, data)
     expected = reference(data, filters_, order_)
     pages = keyset_search(database, filters_, order_, size, probe=probe)
     assert [run_id for page in pages for run_id in page] == expected, (filters_, order_)
     assert all(len(page) == size for page in pages[:-1])
     assert pages[-1] or not expected
+
+
+@settings(
+    max_examples=_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=runs(), order=orders(min_size=2), size=st.integers(1, 3))
+def test_keyset_pages_of_several_order_columns_match_reference(
+    database: Database, data: list[Run], order: tuple[list[OrderBy], list[str]], size: int
+) -> None:
+    """Two or three order columns and no filter, so that the later columns decide the order of
+    many ties of the first one (runs without its key, few distinct values)."""
+    load(database, data)
+    expected = reference(data, [], order[0])
+    pages = keyset_search(database, [], order[0], size, probe=0)
+    assert [run_id for page in pages for run_id in page] == expected, order[0]
 
 
 # ---------------------------------------------------------------------- hand-written cases

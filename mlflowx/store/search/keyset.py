@@ -1,4 +1,4 @@
-"""Keyset paging for runs searches ordered by (at most) one column.
+"""Keyset paging for runs searches.
 
 The generic statement (:mod:`mlflowx.store.search.sql`) sorts with ``CASE`` buckets (values,
 then NaN, then missing) and pages with ``OFFSET``: the database must find and sort every match
@@ -9,6 +9,10 @@ before it can return page 1, and page 50 costs 50 times page 1. Here the same or
   ``start_time DESC`` (missing last) and ``run_uuid``;
 * ``nan`` (metrics only): runs whose value is NaN, by ``start_time DESC`` and ``run_uuid``;
 * ``missing``: runs without the key (or a NULL attribute), likewise.
+
+Further order columns break the ties of the first one: within every segment they come before
+``start_time DESC`` and ``run_uuid``, each as MLflow sorts it (a metric as a bucket, values then
+NaN then missing, and its value), read through a left join on the run's row of that key.
 
 A page reads the segments in turn, each with ``LIMIT``, starting after the last row of the
 previous page (its sort key travels in the page token), so every page costs what page 1 costs.
@@ -108,6 +112,8 @@ class KeysetPlan:
     where: str
     params: dict[str, Any]
     probes: tuple[tuple[str, dict[str, Any]], ...]
+    #: Left joins of the order columns after the first (their keys end every segment's).
+    order_joins: str = ""
 
     def statement(
         self,
@@ -138,6 +144,8 @@ class KeysetPlan:
         elif by_start_time and self.dialect == "sqlite":
             source = source.replace("JOIN ", "CROSS JOIN ")
             joins = joins.replace("JOIN ", "CROSS JOIN ")
+        if self.order_joins:
+            joins = f"{joins} {self.order_joins}"
         b = SqlBuilder(self.dialect)
         where = [scope, f"({self.where})", segment.condition, *extra]
         if after is not None:
@@ -247,21 +255,56 @@ def _position(
     return f"{_collated(keys[0], dialect)} {op(keys[0])}= :{name}0 AND {rest(0)}"
 
 
-def plan_runs_keyset(
-    filters: list[Comparison], order: list[OrderBy], dialect: str
-) -> KeysetPlan | None:
-    """The keyset plan of a runs search, or ``None`` when it orders by several columns
-    (those searches page with ``OFFSET``)."""
-    if len(order) > 1:
-        return None
+def plan_runs_keyset(filters: list[Comparison], order: list[OrderBy], dialect: str) -> KeysetPlan:
+    """The keyset plan of a runs search: segments of its first order column (start time,
+    newest first, by default), whose ties the other columns break."""
     frag = compile_runs_search(filters, [], dialect)
     params = dict(frag.params)
     o = order[0] if order else OrderBy("attribute", "start_time", ascending=False)
-    segments = _segments(o, filters, dialect, params)
+    then, order_joins = _then_keys(order[1:], params)
+    # The same tie-breakers as the generic order (compile_runs_search).
+    on_start_time = any(_is_start_time(x) for x in (o, *order[1:]))
+    tail = (*then, *(() if on_start_time else (_START_TIME,)), _RUN_ID)
+    segments = _segments(o, filters, dialect, params, tail)
     # A range filter on the order metric is answered by the walk itself (its bounds are in the
     # segment's condition), so its index size is no reason for the filters to drive.
     others = [c for c in filters if c not in _ranges_on(o, filters)]
-    return KeysetPlan(dialect, segments, frag.joins, frag.where, params, _probes(others))
+    return KeysetPlan(
+        dialect, segments, frag.joins, frag.where, params, _probes(others), order_joins
+    )
+
+
+def _is_start_time(o: OrderBy) -> bool:
+    column = run_column(o.entity, o.key)
+    return column is not None and column.sql == "r.start_time"
+
+
+def _then_keys(order: Sequence[OrderBy], params: dict[str, Any]) -> tuple[tuple[SortKey, ...], str]:
+    """The sort keys of the order columns after the first, and the left joins they read."""
+    keys: list[SortKey] = []
+    joins: list[str] = []
+    for i, o in enumerate(order, start=1):
+        column = run_column(o.entity, o.key)
+        if column is not None:
+            keys.append(SortKey(column.sql, o.ascending, column.nullable, column.text))
+            continue
+        if o.entity not in KEY_VALUE_TABLES:
+            raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
+        alias, key = f"kt{i}", f"k_key{i}"
+        params[key] = o.key
+        joins.append(
+            f"LEFT JOIN {KEY_VALUE_TABLES[o.entity]} {alias} ON {alias}.run_uuid = r.run_uuid "
+            f"AND {alias}.key = :{key}"
+        )
+        if o.entity == "metric":  # values, then NaN (stored as 0), then runs without the key
+            bucket = (
+                f"CASE WHEN {alias}.run_uuid IS NULL THEN 2 WHEN {alias}.is_nan THEN 1 ELSE 0 END"
+            )
+            keys.append(SortKey(bucket, ascending=True, nullable=False, text=False))
+            keys.append(SortKey(f"{alias}.value", o.ascending, nullable=True, text=False))
+        else:
+            keys.append(SortKey(f"{alias}.value", o.ascending, nullable=True, text=True))
+    return tuple(keys), " ".join(joins)
 
 
 def _ranges_on(o: OrderBy, filters: list[Comparison]) -> list[Comparison]:
@@ -277,11 +320,16 @@ def _ranges_on(o: OrderBy, filters: list[Comparison]) -> list[Comparison]:
 
 
 def _segments(
-    o: OrderBy, filters: list[Comparison], dialect: str, params: dict[str, Any]
+    o: OrderBy,
+    filters: list[Comparison],
+    dialect: str,
+    params: dict[str, Any],
+    tail: tuple[SortKey, ...],
 ) -> tuple[Segment, ...]:
+    """The segments of the first order column ``o``, each sorted by its keys, then ``tail``."""
     column = run_column(o.entity, o.key)
     if column is not None:
-        return _run_column_segments(column, o.ascending, dialect)
+        return _run_column_segments(column, o.ascending, dialect, tail)
     if o.entity not in KEY_VALUE_TABLES:
         raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
     table = KEY_VALUE_TABLES[o.entity]
@@ -297,7 +345,6 @@ def _segments(
     keys: tuple[SortKey, ...] = (key,)
     if not metric and dialect == "postgresql":  # walk the value-prefix index (migration 0008)
         keys = (SortKey(f"left(o.value, {VALUE_PREFIX})", o.ascending, False, True), key)
-    tail = (_START_TIME, _RUN_ID)
     value_ok = "NOT o.is_nan" if metric else "o.value IS NOT NULL"
     if metric:  # the same key's range filters bound the walk of its index (o is sj's row)
         for i, c in enumerate(_ranges_on(o, filters)):
@@ -319,7 +366,8 @@ def _segments(
                 indexed_source=(
                     f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
                 ),
-                group_table="" if metric else table,
+                # Groups are read by (start time, run id): only when nothing else breaks ties.
+                group_table="" if metric or tail != (_START_TIME, _RUN_ID) else table,
             )
         )
         if metric and not no_nan:
@@ -333,15 +381,16 @@ def _segments(
     return tuple(segments)
 
 
-def _run_column_segments(column: Column, ascending: bool, dialect: str) -> tuple[Segment, ...]:
+def _run_column_segments(
+    column: Column, ascending: bool, dialect: str, tail: tuple[SortKey, ...]
+) -> tuple[Segment, ...]:
     """Segments of an order on a ``runs`` column; those of an indexed column (migration 0008,
     ``ix_runs_experiment_stage_*``: experiment, stage, column, start_time) may walk the index."""
     key = SortKey(column.sql, ascending, nullable=False, text=column.text)
     walk = "runs r" if column.sql in _INDEXED_RUN_COLUMNS else ""
-    tail = (_START_TIME, _RUN_ID)
-    if column.sql == "r.start_time":
-        present = Segment("runs r", "r.start_time IS NOT NULL", (key, _RUN_ID), walk)
-        return (present, Segment("runs r", "r.start_time IS NULL", (_RUN_ID,)))
+    if column.sql == "r.start_time":  # (the tail has no start_time then)
+        present = Segment("runs r", "r.start_time IS NOT NULL", (key, *tail), walk)
+        return (present, Segment("runs r", "r.start_time IS NULL", tail))
     if column.sql == "r.status":
         # Few values, many runs each: one segment per status walks (status =, start_time) in
         # order; sorting (status, start_time DESC) in one piece would sort a whole status.

@@ -1,4 +1,4 @@
-"""Searching runs in the SQL tracking store (keyset pages where the order allows, else offsets): a
+"""Searching runs in the SQL tracking store (keyset pages; offsets for MLflow's page tokens): a
 mixin of ``SqlTrackingStore``."""
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ class SearchMixin(RunsMixin):
             f"AND r.lifecycle_stage IN ({', '.join(f':ls{i}' for i in range(len(stages)))})"
         )
         keyset = decode_keyset_token(page_token)
-        plan = plan_runs_keyset(filters, order, self.db.dialect)
-        if plan is not None and (keyset is not None or offset == 0):
+        if keyset is not None or offset == 0:
+            plan = plan_runs_keyset(filters, order, self.db.dialect)
             return self._search_runs_keyset(
                 plan, scope, params, max_results, offset, keyset, (eids, stages, filters, order)
             )
-        # Several order columns, or an offset token (from MLflow or an older mlflowx).
+        # An offset token: from MLflow, or from an mlflowx that paged several order columns so.
         params.update(frag.params)
         params.update({"limit": max_results + 1, "offset": offset})
         sql = (
