@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mlflowx.entities import Metric, Param, RunStatus
+from mlflowx.entities import Metric, Param, RunStatus, RunTag
 from mlflowx.exceptions import InvalidParameter
 from mlflowx.store.search import encode_page_token
 from mlflowx.store.tracking.sql import SqlTrackingStore
@@ -208,3 +209,91 @@ def test_range_on_the_order_metric_bounds_the_walk(
             break
     assert [values[n] for n in names] == sorted((values[n] for n in kept), reverse=not ascending)
     assert sorted(names) == sorted(kept)
+
+
+def _seed_groups(store: SqlTrackingStore) -> tuple[str, dict[str, tuple[str | None, int | None]]]:
+    """Runs tagged with few distinct values (long runs of ties, start times with ties, some
+    without a start time), values longer than the indexed prefix that share it, and runs
+    without the tag."""
+    eid = store.create_experiment("groups")
+    long = "x" * 200
+    values = ["b", "a", "b", "b", None, "a", "c", "b", long + "2", "b", long + "1", "a", None,
+              "b", long + "1", "b", "é", "b", long + "2", "c", "b", None, "b"]  # fmt: skip
+    runs: dict[str, tuple[str | None, int | None]] = {}
+    for i, value in enumerate(values):
+        start = 1000 + i % 4
+        run_id = store.create_run(eid, None, start, [], f"g{i}").info.run_id
+        tags = [] if value is None else [RunTag("team", value)]
+        store.log_batch(run_id, metrics=[Metric("m", i % 3, 1, 0)], tags=tags)
+        runs[run_id] = (value, None if i % 7 == 2 else start)
+    with store.db.write() as conn:  # MLflow's API always sets one; older rows may lack it
+        for run_id, (_, start) in runs.items():
+            if start is None:
+                conn.execute("UPDATE runs SET start_time = NULL WHERE run_uuid = :r", {"r": run_id})
+    return eid, runs
+
+
+@pytest.mark.parametrize("window", [2, 3, 2_000])
+@pytest.mark.parametrize("ascending", [True, False])
+@pytest.mark.parametrize("where", ["", "metrics.m > 0"])
+def test_tag_order_with_few_values_pages_group_by_group(
+    tracking_uri: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    ascending: bool,
+    where: str,
+) -> None:
+    """Ordered by a tag with few distinct values, read group by group (a group of at least
+    GROUP_WINDOW rows by start time): MLflow's order (values by code point, ties newest first,
+    then by run id, runs without the tag last) in pages of any size, tokens round-trip."""
+    from mlflowx.store.search import keyset
+
+    monkeypatch.setattr(keyset, "GROUP_WINDOW", window)
+    store = SqlTrackingStore(tracking_uri, default_artifact_root=str(tmp_path / "artifacts"))
+    eid, runs = _seed_groups(store)
+    metric = {r.info.run_id: r.data.metrics["m"] for r in store.search_runs([eid], "")}
+    kept = [i for i in runs if not where or metric[i] > 0]
+    newest = sorted(sorted(kept), key=lambda i: (runs[i][1] is None, -(runs[i][1] or 0)))
+    present = sorted((i for i in newest if runs[i][0] is not None),
+                     key=lambda i: str(runs[i][0]), reverse=not ascending)  # fmt: skip
+    expected = present + [i for i in newest if runs[i][0] is None]
+    order = [f"tags.team {'ASC' if ascending else 'DESC'}"]
+    for size in (1, 2, 5, 100):
+        ids, token = [], None
+        while True:
+            page = store.search_runs([eid], where, order_by=order, max_results=size,
+                                     page_token=token)  # fmt: skip
+            ids += [r.info.run_id for r in page]
+            token = page.token
+            if not token:
+                break
+        assert ids == expected, size
+    store.close()
+
+
+def test_tag_order_with_a_second_column_is_not_read_by_start_time(
+    tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a second order column, ties of the tag are broken by it, not newest first: the
+    group-by-group reading (by start time) stays out of it, even for a large group."""
+    from mlflowx.store.search import keyset
+
+    monkeypatch.setattr(keyset, "GROUP_WINDOW", 2)
+    store = SqlTrackingStore(tracking_uri, default_artifact_root=str(tmp_path / "artifacts"))
+    eid, runs = _seed_groups(store)
+    oldest = sorted(sorted(runs), key=lambda i: (runs[i][1] is None, runs[i][1] or 0))
+    present = sorted((i for i in oldest if runs[i][0] is not None), key=lambda i: str(runs[i][0]))
+    expected = present + [i for i in oldest if runs[i][0] is None]
+    order = ["tags.team ASC", "attributes.start_time ASC"]
+    for size in (1, 3, 100):
+        ids, token = [], None
+        while True:
+            page = store.search_runs([eid], "", order_by=order, max_results=size,
+                                     page_token=token)  # fmt: skip
+            ids += [r.info.run_id for r in page]
+            token = page.token
+            if not token:
+                break
+        assert ids == expected, size
+    store.close()

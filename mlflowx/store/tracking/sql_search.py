@@ -27,6 +27,13 @@ from mlflowx.utils import validation as v
 
 __all__ = ["SearchMixin"]
 
+#: PostgreSQL: plan every search statement for the values it is run with. psycopg prepares a
+#: statement on its fifth run, and PostgreSQL may then keep a generic plan that ignores the
+#: bound values (the page's start, the filter's constants): measured at 100,000 runs, page 50 of
+#: ``metrics.m1 > 0.5`` ordered by ``tags.team`` took 952 ms with the generic plan, 35 ms with
+#: its own. ``LOCAL``: only for the search's read transaction.
+CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+
 
 class SearchMixin(RunsMixin):
     """``search_runs``."""
@@ -71,6 +78,8 @@ class SearchMixin(RunsMixin):
             f"AND ({frag.where}) ORDER BY {frag.order_by} LIMIT :limit OFFSET :offset"
         )
         with self.db.read() as conn:
+            if conn.dialect == "postgresql":
+                conn.execute(CUSTOM_PLANS)
             ids = [r[0] for r in conn.execute(sql, params)]
             page = ids[:max_results]
             loaded = self._load_runs(conn, page)
@@ -98,6 +107,8 @@ class SearchMixin(RunsMixin):
                 )
             start = (segment, after)
         with self.db.read() as conn:
+            if conn.dialect == "postgresql":
+                conn.execute(CUSTOM_PLANS)
             ids, following = keyset_page(
                 plan, conn.execute, scope, scope_params, max_results, start
             )
