@@ -260,15 +260,7 @@ def test_tag_order_with_few_values_pages_group_by_group(
     expected = present + [i for i in newest if runs[i][0] is None]
     order = [f"tags.team {'ASC' if ascending else 'DESC'}"]
     for size in (1, 2, 5, 100):
-        ids, token = [], None
-        while True:
-            page = store.search_runs([eid], where, order_by=order, max_results=size,
-                                     page_token=token)  # fmt: skip
-            ids += [r.info.run_id for r in page]
-            token = page.token
-            if not token:
-                break
-        assert ids == expected, size
+        assert _run_ids_page_by_page(store, eid, where, order, size) == expected, size
     store.close()
 
 
@@ -287,13 +279,20 @@ def test_tag_order_with_a_second_column_is_not_read_by_start_time(
     expected = present + [i for i in oldest if runs[i][0] is None]
     order = ["tags.team ASC", "attributes.start_time ASC"]
     for size in (1, 3, 100):
-        ids, token = [], None
-        while True:
-            page = store.search_runs([eid], "", order_by=order, max_results=size,
-                                     page_token=token)  # fmt: skip
-            ids += [r.info.run_id for r in page]
-            token = page.token
-            if not token:
-                break
-        assert ids == expected, size
+        assert _run_ids_page_by_page(store, eid, "", order, size) == expected, size
     store.close()
+
+
+def _run_ids_page_by_page(
+    store: SqlTrackingStore, eid: str, where: str, order: list[str], size: int
+) -> list[str]:
+    """Run ids of every page of a search, each page asked with the previous page's token."""
+    ids: list[str] = []
+    token = None
+    while True:
+        page = store.search_runs([eid], where, order_by=order, max_results=size,
+                                 page_token=token)  # fmt: skip
+        ids += [r.info.run_id for r in page]
+        token = page.token
+        if not token:
+            return ids
