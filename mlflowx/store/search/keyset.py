@@ -236,25 +236,6 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], dialect: str) -> str:
     return condition
 
 
-def _position(
-    keys: Sequence[SortKey], name: str, dialect: str, *, after: bool, strict: bool
-) -> str:
-    """Rows whose (non-NULL) ``keys`` sort after (or before) the values bound as ``:{name}0``,
-    ``:{name}1``...: strictly, or also those equal to them. Lexicographic, with the first
-    key's bound repeated as a plain range so an index can seek."""
-
-    def op(key: SortKey) -> str:
-        return ">" if key.ascending == after else "<"
-
-    def rest(i: int) -> str:
-        if i == len(keys):
-            return "1=0" if strict else "1=1"
-        expr = _collated(keys[i], dialect)
-        return f"({expr} {op(keys[i])} :{name}{i} OR ({expr} = :{name}{i} AND {rest(i + 1)}))"
-
-    return f"{_collated(keys[0], dialect)} {op(keys[0])}= :{name}0 AND {rest(0)}"
-
-
 def plan_runs_keyset(filters: list[Comparison], order: list[OrderBy], dialect: str) -> KeysetPlan:
     """The keyset plan of a runs search: segments of its first order column (start time,
     newest first, by default), whose ties the other columns break."""
@@ -529,9 +510,8 @@ def _grouped_rows(
     small groups into one; the next page starts in it).
     """
     segment = plan.segments[index]
-    group_keys = segment.keys[:1]
     b = SqlBuilder(plan.dialect)
-    key = group_keys[0]
+    key = segment.keys[0]  # the group key: the value, or its indexed prefix
     # `{key} IS NOT NULL` (the value's, or its prefix's) rather than the segment's own
     # `o.value IS NOT NULL`: the same rows, and the index alone can tell.
     probe_head = (
@@ -549,8 +529,8 @@ def _grouped_rows(
         bound: list[str] = []
         bound_params: dict[str, Any] = {}
         if low is not None:
-            bound.append(_position(group_keys, "k_l", plan.dialect, after=True,
-                                   strict=not inclusive))  # fmt: skip
+            op = (">=" if inclusive else ">") if key.ascending else ("<=" if inclusive else "<")
+            bound.append(f"{_collated(key, plan.dialect)} {op} :k_l0")
             bound_params = {"k_l0": low}
         probe = probe_head + "".join(f" AND {c}" for c in bound) + probe_tail
         probe_params = {"k_key": plan.params["k_key"], **bound_params}
@@ -562,7 +542,7 @@ def _grouped_rows(
         large = bool(window) and window[0][0] == value
         # A prefix as long as the index holds may stand for several values: only a shorter
         # one is the whole value, so that its group can be read by start time.
-        if large and (len(segment.keys) == 3 or len(value) < VALUE_PREFIX):
+        if large and (plan.dialect == "sqlite" or len(value) < VALUE_PREFIX):
             within = after[-2:] if after is not None and after[0] == value else None
             rows += _large_group(plan, index, execute, scope, base, value, within,
                                  need - len(rows))  # fmt: skip
