@@ -8,6 +8,7 @@ database runs them through a pooled SQLAlchemy engine with ``text()``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -15,8 +16,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
+from contextlib import closing, contextmanager
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,22 @@ from mlflowx.exceptions import InvalidParameter, TemporarilyUnavailable
 
 Params = Mapping[str, Any] | Sequence[Any]
 Row = tuple[Any, ...]
+
+_log = logging.getLogger(__name__)
+
+
+class ColumnarReadError(Exception):
+    """The columnar driver failed on a read (the caller reads the rows instead)."""
+
+
+class ColumnarReader(ABC):
+    """Reads of numeric columns as arrays, on a connection of their own (see
+    :meth:`Database.columnar`). Used by one thread at a time."""
+
+    @abstractmethod
+    def read(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        """The result's columns as numpy arrays, in the statement's order. Raises
+        :class:`ColumnarReadError` when the driver fails."""
 
 
 class Connection(ABC):
@@ -99,6 +116,14 @@ class Database(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @contextmanager
+    def columnar(self) -> Iterator[ColumnarReader | None]:
+        """Context manager: a :class:`ColumnarReader` when this database has a columnar driver
+        (SQLite files with the ``arrow`` extra, through ADBC), else ``None``. Its reads run on
+        their own connection, each a snapshot of its own: a caller that needs one snapshot
+        across several reads does not use it."""
+        yield None
 
 
 # --------------------------------------------------------------------------------------- SQLite
@@ -288,6 +313,21 @@ class SqliteDatabase(Database):
     def autocommit(self) -> Any:
         return self._autocommit()
 
+    @contextmanager
+    def columnar(self) -> Iterator[ColumnarReader | None]:
+        dbapi = _adbc_sqlite()
+        if dbapi is None or self.path == ":memory:":
+            yield None
+            return
+        try:
+            conn = dbapi.connect(self.path)
+        except dbapi.Error as exc:
+            _log.warning("ADBC could not open %s, reading rows instead: %s", self.path, exc)
+            yield None
+            return
+        with closing(conn):
+            yield _AdbcSqliteReader(conn, dbapi, self._busy_timeout_ms)
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -301,6 +341,40 @@ class SqliteDatabase(Database):
 @contextmanager
 def _nullcontext() -> Iterator[None]:
     yield
+
+
+@cache
+def _adbc_sqlite() -> Any:
+    """ADBC's SQLite driver (DB-API module), or ``None`` without the ``arrow`` extra."""
+    try:
+        import adbc_driver_sqlite.dbapi
+        import pyarrow  # noqa: F401  (binding parameters and fetching tables need it)
+    except ImportError:
+        return None
+    return adbc_driver_sqlite.dbapi
+
+
+class _AdbcSqliteReader(ColumnarReader):
+    """Results straight into Arrow columns, in C: a million rows of four numbers in ~0.3 s,
+    where ``sqlite3`` builds a tuple and four objects per row (~1 s)."""
+
+    def __init__(self, conn: Any, dbapi: Any, busy_timeout_ms: int) -> None:
+        self._conn, self._dbapi = conn, dbapi
+        self._busy_timeout_ms = busy_timeout_ms
+        self._ready = False
+
+    def read(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        args = tuple(params[name] for name in placeholder_names(sql))
+        try:
+            with closing(self._conn.cursor()) as cursor:
+                if not self._ready:
+                    cursor.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                    self._ready = True
+                cursor.execute(numbered(sql), args)
+                table = cursor.fetch_arrow_table()
+        except self._dbapi.Error as exc:
+            raise ColumnarReadError(str(exc)) from exc
+        return [column.to_numpy() for column in table.columns]
 
 
 # ----------------------------------------------------------------------------------- SQLAlchemy

@@ -127,12 +127,19 @@ class PackedHistory:
         """One more piece (its rows in any order)."""
         import numpy as np
 
-        piece = (
+        self.add_columns(
             np.frombuffer(timestamps, ">i8"),
             np.frombuffer(steps, ">i8"),
             np.frombuffer(values, ">f8"),
             np.frombuffer(is_nan, np.bool_),
         )
+
+    def add_columns(
+        self, timestamps: np.ndarray, steps: np.ndarray, values: np.ndarray, is_nan: np.ndarray
+    ) -> None:
+        """One more piece as arrays (integers, integers, floats, booleans or 0/1), as a
+        columnar driver returns them."""
+        piece = (timestamps, steps, values, is_nan)
         if len({len(column) for column in piece}) != 1:
             raise ValueError("The packed history's columns have different lengths")
         if not len(piece[0]):

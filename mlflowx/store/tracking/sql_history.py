@@ -4,6 +4,7 @@ mixin of ``SqlTrackingStore``."""
 from __future__ import annotations
 
 import itertools
+import logging
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from mlflowx.entities import Metric, PagedList
-from mlflowx.store.sql.db import Connection
+from mlflowx.store.sql.db import ColumnarReadError, Connection
 from mlflowx.store.tracking.base import (
     HISTORY_INTERVAL_MAX_RESULTS,
     check_history_interval,
@@ -34,6 +35,8 @@ from mlflowx.utils.gc import gc_paused
 
 __all__ = ["HistoryMixin"]
 
+_log = logging.getLogger(__name__)
+
 _SAMPLE_COLUMNS = "key, value, timestamp, step, is_nan"
 _SAMPLE_ORDER = "ORDER BY step, timestamp, value, is_nan"
 #: The points of a history within a step range on PostgreSQL as four packed columns (see
@@ -48,6 +51,15 @@ _PACKED_HISTORY = (
 #: fetching the next piece overlaps building the entities of the last (and no column nears
 #: PostgreSQL's 1 GB limit of a value, unless a single step holds 134M points).
 _PIECE_POINTS = 131_072
+#: The points of a history within a step range, for a columnar driver (SQLite): along the
+#: primary key; :class:`PackedHistory` sorts when that is not MLflow's order.
+_RANGE_HISTORY = (
+    f"SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = :r AND key = :k "
+    "AND step >= :lo AND step <= :hi ORDER BY step, timestamp, value, is_nan"
+)
+#: From how many points a whole history on SQLite is read by the columnar driver: opening
+#: its connection and converting its tables costs ~1 ms, what ~1,500 rows cost by sqlite3.
+_COLUMNAR_MIN_POINTS = 10_000
 _MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
 
 
@@ -66,8 +78,9 @@ class HistoryMixin(RunsMixin):
         run_id = v.validate_run_id(run_id)
         position = decode_history_token(page_token)
         limit = None if max_results is None else v.validate_max_results(max_results, 1_000_000)
-        # A whole history on PostgreSQL comes packed (see _packed_history), not row by row.
-        packed = limit is None and position == 0 and self.db.dialect == "postgresql"
+        whole = limit is None and position == 0
+        # A whole history on PostgreSQL comes packed, not row by row (see _packed_history).
+        packed = whole and self.db.dialect == "postgresql"
         with gc_paused():
             with self.db.read() as conn:
                 if packed:
@@ -76,6 +89,10 @@ class HistoryMixin(RunsMixin):
                 self._run_state(conn, run_id)
                 if packed:
                     return PagedList(self._packed_history(conn, run_id, metric_key), None)
+                if whole and self.db.dialect == "sqlite":
+                    columns = self._columnar_history(conn, run_id, metric_key)
+                    if columns is not None:
+                        return PagedList(columns, None)
                 rows = self._history_page(conn, run_id, metric_key, limit, position)
             more = limit is not None and len(rows) > limit
             if more:
@@ -95,16 +112,44 @@ class HistoryMixin(RunsMixin):
         in pieces)."""
         args = {"r": run_id, "k": key}
         ranges = _step_ranges(_Blocks.read(conn, run_id, key, None, None), _PIECE_POINTS)
-        history = PackedHistory(key, run_id)
 
         def fetch(bounds: tuple[int, int]) -> tuple[Any, ...]:
             lo, hi = bounds
             return conn.execute_plain(_PACKED_HISTORY, args | {"lo": lo, "hi": hi})[0]
 
-        one = len(ranges) == 1  # a small history: no thread
-        for piece in [fetch(ranges[0])] if one else _prefetching(fetch, ranges):
+        history = PackedHistory(key, run_id)
+        for piece in _fetched(fetch, ranges):
             if piece[0] is not None:  # NULL aggregates: no point in the range
                 history.add(*piece)
+        return history.entities()
+
+    def _columnar_history(self, conn: Connection, run_id: str, key: str) -> list[Metric] | None:
+        """A whole history of at least ``_COLUMNAR_MIN_POINTS`` points read as arrays by the
+        database's columnar driver (:meth:`Database.columnar`), in step ranges as in
+        :meth:`_packed_history` (the driver fills the next range's arrays in C, without the
+        GIL, while the last range's entities are built: a million points in ~0.45 s instead
+        of ~1.2 s by rows). ``None`` when the history is smaller, the database has no such
+        driver, or the driver fails (then the caller reads rows). Its own connection reads
+        the ranges: each range is a snapshot of its own, as MLflow's pages are."""
+        blocks = _Blocks.read(conn, run_id, key, None, None)
+        if blocks.total < _COLUMNAR_MIN_POINTS:
+            return None
+        args = {"r": run_id, "k": key}
+        with self.db.columnar() as reader:
+            if reader is None:
+                return None
+
+            def fetch(bounds: tuple[int, int]) -> list[Any]:
+                lo, hi = bounds
+                return reader.read(_RANGE_HISTORY, args | {"lo": lo, "hi": hi})
+
+            history = PackedHistory(key, run_id)
+            try:
+                for columns in _fetched(fetch, _step_ranges(blocks, _PIECE_POINTS)):
+                    history.add_columns(*columns)
+            except ColumnarReadError as exc:
+                _log.warning("Reading the history of %r by rows: %s", key, exc)
+                return None
         return history.entities()
 
     def _history_page(
@@ -394,6 +439,15 @@ def _step_ranges(blocks: _Blocks, points: int) -> list[tuple[int, int]]:
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
+
+
+def _fetched(fetch: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
+    """``fetch`` of each item, in order: :func:`_prefetching` when there are several, in
+    this thread when there is one."""
+    if len(items) == 1:
+        yield fetch(items[0])
+    else:
+        yield from _prefetching(fetch, items)
 
 
 def _prefetching(fetch: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
