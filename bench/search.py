@@ -45,6 +45,9 @@ SHAPES: list[tuple[str, str, str]] = [  # name, filter, order
     ("metric>tag", "metrics.m1 > 0.5", "tags.team ASC"),  # 4 distinct values: long runs of ties
     # Two order columns: the first has 3 values, so the second decides within each.
     ("metric>param,metric", "metrics.m1 > 0.5", "params.p1 ASC, metrics.m2 DESC"),
+    # ... then a run column (end time: 10% none), or a param of 1,000 values (5% none).
+    ("metric>tag,end_time", "metrics.m1 > 0.5", "tags.team ASC, attributes.end_time DESC"),
+    ("metric>tag,param", "metrics.m1 > 0.5", "tags.team DESC, params.p2 ASC"),
 ]
 _CHUNK = 20_000
 
@@ -259,7 +262,7 @@ def worker(side: str, uri: str, n: int, repeats: int, out: str, reuse: bool, onl
             _analyze(uri)
     result: dict[str, Any] = {"seed_s": None if reuse else time.perf_counter() - t0, "shapes": {}}
     for name, filter_string, order in SHAPES:
-        if only and name not in only.split(","):
+        if only and name not in only.split(";"):
             continue
         expected = reference(runs, filter_string, order)
 
@@ -344,7 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL: the database already holds this bench's rows for --runs (a previous "
         "run seeded it): no reset, no seeding",
     )
-    parser.add_argument("--shapes", default="", help="only these shapes (comma-separated names)")
+    parser.add_argument(
+        "--shapes",
+        default="",
+        help="only these shapes (names separated by semicolons: a name may hold a comma)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--uri", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

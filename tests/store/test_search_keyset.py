@@ -264,11 +264,11 @@ def test_tag_order_with_few_values_pages_group_by_group(
     store.close()
 
 
-def test_tag_order_with_a_second_column_is_not_read_by_start_time(
+def test_tag_order_with_a_second_column_reads_large_groups_in_its_order(
     tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a second order column, ties of the tag are broken by it, not newest first: the
-    group-by-group reading (by start time) stays out of it, even for a large group."""
+    """With a second order column, ties of the tag are broken by it, not newest first: a large
+    group is read in the second column's order (start times, oldest first, then none)."""
     from mlflowx.store.search import keyset
 
     monkeypatch.setattr(keyset, "GROUP_WINDOW", 2)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -661,6 +662,73 @@ def test_keyset_pages_of_several_order_columns_match_reference(
     expected = reference(data, [], order[0])
     pages = keyset_search(database, [], order[0], size, probe=0)
     assert [run_id for page in pages for run_id in page] == expected, order[0]
+
+
+@st.composite
+def grouped_orders(draw: Draw) -> list[OrderBy]:
+    """A param or tag (few distinct values: groups of ties) first, then one or two more."""
+    keys = [o for o in ORDERABLE if o[0] in ("param", "tag") and o[1] != "mlflow.runName"]
+    entity, key = draw(st.sampled_from(keys))
+    rest, _ = draw(orders(min_size=1))
+    if draw(st.booleans()):  # a metric next, half the time: three buckets to read in turn
+        rest.insert(0, OrderBy("metric", draw(st.sampled_from(METRIC_KEYS)), draw(st.booleans())))
+    rest = [o for o in rest if (o.entity, o.key) != (entity, key)]
+    rest = [o for i, o in enumerate(rest) if o not in rest[:i]][:2]
+    return [OrderBy(entity, key, draw(st.booleans())), *rest]  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    scenario=runs().flatmap(lambda data: st.tuples(st.just(data), filters(data))),
+    order=grouped_orders(),
+    groups=st.lists(st.sampled_from(["a", "b", "b", None]), min_size=8, max_size=8),
+    seconds=st.lists(st.sampled_from([None, math.nan, 0.5, 1.0, 1.0]), min_size=8, max_size=8),
+    second_texts=st.lists(st.sampled_from([None, "x", "y", "y"]), min_size=8, max_size=8),
+    size=st.integers(1, 3),
+    window=st.sampled_from([1, 2, 3]),
+)
+def test_keyset_pages_of_large_groups_match_reference(
+    database: Database,
+    scenario: tuple[list[Run], tuple[list[Comparison], str]],
+    order: list[OrderBy],
+    groups: list[str | None],
+    seconds: list[float | None],
+    second_texts: list[str | None],
+    size: int,
+    window: int,
+) -> None:
+    """The first order column (a param or tag) takes few values (``groups``: a, b, or none),
+    and its groups count as large from ``window`` rows on, so that they are read bucket by
+    bucket of the next order column (values, NaN, missing; values, NULL), each in its own
+    order: the pages still join up to exactly the reference. A metric next takes ``seconds``
+    (ties, NaN, missing), a param or tag ``second_texts``, so that a group holds several of
+    its buckets."""
+    from mlflowx.store.search import keyset
+
+    data, (filters_, _) = scenario
+    first, second = order[0], order[1] if len(order) > 1 else None
+    for run, value, metric, text in zip(data, groups, seconds, second_texts, strict=False):
+        _assign(run, first, value)
+        if second is not None and second.entity in ("metric", "param", "tag"):
+            _assign(run, second, metric if second.entity == "metric" else text)
+    load(database, data)
+    expected = reference(data, filters_, order)
+    with patch.object(keyset, "GROUP_WINDOW", window):
+        pages = keyset_search(database, filters_, order, size, probe=0)
+    assert [run_id for page in pages for run_id in page] == expected, (filters_, order)
+    assert all(len(page) == size for page in pages[:-1])
+
+
+def _assign(run: Run, column: OrderBy, value: Any) -> None:
+    """Give ``run`` this value of a param, tag or metric (``None``: none)."""
+    values: dict[str, Any] = getattr(run, f"{column.entity}s")
+    values.pop(column.key, None)
+    if value is not None:
+        values[column.key] = value
 
 
 # ---------------------------------------------------------------------- hand-written cases

@@ -29,8 +29,10 @@ its value index must read a whole group of equal values, with a lookup per row, 
 sort that group by start time. So its ``present`` segment is read group by group (see
 :func:`_grouped_rows`): a probe of the value index tells whether the group at the current
 position holds at least ``GROUP_WINDOW`` rows; such a large group is read with its value fixed,
-by start time (the runs' start-time index, a primary-key lookup per run); smaller groups are
-read by the plain walk.
+in the order of what breaks its ties: by start time (the runs' start-time index, a primary-key
+lookup per run), or, with more order columns, bucket by bucket of the next one, each walked
+along its own index (``params.p1, metrics.m2 DESC``: the values of m2 along its (key, value)
+index, then its NaN, then runs without it). Smaller groups are read by the plain walk.
 """
 
 from __future__ import annotations
@@ -103,6 +105,39 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupSplit:
+    """One bucket of a large param/tag group (see :func:`_large_group`): the group's rows in
+    one bucket of the first sort key after the group's own (a metric's values, its NaN, runs
+    without it; a nullable key's values, its NULLs), in an order an index can walk.
+
+    ``keys`` sort the bucket; they are the keys after the group's with the first ``skip`` left
+    out (fixed within the bucket, or its marker). ``marker`` is the value of that first key
+    that places a position in this bucket (a metric's bucket number; ``None``: NULL), or
+    ``NOT_NULL`` or ``ANY``. ``walk`` (``table alias``) and ``walk_on`` name the order join to
+    read first, walking its index; empty: the runs are read first, by their start-time index.
+    """
+
+    condition: str
+    keys: tuple[SortKey, ...]
+    skip: int
+    marker: Any
+    walk: str = ""
+    walk_on: str = ""
+
+    def holds(self, first: Any) -> bool:
+        """Whether a position whose first key (after the group's) is ``first`` is here."""
+        if self.marker is ANY:
+            return True
+        if self.marker is NOT_NULL:
+            return first is not None
+        return type(first) is type(self.marker) and first == self.marker
+
+
+#: :attr:`GroupSplit.marker` of a bucket that holds every position, or every non-NULL one.
+ANY, NOT_NULL = object(), object()
+
+
+@dataclass(frozen=True, slots=True)
 class KeysetPlan:
     """The segments of one search, the filters' joins and conditions, and bound values."""
 
@@ -112,8 +147,11 @@ class KeysetPlan:
     where: str
     params: dict[str, Any]
     probes: tuple[tuple[str, dict[str, Any]], ...]
-    #: Left joins of the order columns after the first (their keys end every segment's).
-    order_joins: str = ""
+    #: Left joins of the order columns after the first (their keys end every segment's), by
+    #: the alias they join.
+    order_joins: tuple[tuple[str, str], ...] = ()
+    #: How a large group of a param/tag order is read, bucket after bucket (see GroupSplit).
+    group_splits: tuple[GroupSplit, ...] = ()
 
     def statement(
         self,
@@ -124,28 +162,36 @@ class KeysetPlan:
         driven: bool,
         extra: Sequence[str] = (),
         order_keys: tuple[SortKey, ...] | None = None,
-        by_start_time: bool = False,
+        split: GroupSplit | None = None,
     ) -> str:
         """The SQL of segment ``index`` after the sort key ``after`` (``None``: from its start).
 
         ``scope`` restricts runs (experiments, lifecycle); ``driven`` lets the order column's
         index drive the segment. Selects ``run_uuid`` and the sort key's values. ``extra``
         conditions narrow the segment; ``order_keys`` (which ``after`` then follows) sort it
-        instead of its own keys, where ``extra`` fixes the keys left out. ``by_start_time``:
-        on SQLite, walk the runs (by the start-time index) and look the rest up per run.
+        instead of its own keys, where ``extra`` fixes the keys left out. ``split``: read in
+        the order of its walk, first the walked order join (inner), else the runs (by their
+        start-time index), and the rest looked up per row (SQLite is told so by ``CROSS
+        JOIN``; PostgreSQL's planner weighs it against sorting).
         """
         segment = self.segments[index]
         keys = segment.keys if order_keys is None else order_keys
         source, joins = segment.source, self.joins
+        order_joins = self.order_joins
+        cross = "CROSS JOIN " if self.dialect == "sqlite" else "JOIN "
         if driven and segment.indexed_source:
             source = segment.indexed_source
             if self.dialect == "sqlite":  # filters after the order index, as lookups per row
                 joins = joins.replace("JOIN ", "CROSS JOIN ")
-        elif by_start_time and self.dialect == "sqlite":
-            source = source.replace("JOIN ", "CROSS JOIN ")
-            joins = joins.replace("JOIN ", "CROSS JOIN ")
-        if self.order_joins:
-            joins = f"{joins} {self.order_joins}"
+        elif split is not None:
+            source, joins = source.replace("JOIN ", cross), joins.replace("JOIN ", cross)
+            if split.walk:  # `runs r JOIN t o ON ...` -> `w JOIN runs r ON (w's) JOIN t o ON ...`
+                alias = split.walk.split()[-1]
+                order_joins = tuple((a, j) for a, j in order_joins if a != alias)
+                rest = source.removeprefix("runs r ")
+                source = f"{split.walk} {cross}runs r ON {split.walk_on} {rest}"
+        if order_joins:
+            joins = f"{joins} {' '.join(j for _, j in order_joins)}"
         b = SqlBuilder(self.dialect)
         where = [scope, f"({self.where})", segment.condition, *extra]
         if after is not None:
@@ -242,16 +288,17 @@ def plan_runs_keyset(filters: list[Comparison], order: list[OrderBy], dialect: s
     frag = compile_runs_search(filters, [], dialect)
     params = dict(frag.params)
     o = order[0] if order else OrderBy("attribute", "start_time", ascending=False)
-    then, order_joins = _then_keys(order[1:], params)
+    then, order_joins, lead = _then_keys(order[1:], params, dialect)
     # The same tie-breakers as the generic order (compile_runs_search).
     on_start_time = any(_is_start_time(x) for x in (o, *order[1:]))
     tail = (*then, *(() if on_start_time else (_START_TIME,)), _RUN_ID)
+    splits = _lead_splits(tail, lead)
     segments = _segments(o, filters, dialect, params, tail)
     # A range filter on the order metric is answered by the walk itself (its bounds are in the
     # segment's condition), so its index size is no reason for the filters to drive.
     others = [c for c in filters if c not in _ranges_on(o, filters)]
     return KeysetPlan(
-        dialect, segments, frag.joins, frag.where, params, _probes(others), order_joins
+        dialect, segments, frag.joins, frag.where, params, _probes(others), order_joins, splits
     )
 
 
@@ -260,10 +307,15 @@ def _is_start_time(o: OrderBy) -> bool:
     return column is not None and column.sql == "r.start_time"
 
 
-def _then_keys(order: Sequence[OrderBy], params: dict[str, Any]) -> tuple[tuple[SortKey, ...], str]:
-    """The sort keys of the order columns after the first, and the left joins they read."""
+def _then_keys(
+    order: Sequence[OrderBy], params: dict[str, Any], dialect: str
+) -> tuple[tuple[SortKey, ...], tuple[tuple[str, str], ...], _Lead | None]:
+    """The sort keys of the order columns after the first, the left joins they read (by
+    alias), and the table the second order column is read from (``None``: a run column). A
+    param or tag sorts on PostgreSQL by its indexed prefix first, as the first column does."""
     keys: list[SortKey] = []
-    joins: list[str] = []
+    joins: list[tuple[str, str]] = []
+    lead = None
     for i, o in enumerate(order, start=1):
         column = run_column(o.entity, o.key)
         if column is not None:
@@ -271,21 +323,68 @@ def _then_keys(order: Sequence[OrderBy], params: dict[str, Any]) -> tuple[tuple[
             continue
         if o.entity not in KEY_VALUE_TABLES:
             raise InvalidParameter(f"Cannot order runs by {o.entity} {o.key!r}")
-        alias, key = f"kt{i}", f"k_key{i}"
+        alias, key, table = f"kt{i}", f"k_key{i}", KEY_VALUE_TABLES[o.entity]
         params[key] = o.key
-        joins.append(
-            f"LEFT JOIN {KEY_VALUE_TABLES[o.entity]} {alias} ON {alias}.run_uuid = r.run_uuid "
-            f"AND {alias}.key = :{key}"
-        )
-        if o.entity == "metric":  # values, then NaN (stored as 0), then runs without the key
+        on = f"{alias}.run_uuid = r.run_uuid AND {alias}.key = :{key}"
+        joins.append((alias, f"LEFT JOIN {table} {alias} ON {on}"))
+        metric = o.entity == "metric"
+        if metric:  # values, then NaN (stored as 0), then runs without the key
             bucket = (
                 f"CASE WHEN {alias}.run_uuid IS NULL THEN 2 WHEN {alias}.is_nan THEN 1 ELSE 0 END"
             )
             keys.append(SortKey(bucket, ascending=True, nullable=False, text=False))
-            keys.append(SortKey(f"{alias}.value", o.ascending, nullable=True, text=False))
-        else:
-            keys.append(SortKey(f"{alias}.value", o.ascending, nullable=True, text=True))
-    return tuple(keys), " ".join(joins)
+        prefixed = not metric and dialect == "postgresql"
+        if prefixed:
+            prefix = f"left({alias}.value, {VALUE_PREFIX})"
+            keys.append(SortKey(prefix, o.ascending, nullable=True, text=True))
+        keys.append(SortKey(f"{alias}.value", o.ascending, nullable=True, text=not metric))
+        if i == 1:
+            lead = _Lead(f"{table} {alias}", alias, on, metric, 2 if prefixed else 1)
+    return tuple(keys), tuple(joins), lead
+
+
+@dataclass(frozen=True, slots=True)
+class _Lead:
+    """The table of the second order column, read through ``table alias`` joined ``on``."""
+
+    walk: str
+    alias: str
+    on: str
+    metric: bool
+    #: Its sort keys: 2 for a value after its indexed prefix.
+    width: int
+
+
+def _lead_splits(keys: tuple[SortKey, ...], lead: _Lead | None) -> tuple[GroupSplit, ...]:
+    """The buckets of ``keys[0]``, the first key after a group's (see :class:`GroupSplit`): a
+    metric's (values walked along its ``(key, value)`` index, NaN, missing), a param's or
+    tag's (values walked likewise, none), a run column's or the start time's (values, NULL)."""
+    if lead is None:
+        return _nullable_splits(keys, "")
+    if not lead.metric:
+        return _nullable_splits(keys, lead.walk, lead.on, lead.width)
+    value, rest = keys[1], keys[2:]
+    present = SortKey(value.expr, value.ascending, nullable=False, text=False)
+    return (
+        GroupSplit(f"NOT {lead.alias}.is_nan", (present, *rest), 1, 0, lead.walk, lead.on),
+        GroupSplit(f"{lead.alias}.is_nan", rest, 2, 1),
+        GroupSplit(f"{lead.alias}.run_uuid IS NULL", rest, 2, 2),
+    )
+
+
+def _nullable_splits(
+    keys: tuple[SortKey, ...], walk: str, on: str = "", width: int = 1
+) -> tuple[GroupSplit, ...]:
+    """Buckets of a first column that may be NULL (its first ``width`` keys, NULL together):
+    its values (walked), then its NULLs; one bucket for a column that may not."""
+    first, rest = keys[0], keys[width:]
+    if not first.nullable:
+        return (GroupSplit("1=1", keys, 0, ANY, walk, on),)
+    present = tuple(SortKey(k.expr, k.ascending, False, k.text) for k in keys[:width])
+    return (
+        GroupSplit(f"{first.expr} IS NOT NULL", (*present, *rest), 0, NOT_NULL, walk, on),
+        GroupSplit(f"{first.expr} IS NULL", rest, width, None),
+    )
 
 
 def _ranges_on(o: OrderBy, filters: list[Comparison]) -> list[Comparison]:
@@ -347,8 +446,7 @@ def _segments(
                 indexed_source=(
                     f"{table} o {cross} runs r ON r.run_uuid = o.run_uuid AND o.key = :k_key"
                 ),
-                # Groups are read by (start time, run id): only when nothing else breaks ties.
-                group_table="" if metric or tail != (_START_TIME, _RUN_ID) else table,
+                group_table="" if metric else table,
             )
         )
         if metric and not no_nan:
@@ -543,7 +641,9 @@ def _grouped_rows(
         # A prefix as long as the index holds may stand for several values: only a shorter
         # one is the whole value, so that its group can be read by start time.
         if large and (plan.dialect == "sqlite" or len(value) < VALUE_PREFIX):
-            within = after[-2:] if after is not None and after[0] == value else None
+            split = plan.group_splits[0]
+            group_keys = len(segment.keys) - split.skip - len(split.keys)
+            within = after[group_keys:] if after is not None and after[0] == value else None
             rows += _large_group(plan, index, execute, scope, base, value, within,
                                  need - len(rows))  # fmt: skip
             low, inclusive, after = value, False, None
@@ -568,24 +668,30 @@ def _large_group(
     within: Sequence[Any] | None,
     need: int,
 ) -> list[Sequence[Any]]:
-    """Up to ``need`` rows of one value's group after ``within`` (its start time and run id):
-    runs with a start time newest first (what the runs' start-time index walks: SQLite is
-    told to, PostgreSQL weighs it against sorting the filter's matches), then those without
-    one by run id."""
+    """Up to ``need`` rows of one value's group after ``within`` (its sort key after the
+    group's), bucket after bucket of the next order key (:attr:`KeysetPlan.group_splits`),
+    each read in its own order by an index walk: with the value fixed, the rows of a group
+    come in the order of what breaks their ties, so no page sorts the whole group (a param
+    with 3 values at 1,000,000 runs, then a metric: ~330,000 rows per group)."""
     segment = plan.segments[index]
     equal = f"{_collated(segment.keys[0], plan.dialect)} = :k_g0"
     args = {**base, "k_g0": value}
-    newest = SortKey("r.start_time", ascending=False, nullable=False, text=False)
+    splits = plan.group_splits
+    first = 0
+    if within is not None:
+        first = next((i for i, split in enumerate(splits) if split.holds(within[0])), -1)
+        if first < 0:
+            raise InvalidParameter(
+                "Invalid page token: it does not fit this search's order; pass the "
+                "next_page_token of the previous page unchanged"
+            )
     rows: list[Sequence[Any]] = []
-    if within is None or within[0] is not None:
-        sql = plan.statement(index, scope, within, driven=False, order_keys=(newest, _RUN_ID),
-                             extra=[equal, "r.start_time IS NOT NULL"],
-                             by_start_time=True)  # fmt: skip
-        rows += execute(sql, {**args, **plan.bind_after(within), "k_limit": need})
-        within = None
-    if len(rows) < need:
-        after = None if within is None else [within[1]]
-        sql = plan.statement(index, scope, after, driven=False, order_keys=(_RUN_ID,),
-                             extra=[equal, "r.start_time IS NULL"])  # fmt: skip
+    for i in range(first, len(splits)):
+        split = splits[i]
+        after = within[split.skip :] if within is not None and i == first else None
+        sql = plan.statement(index, scope, after, driven=False, order_keys=split.keys,
+                             extra=[equal, split.condition], split=split)  # fmt: skip
         rows += execute(sql, {**args, **plan.bind_after(after), "k_limit": need - len(rows)})
+        if len(rows) >= need:
+            break
     return rows
