@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import psutil
@@ -1331,6 +1332,8 @@ def main(argv: list[str] | None = None) -> int:
             },
             "sizes": sizes,
             "backend": args.backend,
+            # e.g. options=-c synchronous_commit=off: settings the servers' connections ask for.
+            "postgres_query": unquote(urlsplit(args.postgres_uri or "").query),
             "table": [r.as_dict() for r in rows],
             "results": results,
             "errors": errors,
