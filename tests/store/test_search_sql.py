@@ -547,11 +547,16 @@ def _examples(default: int) -> int:
     return int(default * float(os.environ.get("MLFLOWX_SEARCH_EXAMPLES_SCALE", "1")))
 
 
-@settings(
-    max_examples=_examples(200),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def _property(examples: int) -> settings:
+    """The settings of a property test here: ``examples`` (scaled), no deadline."""
+    return settings(
+        max_examples=_examples(examples),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@_property(200)
 @given(
     scenario=runs().flatmap(lambda data: st.tuples(st.just(data), filters(data))),
     order=orders(),
@@ -581,11 +586,7 @@ def test_search_matches_reference(
     )
 
 
-@settings(
-    max_examples=_examples(150),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_property(150)
 @given(scenario=runs().flatmap(lambda data: st.tuples(st.just(data), clauses(data))))
 def test_single_clause_matches_reference(
     database: Database, scenario: tuple[list[Run], tuple[Comparison, str]]
@@ -616,11 +617,7 @@ def keyset_search(
             assert len(pages) <= 20, "the pager does not advance"
 
 
-@settings(
-    max_examples=_examples(200),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_property(200)
 @given(
     scenario=runs().flatmap(lambda data: st.tuples(st.just(data), filters(data))),
     order=orders(),
@@ -647,11 +644,7 @@ def test_keyset_pages_match_reference(
     assert pages[-1] or not expected
 
 
-@settings(
-    max_examples=_examples(200),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_property(200)
 @given(data=runs(), order=orders(min_size=2), size=st.integers(1, 3))
 def test_keyset_pages_of_several_order_columns_match_reference(
     database: Database, data: list[Run], order: tuple[list[OrderBy], list[str]], size: int
@@ -677,11 +670,7 @@ def grouped_orders(draw: Draw) -> list[OrderBy]:
     return [OrderBy(entity, key, draw(st.booleans())), *rest]  # type: ignore[arg-type]
 
 
-@settings(
-    max_examples=_examples(200),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_property(200)
 @given(
     scenario=runs().flatmap(lambda data: st.tuples(st.just(data), filters(data))),
     order=grouped_orders(),

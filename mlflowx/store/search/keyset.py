@@ -563,10 +563,7 @@ def keyset_page(
     """
     index, after = start if start is not None else (0, None)
     if index >= len(plan.segments) or (after is not None and not plan.check_after(index, after)):
-        raise InvalidParameter(
-            "Invalid page token: it does not fit this search's order; pass the "
-            "next_page_token of the previous page unchanged"
-        )
+        raise _misfit_token()
     driven = not plan.prefer_filter_index(execute, probe_cap)
     rows: list[tuple[int, Sequence[Any]]] = []
     while index < len(plan.segments) and len(rows) <= max_results:
@@ -681,10 +678,7 @@ def _large_group(
     if within is not None:
         first = next((i for i, split in enumerate(splits) if split.holds(within[0])), -1)
         if first < 0:
-            raise InvalidParameter(
-                "Invalid page token: it does not fit this search's order; pass the "
-                "next_page_token of the previous page unchanged"
-            )
+            raise _misfit_token()
     rows: list[Sequence[Any]] = []
     for i in range(first, len(splits)):
         split = splits[i]
@@ -695,3 +689,10 @@ def _large_group(
         if len(rows) >= need:
             break
     return rows
+
+
+def _misfit_token() -> InvalidParameter:
+    return InvalidParameter(
+        "Invalid page token: it does not fit this search's order; pass the "
+        "next_page_token of the previous page unchanged"
+    )
