@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mlflowx.entities import Metric
 from mlflowx.store.sql import db as sql_db
 from mlflowx.store.tracking import sql_history
 from mlflowx.store.tracking.sql import SqlTrackingStore
@@ -143,6 +144,20 @@ def test_a_failing_driver_falls_back_to_the_rows(
     assert _same(got, reference_history(points))
     assert len(calls) >= 3
     assert "disk I/O error" in caplog.text
+
+
+def test_the_reads_of_one_reader_share_a_snapshot(store: SqlTrackingStore) -> None:
+    """A history's ranges are read as of one moment: points logged between two reads of the
+    same reader are not seen by the second."""
+    run_id = _log(store, [(1_000, 0, 1.0)])
+    sql = "SELECT step FROM metrics WHERE run_uuid = :r AND key = :k"
+    with store.db.columnar() as reader:
+        assert reader is not None
+        (before,) = reader.read(sql, {"r": run_id, "k": "loss"})
+        store.log_batch(run_id, metrics=[Metric("loss", 2.0, 1_001, 1)])
+        (after,) = reader.read(sql, {"r": run_id, "k": "loss"})
+    assert before.tolist() == after.tolist() == [0]
+    assert len(store.get_metric_history(run_id, "loss")) == 2
 
 
 def test_a_driver_error_becomes_a_columnar_read_error(store: SqlTrackingStore) -> None:

@@ -121,8 +121,8 @@ class Database(ABC):
     def columnar(self) -> Iterator[ColumnarReader | None]:
         """Context manager: a :class:`ColumnarReader` when this database has a columnar driver
         (SQLite files with the ``arrow`` extra, through ADBC), else ``None``. Its reads run on
-        their own connection, each a snapshot of its own: a caller that needs one snapshot
-        across several reads does not use it."""
+        a connection of their own, in one read transaction: they share one snapshot (taken at
+        the first read), not the snapshot of a transaction the caller has open."""
         yield None
 
 

@@ -129,8 +129,8 @@ class HistoryMixin(RunsMixin):
         :meth:`_packed_history` (the driver fills the next range's arrays in C, without the
         GIL, while the last range's entities are built: a million points in ~0.45 s instead
         of ~1.2 s by rows). ``None`` when the history is smaller, the database has no such
-        driver, or the driver fails (then the caller reads rows). Its own connection reads
-        the ranges: each range is a snapshot of its own, as MLflow's pages are."""
+        driver, or the driver fails (then the caller reads rows). The ranges are read in one
+        snapshot of the driver's own connection."""
         blocks = _Blocks.read(conn, run_id, key, None, None)
         if blocks.total < _COLUMNAR_MIN_POINTS:
             return None
