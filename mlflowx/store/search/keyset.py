@@ -161,21 +161,20 @@ class KeysetPlan:
         *,
         driven: bool,
         extra: Sequence[str] = (),
-        order_keys: tuple[SortKey, ...] | None = None,
         split: GroupSplit | None = None,
     ) -> str:
         """The SQL of segment ``index`` after the sort key ``after`` (``None``: from its start).
 
         ``scope`` restricts runs (experiments, lifecycle); ``driven`` lets the order column's
         index drive the segment. Selects ``run_uuid`` and the sort key's values. ``extra``
-        conditions narrow the segment; ``order_keys`` (which ``after`` then follows) sort it
-        instead of its own keys, where ``extra`` fixes the keys left out. ``split``: read in
-        the order of its walk, first the walked order join (inner), else the runs (by their
-        start-time index), and the rest looked up per row (SQLite is told so by ``CROSS
-        JOIN``; PostgreSQL's planner weighs it against sorting).
+        conditions narrow the segment. ``split``: only its bucket, sorted by its keys (which
+        ``after`` then follows; ``extra`` fixes the keys it leaves out), read in the order of
+        its walk: first the walked order join (inner), else the runs (by their start-time
+        index), and the rest looked up per row (SQLite is told so by ``CROSS JOIN``;
+        PostgreSQL's planner weighs it against sorting).
         """
         segment = self.segments[index]
-        keys = segment.keys if order_keys is None else order_keys
+        keys = segment.keys if split is None else split.keys
         source, joins = segment.source, self.joins
         order_joins = self.order_joins
         cross = "CROSS JOIN " if self.dialect == "sqlite" else "JOIN "
@@ -194,12 +193,14 @@ class KeysetPlan:
             joins = f"{joins} {' '.join(j for _, j in order_joins)}"
         b = SqlBuilder(self.dialect)
         where = [scope, f"({self.where})", segment.condition, *extra]
+        if split is not None:
+            where.append(split.condition)
         if after is not None:
             where.append(_after(keys, after, self.dialect))
         exprs = [k.expr for k in keys]
         if (
             not driven
-            and order_keys is None
+            and split is None
             and segment.indexed_source
             and (self.dialect == "postgresql")
         ):
@@ -683,8 +684,7 @@ def _large_group(
     for i in range(first, len(splits)):
         split = splits[i]
         after = within[split.skip :] if within is not None and i == first else None
-        sql = plan.statement(index, scope, after, driven=False, order_keys=split.keys,
-                             extra=[equal, split.condition], split=split)  # fmt: skip
+        sql = plan.statement(index, scope, after, driven=False, extra=[equal], split=split)
         rows += execute(sql, {**args, **plan.bind_after(after), "k_limit": need - len(rows)})
         if len(rows) >= need:
             break

@@ -127,7 +127,7 @@ class HistoryMixin(RunsMixin):
         """A whole history of at least ``_COLUMNAR_MIN_POINTS`` points read as arrays by the
         database's columnar driver (:meth:`Database.columnar`), in step ranges as in
         :meth:`_packed_history` (the driver fills the next range's arrays in C, without the
-        GIL, while the last range's entities are built: a million points in ~0.45 s instead
+        GIL, while the last range's entities are built: a million points in ~0.6 s instead
         of ~1.2 s by rows). ``None`` when the history is smaller, the database has no such
         driver, or the driver fails (then the caller reads rows). The ranges are read in one
         snapshot of the driver's own connection."""
